@@ -1,0 +1,43 @@
+// The one interface every backend implements: run a range of trajectory indices into a tally.
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "host/run/tally.h"
+#include "models/parity/params.h"
+
+namespace chipcast {
+
+struct BackendOptions {
+  int threads = 0;           // CPU backends: 0 = OpenMP default
+  std::vector<int> devices;  // GPU backends: empty = device 0
+};
+
+class Backend {
+ public:
+  virtual ~Backend() = default;
+  virtual std::string name() const = 0;
+  // One line for `chipcast info` and provenance (threads, device, version).
+  virtual std::string describe() const = 0;
+  // A batch size that keeps this backend busy between progress reports.
+  virtual uint64_t preferred_batch() const = 0;
+  // Runs trajectories [first, first + count) and adds their counts to `tally`.
+  virtual void run(const parity::ModelParams& p, uint64_t first, uint64_t count, Tally& tally) = 0;
+  // Per-trajectory crossing times (years since start, -1 = censored) into
+  // out[metric * count + i], for cross-backend checks only.
+  virtual void crossing_times(const parity::ModelParams& p, uint64_t first, uint64_t count,
+                              float* out) = 0;
+};
+
+// Backends compiled into this binary, e.g. {"openmp", "cuda"}.
+std::vector<std::string> compiled_backends();
+// Lines describing devices and runtimes, for `chipcast info`.
+std::vector<std::string> backend_info_lines();
+// Creates a backend by name ("auto" picks a GPU backend when one is built and
+// a device is present, else openmp). Throws std::runtime_error naming the
+// backend and what is available when it cannot.
+std::unique_ptr<Backend> make_backend(const std::string& name, const BackendOptions& options);
+
+}  // namespace chipcast

@@ -1,0 +1,432 @@
+// load_scenario: the resolved config (extends, overrides) checked and turned into parity::ModelParams.
+#include "host/config/scenario.h"
+
+#include <openssl/evp.h>
+
+#include <algorithm>
+#include <climits>
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "host/config/config_diagnostics.h"
+#include "host/config/dist_parser.h"
+#include "host/config/merged_config.h"
+#include "kernels/tally_layout.h"
+
+namespace chipcast {
+namespace {
+
+using config::Domain;
+using config::fail;
+using config::file_of;
+using config::join_key;
+using config::number_text;
+using config::value_text;
+
+constexpr int64_t kInt64Max = std::numeric_limits<int64_t>::max();
+
+struct BlocParamRule {
+  const char* key;
+  Domain domain;
+  bool allow_infinite;
+};
+
+// MODEL.md's parameter table, in parity::BlocParam order.
+constexpr BlocParamRule kBlocParams[parity::kNumBlocParams] = {
+    {"wafers0", Domain::positive, false},       {"wafer_growth", Domain::real, false},
+    {"wafer_vol", Domain::nonnegative, false},  {"wafer_cap", Domain::positive, true},
+    {"dies_per_wafer", Domain::positive, false}, {"yield0", Domain::unit, false},
+    {"yield_max", Domain::unit, false},         {"learning_rate", Domain::nonnegative, false},
+    {"yield_noise", Domain::nonnegative, false}, {"perf0", Domain::positive, false},
+    {"perf_growth", Domain::real, false},       {"hbm0", Domain::positive, false},
+    {"hbm_growth", Domain::real, false},        {"hbm_vol", Domain::nonnegative, false},
+    {"hbm_per_chip0", Domain::positive, false}, {"hbm_per_chip_growth", Domain::real, false},
+    {"packaging0", Domain::positive, true},     {"packaging_growth", Domain::real, false},
+};
+
+struct EffectRule {
+  const char* key;
+  Domain domain;
+  double fallback;
+};
+
+// parity::RegimeEffect order, with MODEL.md's defaults.
+constexpr EffectRule kEffects[parity::kNumEffects] = {
+    {"wafer_growth_adj", Domain::real, 0.0},
+    {"learning_mult", Domain::nonnegative, 1.0},
+    {"hbm_mult", Domain::nonnegative, 1.0},
+};
+
+constexpr const char* kBlocNames[parity::kNumBlocs] = {"domestic", "foreign"};
+
+std::string sha256_hex(const std::string& text) {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  if (EVP_Digest(text.data(), text.size(), md, &len, EVP_sha256(), nullptr) != 1) {
+    throw ConfigError("internal error: SHA-256 of the resolved config failed");
+  }
+  static const char* hex = "0123456789abcdef";
+  std::string out;
+  out.reserve(2 * len);
+  for (unsigned int i = 0; i < len; ++i) {
+    out += hex[md[i] >> 4];
+    out += hex[md[i] & 15];
+  }
+  return out;
+}
+
+Dist fixed(double x) {
+  Dist d;
+  d.kind = DistKind::fixed;
+  d.p0 = x;
+  return d;
+}
+
+class Resolver {
+ public:
+  Resolver(Scenario& s, const toml::table& root)
+      : s_(s), p_(s.params), root_(root), path_(s.path), betas_(s.params.tables) {
+    s_.param_names.assign(parity::kMaxParams, std::string());
+  }
+
+  void resolve() {
+    config::check_keys(root_, {"extends", "run", "domestic", "foreign", "policy", "shocks"}, "", path_);
+    resolve_run();
+    for (int b = 0; b < parity::kNumBlocs; ++b) resolve_bloc(b);
+    if (const toml::node* policy = root_.get("policy")) {
+      resolve_policy(config::read_table(*policy, "policy", path_));
+    } else {
+      s_.regime_names = {"none"};
+      p_.num_regimes = 1;
+      p_.initial_regime = 0;
+      for (int b = 0; b < parity::kNumBlocs; ++b) {
+        for (int e = 0; e < parity::kNumEffects; ++e) {
+          p_.params[parity::effect_param_index(0, b, e)] = fixed(kEffects[e].fallback);
+        }
+      }
+    }
+    if (const toml::node* shocks = root_.get("shocks")) resolve_shocks(*shocks);
+  }
+
+ private:
+  // A required key of a table that the merged config must provide.
+  const toml::node& required(const toml::table& t, const char* key, const std::string& prefix,
+                             const std::string& valid) const {
+    const toml::node* n = t.get(key);
+    if (!n) fail(file_of(t, path_), join_key(prefix, key), "(missing)", "missing key", valid);
+    return *n;
+  }
+
+  // A parameter slot of params.params, named in param_names when not fixed.
+  void set_param(int index, const toml::node& node, const config::ParamSpec& spec) {
+    const Dist d = config::parse_dist(node, spec, path_, betas_);
+    p_.params[index] = d;
+    if (d.kind != DistKind::fixed) s_.param_names[index] = spec.key;
+  }
+
+  double finite_number(const toml::node& n, const std::string& key) const {
+    const double x = config::read_number(n, key, path_);
+    if (!std::isfinite(x)) fail(file_of(n, path_), key, value_text(n), "not a finite number", key + " must be finite");
+    return x;
+  }
+
+  double probability(const toml::node& n, const std::string& key) const {
+    const double x = config::read_number(n, key, path_);
+    if (!(x >= 0 && x <= 1)) {
+      fail(file_of(n, path_), key, value_text(n), "probability outside [0, 1]", "a probability must be in [0, 1]");
+    }
+    return x;
+  }
+
+  void resolve_run() {
+    RunSettings& r = s_.run;
+    const toml::table empty;
+    const toml::node* node = root_.get("run");
+    const toml::table& t = node ? config::read_table(*node, "run", path_) : empty;
+    config::check_keys(t, {"start_year", "horizon_year", "dt", "trajectories", "seed", "threshold", "sustain"}, "run",
+                       path_);
+    if (const auto* n = t.get("start_year")) r.start_year = finite_number(*n, "run.start_year");
+    if (const auto* n = t.get("horizon_year")) r.horizon_year = finite_number(*n, "run.horizon_year");
+    if (const auto* n = t.get("dt")) r.dt = finite_number(*n, "run.dt");
+    if (const auto* n = t.get("trajectories")) {
+      r.trajectories = static_cast<uint64_t>(config::read_integer(*n, "run.trajectories", 1, kInt64Max, path_));
+    }
+    if (const auto* n = t.get("seed")) r.seed = static_cast<uint64_t>(config::read_integer(*n, "run.seed", 0, kInt64Max, path_));
+    if (const auto* n = t.get("threshold")) r.threshold = finite_number(*n, "run.threshold");
+    if (const auto* n = t.get("sustain")) r.sustain = static_cast<int>(config::read_integer(*n, "run.sustain", 1, INT32_MAX, path_));
+
+    auto where = [&](const char* key) { return t.get(key) ? file_of(*t.get(key), path_) : path_; };
+    auto shown = [&](const char* key, double v) { return t.get(key) ? value_text(*t.get(key)) : number_text(v) + " (default)"; };
+    if (!(r.dt > 0)) fail(where("dt"), "run.dt", shown("dt", r.dt), "must be > 0", "dt is the period length in years, e.g. 0.25");
+    if (!(r.horizon_year > r.start_year)) {
+      fail(where("horizon_year"), "run.horizon_year", shown("horizon_year", r.horizon_year),
+           "not after start_year (" + number_text(r.start_year) + ")", "horizon_year must be > start_year");
+    }
+    if (!(r.threshold > 0)) {
+      fail(where("threshold"), "run.threshold", shown("threshold", r.threshold), "must be > 0",
+           "threshold is the domestic/foreign ratio that counts as parity, e.g. 1.0");
+    }
+    const double n = (r.horizon_year - r.start_year) / r.dt;
+    const double whole = std::round(n);
+    if (whole < 1 || std::fabs(n - whole) > 1e-9 * whole) {
+      fail(where("dt"), "run.dt", shown("dt", r.dt),
+           "horizon_year - start_year = " + number_text(r.horizon_year - r.start_year) + " is " + number_text(n) +
+               " periods, not a whole number",
+           "choose dt so that (horizon_year - start_year) / dt is a whole number >= 1");
+    }
+    const int sub_bins = sub_bins_for(r.dt);
+    if (whole * sub_bins + 1 > static_cast<double>(INT32_MAX)) {
+      fail(where("dt"), "run.dt", shown("dt", r.dt), "too many periods (" + number_text(whole) + ")",
+           "use a larger dt or a shorter horizon");
+    }
+    p_.periods = static_cast<int32_t>(whole);
+    p_.dt = r.dt;
+    p_.start_year = r.start_year;
+    p_.threshold = r.threshold;
+    p_.sustain = r.sustain;
+    p_.seed = r.seed;
+    p_.sub_bins = sub_bins;
+  }
+
+  void resolve_bloc(int b) {
+    const char* bloc = kBlocNames[b];
+    std::string all;
+    for (const auto& rule : kBlocParams) all += (all.empty() ? "" : ", ") + std::string(rule.key);
+    const toml::node* node = root_.get(bloc);
+    if (!node) {
+      fail(path_, bloc, "(missing)", std::string("missing table [") + bloc + "]",
+           "every scenario needs [domestic] and [foreign], each with: " + all);
+    }
+    const toml::table& t = config::read_table(*node, bloc, path_);
+    config::check_keys(t,
+                       {"wafers0", "wafer_growth", "wafer_vol", "wafer_cap", "dies_per_wafer", "yield0", "yield_max",
+                        "learning_rate", "yield_noise", "perf0", "perf_growth", "hbm0", "hbm_growth", "hbm_vol",
+                        "hbm_per_chip0", "hbm_per_chip_growth", "packaging0", "packaging_growth"},
+                       bloc, path_);
+    for (int k = 0; k < parity::kNumBlocParams; ++k) {
+      const BlocParamRule& rule = kBlocParams[k];
+      const std::string key = join_key(bloc, rule.key);
+      const toml::node* v = t.get(rule.key);
+      if (!v) {
+        fail(path_, key, "(missing)", "missing parameter",
+             std::string("every parameter is required in [") + bloc + "]: " + all);
+      }
+      set_param(parity::bloc_param_index(b, k), *v, {key, rule.key, rule.domain, rule.allow_infinite});
+    }
+  }
+
+  int regime_index(const std::string& name) const {
+    const auto it = std::find(s_.regime_names.begin(), s_.regime_names.end(), name);
+    return it == s_.regime_names.end() ? -1 : static_cast<int>(it - s_.regime_names.begin());
+  }
+
+  std::string regime_list() const {
+    std::string out;
+    for (const auto& n : s_.regime_names) out += (out.empty() ? "" : ", ") + n;
+    return out;
+  }
+
+  void resolve_policy(const toml::table& policy) {
+    config::check_keys(policy, {"initial", "regimes", "transitions", "events"}, "policy", path_);
+    const toml::table& regimes = config::read_table(
+        required(policy, "regimes", "policy", "[policy] needs at least one [policy.regimes.NAME] table"),
+        "policy.regimes", path_);
+    for (auto&& [name, v] : regimes) s_.regime_names.emplace_back(name.str());
+    std::sort(s_.regime_names.begin(), s_.regime_names.end());
+    if (s_.regime_names.empty()) {
+      fail(file_of(regimes, path_), "policy.regimes", value_text(regimes), "no regimes",
+           "define at least one [policy.regimes.NAME] table");
+    }
+    if (static_cast<int>(s_.regime_names.size()) > parity::kMaxRegimes) {
+      fail(file_of(regimes, path_), "policy.regimes", regime_list(),
+           std::to_string(s_.regime_names.size()) + " regimes",
+           "at most " + std::to_string(parity::kMaxRegimes) + " regimes are supported");
+    }
+    p_.num_regimes = static_cast<int32_t>(s_.regime_names.size());
+
+    const toml::node& initial = required(policy, "initial", "policy", "name the starting regime, one of: " + regime_list());
+    const std::string initial_name = config::read_string(initial, "policy.initial", path_);
+    p_.initial_regime = regime_index(initial_name);
+    if (p_.initial_regime < 0) {
+      fail(file_of(initial, path_), "policy.initial", value_text(initial), "unknown regime",
+           "defined regimes: " + regime_list());
+    }
+
+    for (int r = 0; r < p_.num_regimes; ++r) {
+      const std::string& name = s_.regime_names[r];
+      const std::string rkey = join_key("policy.regimes", name);
+      const toml::table& rt = config::read_table(*regimes.get(name), rkey, path_);
+      config::check_keys(rt, {"domestic", "foreign"}, rkey, path_);
+      for (int b = 0; b < parity::kNumBlocs; ++b) {
+        const std::string bkey = join_key(rkey, kBlocNames[b]);
+        const toml::node* bn = rt.get(kBlocNames[b]);
+        const toml::table* bt = bn ? &config::read_table(*bn, bkey, path_) : nullptr;
+        if (bt) config::check_keys(*bt, {"wafer_growth_adj", "learning_mult", "hbm_mult"}, bkey, path_);
+        for (int e = 0; e < parity::kNumEffects; ++e) {
+          const int index = parity::effect_param_index(r, b, e);
+          const toml::node* en = bt ? bt->get(kEffects[e].key) : nullptr;
+          if (en) {
+            set_param(index, *en, {join_key(bkey, kEffects[e].key), kEffects[e].key, kEffects[e].domain, false});
+          } else {
+            p_.params[index] = fixed(kEffects[e].fallback);
+          }
+        }
+      }
+    }
+
+    if (const toml::node* tn = policy.get("transitions")) resolve_transitions(config::read_table(*tn, "policy.transitions", path_));
+    if (const toml::node* en = policy.get("events")) resolve_events(*en);
+  }
+
+  void resolve_transitions(const toml::table& transitions) {
+    const double dt = p_.dt;
+    for (auto&& [from_key, row_node] : transitions) {
+      const std::string from = std::string(from_key.str());
+      const std::string fkey = join_key("policy.transitions", from);
+      const int i = regime_index(from);
+      if (i < 0) fail(file_of(row_node, path_), fkey, value_text(row_node), "unknown regime", "defined regimes: " + regime_list());
+      const toml::table& row = config::read_table(row_node, fkey, path_);
+      double sum = 0;
+      for (auto&& [to_key, pn] : row) {
+        const std::string to = std::string(to_key.str());
+        const std::string key = join_key(fkey, to);
+        const int j = regime_index(to);
+        if (j < 0) fail(file_of(pn, path_), key, value_text(pn), "unknown regime", "defined regimes: " + regime_list());
+        if (j == i) {
+          fail(file_of(pn, path_), key, value_text(pn), "a transition from a regime to itself",
+               "list only moves to other regimes; staying is what is left over");
+        }
+        const double p = probability(pn, key);
+        p_.q[i][j] = 1.0 - std::pow(1.0 - p, dt);
+        sum += p_.q[i][j];
+      }
+      if (sum > 1.0) {
+        for (int j = 0; j < p_.num_regimes; ++j) p_.q[i][j] /= sum;
+      }
+      p_.q[i][i] = 0.0;
+    }
+  }
+
+  void resolve_events(const toml::node& node) {
+    const toml::array* events = node.as_array();
+    if (!events) {
+      fail(file_of(node, path_), "policy.events", value_text(node), "expected an array of tables",
+           "write [[policy.events]] with at, regime, probability");
+    }
+    for (size_t idx = 0; idx < events->size(); ++idx) {
+      const toml::node& en = *events->get(idx);
+      const std::string key = "policy.events[" + std::to_string(idx) + "]";
+      const toml::table& et = config::read_table(en, key, path_);
+      config::check_keys(et, {"at", "regime", "probability"}, key, path_);
+      const double at = finite_number(required(et, "at", key, "an event needs at = YEAR, regime = NAME, probability = P"),
+                                      key + ".at");
+      const toml::node& rn = required(et, "regime", key, "an event needs at = YEAR, regime = NAME, probability = P");
+      const int regime = regime_index(config::read_string(rn, key + ".regime", path_));
+      if (regime < 0) fail(file_of(rn, path_), key + ".regime", value_text(rn), "unknown regime", "defined regimes: " + regime_list());
+      const toml::node* pn = et.get("probability");
+      const double prob = pn ? probability(*pn, key + ".probability") : 1.0;
+      // A small tolerance so that years on a period boundary (2026.3 at dt 0.1) land in their period.
+      const double k = std::floor((at - p_.start_year) / p_.dt + 1e-9);
+      if (!(k >= 0 && k < p_.periods)) {
+        s_.warnings.push_back(file_of(et, path_) + ": " + key + ": at = " + number_text(at) +
+                              " is outside the simulated years [" + number_text(p_.start_year) + ", " +
+                              number_text(s_.run.horizon_year) + "); this event never fires");
+        continue;
+      }
+      if (p_.num_events >= parity::kMaxEvents) {
+        fail(file_of(et, path_), key, value_text(et), "too many events",
+             "at most " + std::to_string(parity::kMaxEvents) + " events within the simulated years are supported");
+      }
+      parity::EventSpec& ev = p_.events[p_.num_events++];
+      ev.period = static_cast<int32_t>(k);
+      ev.regime = regime;
+      ev.probability = prob;
+    }
+  }
+
+  void resolve_shocks(const toml::node& node) {
+    const toml::array* shocks = node.as_array();
+    if (!shocks) {
+      fail(file_of(node, path_), "shocks", value_text(node), "expected an array of tables",
+           "write [[shocks]] with name, bloc, rate, loss");
+    }
+    if (static_cast<int>(shocks->size()) > parity::kMaxShocks) {
+      fail(file_of(node, path_), "shocks", std::to_string(shocks->size()) + " shocks", "too many shocks",
+           "at most " + std::to_string(parity::kMaxShocks) + " shocks are supported");
+    }
+    std::vector<std::string> names;
+    const char* needs = "a shock needs name, bloc (\"domestic\" or \"foreign\"), rate, loss";
+    for (size_t idx = 0; idx < shocks->size(); ++idx) {
+      const toml::node& sn = *shocks->get(idx);
+      const std::string ikey = "shocks[" + std::to_string(idx) + "]";
+      const toml::table& st = config::read_table(sn, ikey, path_);
+      config::check_keys(st, {"name", "bloc", "rate", "loss"}, ikey, path_);
+      const toml::node& nn = required(st, "name", ikey, needs);
+      const std::string name = config::read_string(nn, ikey + ".name", path_);
+      if (name.empty()) fail(file_of(nn, path_), ikey + ".name", value_text(nn), "empty name", "give the shock a name");
+      if (std::find(names.begin(), names.end(), name) != names.end()) {
+        fail(file_of(nn, path_), ikey + ".name", value_text(nn), "duplicate shock name", "shock names must be unique");
+      }
+      names.push_back(name);
+      const std::string key = join_key("shocks", name);
+      const toml::node& bn = required(st, "bloc", key, needs);
+      const std::string bloc = config::read_string(bn, key + ".bloc", path_);
+      parity::ShockSpec& spec = p_.shocks[idx];
+      if (bloc == "domestic") {
+        spec.bloc = parity::kDomestic;
+      } else if (bloc == "foreign") {
+        spec.bloc = parity::kForeign;
+      } else {
+        fail(file_of(bn, path_), key + ".bloc", value_text(bn), "unknown bloc", "bloc must be \"domestic\" or \"foreign\"");
+      }
+      set_param(parity::shock_rate_index(static_cast<int>(idx)), required(st, "rate", key, needs),
+                {key + ".rate", "rate", Domain::nonnegative, false});
+      spec.loss = config::parse_dist(required(st, "loss", key, needs), {key + ".loss", "loss", Domain::unit, false},
+                                     path_, betas_);
+    }
+    p_.num_shocks = static_cast<int32_t>(shocks->size());
+  }
+
+  Scenario& s_;
+  parity::ModelParams& p_;
+  const toml::table& root_;
+  const std::string& path_;
+  config::BetaTables betas_;
+};
+
+void apply_overrides(toml::table& root, const Overrides& o, const std::string& path) {
+  if (!o.trajectories && !o.seed) return;
+  if (!root.contains("run")) root.insert("run", toml::table{});
+  toml::table* run = root.get_as<toml::table>("run");
+  if (!run) return;  // not a table: reported by validation
+  auto set = [&](const char* key, uint64_t v, uint64_t lo) {
+    if (v < lo || v > static_cast<uint64_t>(kInt64Max)) {
+      fail(path, std::string("run.") + key, std::to_string(v) + " (command line)", "out of range",
+           std::string(key) + " must be in [" + std::to_string(lo) + ", " + std::to_string(kInt64Max) + "]");
+    }
+    run->insert_or_assign(key, static_cast<int64_t>(v));
+  };
+  if (o.trajectories) set("trajectories", *o.trajectories, 1);
+  if (o.seed) set("seed", *o.seed, 0);
+}
+
+}  // namespace
+
+std::unique_ptr<Scenario> load_scenario(const std::string& path, const Overrides& overrides) {
+  auto scenario = std::make_unique<Scenario>();
+  scenario->path = path;
+  toml::table root = config::load_merged_config(path);
+  apply_overrides(root, overrides, path);
+  std::ostringstream text;
+  text << root << '\n';  // a text file ends with a newline
+  scenario->resolved_toml = text.str();
+  scenario->sha256 = sha256_hex(scenario->resolved_toml);
+  Resolver(*scenario, root).resolve();
+  return scenario;
+}
+
+}  // namespace chipcast

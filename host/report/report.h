@@ -1,0 +1,49 @@
+// Writes a run's output folder (summary.json, crossing.csv, bands.csv, resolved.toml) and the terminal headline.
+#pragma once
+#include <filesystem>
+#include <string>
+
+#include "host/config/scenario.h"
+#include "host/stats/summary.h"
+
+namespace chipcast {
+
+// Provenance of a run that the tally and the scenario do not carry.
+struct RunInfo {
+  std::string backend;
+  std::string backend_detail;
+  std::string version;  // empty: this build's CHIPCAST_VERSION
+  double seconds = 0;
+  std::string started_utc;
+  std::string command_line;
+  int ranks = 1;
+  int threads = 0;
+};
+
+// Writes summary.json, crossing.csv, bands.csv and resolved.toml (the
+// scenario's resolved config) into `dir`, creating it if needed. Each file is
+// written atomically (write_file_atomic). The same inputs give byte-identical
+// files. Throws std::runtime_error naming the path on failure.
+void write_outputs(const std::filesystem::path& dir, const Scenario& scenario, const Summary& summary,
+                   const RunInfo& info);
+
+// The summary.json document, as write_outputs writes it (2-space indent, trailing newline).
+std::string summary_json(const Scenario& scenario, const Summary& summary, const RunInfo& info);
+// crossing.csv: metric,year,p_crossed,stderr,lo95,hi95 — one row per metric and period end.
+std::string crossing_csv(const Summary& summary);
+// bands.csv: metric,series,year,q05,q25,q50,q75,q95 — series ratio|domestic|foreign.
+std::string bands_csv(const Summary& summary);
+
+// Lines for the terminal: per metric the median and 90 % band of the parity
+// year ("after <horizon>" where a quantile is null) and P(no parity by the
+// horizon), e.g.
+//   units    median 2041.25  90% band 2033.50 – after 2060   P(no parity by 2060) = 0.12
+std::string headline(const Scenario& scenario, const Summary& summary);
+
+// Writes `content` to a temporary file in path's folder, flushes and fsyncs
+// it, renames it onto `path` and fsyncs the folder, so readers see either the
+// old file or the complete new one. The temporary file is removed on failure.
+// Throws std::runtime_error naming the path.
+void write_file_atomic(const std::filesystem::path& path, const std::string& content);
+
+}  // namespace chipcast

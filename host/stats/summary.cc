@@ -1,0 +1,262 @@
+// Crossing probabilities, Wilson intervals, crossing-year and band quantiles from a merged Tally.
+#include "host/stats/summary.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <boost/math/distributions/normal.hpp>
+#include <cmath>
+#include <limits>
+#include <stdexcept>
+
+namespace chipcast {
+
+const char* const kQuantileMethod =
+    "Crossing-year q-quantile: the upper edge of the first crossing-time bin (width dt/sub_bins "
+    "<= 0.01 year) at which the cumulative share of trajectories crossed reaches q, so "
+    "P(parity by T) >= q holds at the reported T and T exceeds the exact sample quantile by less "
+    "than one bin width; censored trajectories count as never crossing and the quantile is null "
+    "(after the horizon) when P(parity by horizon) < q. Band q-quantile: read from 0.01-decade "
+    "histograms of log10(value): in the bin holding the ceil(q*N)-th smallest value (N = binned "
+    "values, NaN excluded), interpolated linearly in log10 within the bin (within 0.01 decade of "
+    "the sample value); values below 1e-12 are reported as 1e-12, values at or above 1e18 as "
+    "1e18, exact zeros as 0 and infinite ratios as inf.";
+
+namespace {
+
+// Cumulative-share test shared by both quantile rules: the exact rational
+// cum/total and the decimal q round to the same double when they are equal,
+// so "q exactly reached" is recognised.
+bool share_reaches(uint64_t cum, uint64_t total, double q) {
+  return static_cast<double>(cum) / static_cast<double>(total) >= q;
+}
+
+std::string year_str(double y) { return fmt::format("{:.2f}", y); }
+
+}  // namespace
+
+double crossing_bin_upper_edge(int bin, int sub_bins, double start_year, double dt) {
+  const int k = bin / sub_bins;
+  const int j = bin % sub_bins;
+  return start_year + dt * (static_cast<double>(k) + static_cast<double>(j + 1) / sub_bins);
+}
+
+std::optional<double> crossing_year_quantile(const uint64_t* counts, int periods, int sub_bins,
+                                             uint64_t trajectories, double start_year, double dt,
+                                             double q) {
+  if (!(q > 0.0 && q <= 1.0))
+    throw std::invalid_argument(fmt::format("crossing-year quantile level {} is outside (0, 1]", q));
+  if (trajectories == 0) return std::nullopt;
+  const int bins = periods * sub_bins;  // the censored bin (index `bins`) never counts
+  uint64_t cum = 0;
+  for (int b = 0; b < bins; ++b) {
+    cum += counts[b];
+    if (counts[b] > 0 && share_reaches(cum, trajectories, q))
+      return crossing_bin_upper_edge(b, sub_bins, start_year, dt);
+  }
+  return std::nullopt;
+}
+
+Interval wilson_interval(uint64_t successes, uint64_t n, double confidence) {
+  if (!(confidence > 0.0 && confidence < 1.0))
+    throw std::invalid_argument(fmt::format("confidence {} is outside (0, 1)", confidence));
+  if (successes > n)
+    throw std::invalid_argument(fmt::format("{} successes out of {} trials", successes, n));
+  if (n == 0) return {0.0, 1.0};
+  const boost::math::normal_distribution<double> standard_normal(0.0, 1.0);
+  const double z = boost::math::quantile(standard_normal, 1.0 - (1.0 - confidence) / 2.0);
+  const double nd = static_cast<double>(n);
+  const double p = static_cast<double>(successes) / nd;
+  const double z2 = z * z;
+  const double denom = 1.0 + z2 / nd;
+  const double center = (p + z2 / (2.0 * nd)) / denom;
+  const double half = z / denom * std::sqrt(p * (1.0 - p) / nd + z2 / (4.0 * nd * nd));
+  // The closed form gives exactly 0 / 1 at the extremes; pin them against rounding.
+  const double lo = successes == 0 ? 0.0 : std::max(0.0, center - half);
+  const double hi = successes == n ? 1.0 : std::min(1.0, center + half);
+  return {lo, hi};
+}
+
+double histogram_quantile(const uint64_t* counts, double q, LevelBinKind* kind) {
+  if (!(q >= 0.0 && q <= 1.0))
+    throw std::invalid_argument(fmt::format("band quantile level {} is outside [0, 1]", q));
+  uint64_t total = 0;
+  for (int b = 0; b < kLevelBins; ++b) total += counts[b];
+  LevelBinKind used = LevelBinKind::kEmpty;
+  double value = std::numeric_limits<double>::quiet_NaN();
+  if (total > 0) {
+    uint64_t cum = 0;
+    int b = 0;
+    for (; b < kLevelBins; ++b) {
+      cum += counts[b];
+      if (counts[b] > 0 && share_reaches(cum, total, q)) break;
+    }
+    // q <= 1 guarantees a hit at the last non-empty bin.
+    if (b == kBinZero) {
+      used = LevelBinKind::kZero;
+      value = 0.0;
+    } else if (b == kBinUnder) {
+      used = LevelBinKind::kUnder;
+      value = 1e-12;
+    } else if (b == kBinOver) {
+      used = LevelBinKind::kOver;
+      value = 1e18;
+    } else if (b == kBinInfinite) {
+      used = LevelBinKind::kInfinite;
+      value = std::numeric_limits<double>::infinity();
+    } else {
+      used = LevelBinKind::kRegular;
+      const double before = static_cast<double>(cum - counts[b]);
+      double f = (q * static_cast<double>(total) - before) / static_cast<double>(counts[b]);
+      f = std::clamp(f, 0.0, 1.0);
+      // The kernels bin with 1/0.01f == 100.0f bins per decade from -12 exactly.
+      const double log10_value = -12.0 + (static_cast<double>(b - kBinFirstRegular) + f) / 100.0;
+      value = std::pow(10.0, log10_value);
+    }
+  }
+  if (kind) *kind = used;
+  return value;
+}
+
+namespace {
+
+// Band quantiles clamped to the histogram's range, gathered per (metric,
+// series, direction) so a long run of clamped periods gives one note.
+struct ClampRecord {
+  bool quantile_hit[5] = {false, false, false, false, false};
+  int period_ends = 0;
+  double first_year = 0, last_year = 0;
+  void add(double year, int qi, bool new_period) {
+    quantile_hit[qi] = true;
+    if (new_period) {
+      if (period_ends == 0) first_year = year;
+      last_year = year;
+      ++period_ends;
+    }
+  }
+};
+
+std::string quantile_list(const ClampRecord& r) {
+  static constexpr const char* kLabels[5] = {"q05", "q25", "q50", "q75", "q95"};
+  std::string s;
+  int n = 0;
+  for (int i = 0; i < 5; ++i) {
+    if (!r.quantile_hit[i]) continue;
+    if (n++ > 0) s += ", ";
+    s += kLabels[i];
+  }
+  return s + (n > 1 ? " lie" : " lies");
+}
+
+std::string clamp_note(const std::string& what, const ClampRecord& r, const char* where,
+                       const char* reported) {
+  if (r.period_ends == 1)
+    return fmt::format("{} {} at {} {}; reported as {}", what, quantile_list(r), year_str(r.first_year),
+                       where, reported);
+  return fmt::format("{} {} {} at {} period ends from {} to {}; reported as {}", what,
+                     quantile_list(r), where, r.period_ends, year_str(r.first_year),
+                     year_str(r.last_year), reported);
+}
+
+}  // namespace
+
+Summary summarize(const Tally& tally, const RunSettings& run) {
+  if (tally.periods < 0 || tally.sub_bins < 1)
+    throw std::invalid_argument(fmt::format("tally has an invalid shape ({} periods, {} sub-bins)",
+                                            tally.periods, tally.sub_bins));
+  Summary s;
+  const uint64_t n = tally.trajectories;
+  const int periods = tally.periods;
+  const int sub = tally.sub_bins;
+  s.trajectories = n;
+  s.nan_ratios = tally.anomalies[kAnomalyNanRatio];
+
+  const double implied = std::round((run.horizon_year - run.start_year) / run.dt);
+  if (implied != static_cast<double>(periods))
+    s.notes.push_back(fmt::format(
+        "the tally has {} periods but start_year {}, horizon_year {} and dt {} imply {}; years "
+        "follow the tally",
+        periods, run.start_year, run.horizon_year, run.dt, implied));
+  if (n == 0) s.notes.push_back("no trajectories were run; probabilities are 0 and quantiles null");
+
+  auto period_end = [&](int k) { return run.start_year + run.dt * static_cast<double>(k + 1); };
+
+  for (int m = 0; m < kNumMetrics; ++m) {
+    MetricSummary& ms = s.metrics[m];
+    ms.name = kMetricNames[m];
+    const uint64_t* row = tally.crossing_row(m);
+    uint64_t row_total = 0;
+    for (int b = 0; b < tally.crossing_bin_count(); ++b) row_total += row[b];
+    if (row_total != n)
+      s.notes.push_back(fmt::format("{}: the crossing histogram holds {} trajectories, the tally {}",
+                                    ms.name, row_total, n));
+    ms.crossing.reserve(periods);
+    uint64_t cum = 0;
+    for (int k = 0; k < periods; ++k) {
+      for (int j = 0; j < sub; ++j) cum += row[k * sub + j];
+      if (cum > n)
+        throw std::invalid_argument(fmt::format(
+            "inconsistent tally: {} {} trajectories crossed by period {} of {} run", cum, ms.name, k, n));
+      CrossingRow r{};
+      r.year = period_end(k);
+      r.p_crossed = n ? static_cast<double>(cum) / static_cast<double>(n) : 0.0;
+      r.stderr_mc = n ? std::sqrt(r.p_crossed * (1.0 - r.p_crossed) / static_cast<double>(n)) : 0.0;
+      const Interval ci = wilson_interval(cum, n);
+      r.lo95 = ci.lo;
+      r.hi95 = ci.hi;
+      ms.crossing.push_back(r);
+    }
+    if (n > 0) {
+      ms.p_parity_by_horizon = static_cast<double>(cum) / static_cast<double>(n);
+      ms.p_no_parity_by_horizon = static_cast<double>(n - cum) / static_cast<double>(n);
+    }
+    ms.q05 = crossing_year_quantile(row, periods, sub, n, run.start_year, run.dt, 0.05);
+    ms.q50 = crossing_year_quantile(row, periods, sub, n, run.start_year, run.dt, 0.50);
+    ms.q95 = crossing_year_quantile(row, periods, sub, n, run.start_year, run.dt, 0.95);
+  }
+
+  s.bands.reserve(static_cast<size_t>(kNumSeries) * periods);
+  for (int m = 0; m < kNumMetrics; ++m) {
+    for (int se = 0; se < kSeriesPerMetric; ++se) {
+      ClampRecord under, over;
+      int empty = 0;
+      for (int k = 0; k < periods; ++k) {
+        BandRow br{};
+        br.metric = m;
+        br.series = se;
+        br.year = period_end(k);
+        const uint64_t* row = tally.level_row(k, m * kSeriesPerMetric + se);
+        bool under_here = false, over_here = false, empty_here = false;
+        for (int qi = 0; qi < 5; ++qi) {
+          LevelBinKind kind{};
+          br.q[qi] = histogram_quantile(row, kBandQuantiles[qi], &kind);
+          if (kind == LevelBinKind::kUnder) {
+            under.add(br.year, qi, !under_here);
+            under_here = true;
+          } else if (kind == LevelBinKind::kOver) {
+            over.add(br.year, qi, !over_here);
+            over_here = true;
+          } else if (kind == LevelBinKind::kEmpty) {
+            empty_here = true;
+          }
+        }
+        empty += empty_here;
+        s.bands.push_back(br);
+      }
+      const std::string what = fmt::format("{} {}", kMetricNames[m], kSeriesNames[se]);
+      if (under.period_ends > 0)
+        s.notes.push_back(clamp_note(what, under, "below the histogram range (< 1e-12)", "1e-12"));
+      if (over.period_ends > 0)
+        s.notes.push_back(clamp_note(what, over, "above the histogram range (>= 1e18)", "1e18"));
+      if (empty > 0 && n > 0)
+        s.notes.push_back(fmt::format("{}: no binned values at {} period ends; quantiles reported as nan",
+                                      what, empty));
+    }
+  }
+  if (s.nan_ratios > 0)
+    s.notes.push_back(fmt::format("{} ratio values were NaN and are left out of the ratio bands",
+                                  s.nan_ratios));
+  return s;
+}
+
+}  // namespace chipcast

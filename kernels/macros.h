@@ -1,0 +1,59 @@
+// Portability macros: one spelling for host/device functions on every backend.
+#pragma once
+
+// Feature macros are always defined as 0 or 1 and tested with #if.
+#if defined(__CUDACC__) || defined(__HIPCC__)
+#define CHIPCAST_GPU_COMPILER 1
+#else
+#define CHIPCAST_GPU_COMPILER 0
+#endif
+
+#if defined(__CUDA_ARCH__) || defined(__HIP_DEVICE_COMPILE__)
+#define CHIPCAST_DEVICE_PASS 1
+#else
+#define CHIPCAST_DEVICE_PASS 0
+#endif
+
+#if defined(__HIPCC__)
+#define CHIPCAST_HIP 1
+#else
+#define CHIPCAST_HIP 0
+#endif
+
+#if defined(CHIPCAST_KOKKOS_FUNCTION_MACROS) && CHIPCAST_KOKKOS_FUNCTION_MACROS
+// The Kokkos backend compiles the kernels with Kokkos' own markup, so a site
+// Kokkos built for CUDA/HIP/SYCL gets the right attributes.
+#include <Kokkos_Macros.hpp>
+#define CC_FUNCTION KOKKOS_INLINE_FUNCTION
+#elif CHIPCAST_GPU_COMPILER
+#define CC_FUNCTION __host__ __device__ __forceinline__
+#elif defined(__GNUC__)
+// Always inlined: a call left inside a lane loop stops it vectorising.
+#define CC_FUNCTION inline __attribute__((always_inline))
+#else
+#define CC_FUNCTION inline
+#endif
+
+// Loops across the lanes of a trajectory block: vectorised on the host
+// (OpenMP simd), a single lane on a GPU thread where the pragma is pointless.
+#if !CHIPCAST_DEVICE_PASS && defined(_OPENMP) || !CHIPCAST_DEVICE_PASS && defined(CHIPCAST_OPENMP_SIMD)
+#define CC_SIMD _Pragma("omp simd")
+#else
+#define CC_SIMD
+#endif
+
+// A function kept out of line on the host: some lane loops stop vectorising
+// when certain other loops are inlined next to them (seen with g++ 12).
+#if !CHIPCAST_GPU_COMPILER && defined(__GNUC__)
+#define CC_SEPARATE inline __attribute__((noinline))
+#else
+#define CC_SEPARATE CC_FUNCTION
+#endif
+
+// Device-safe debug assertion: compiled out in release builds.
+#if !defined(NDEBUG) && !CHIPCAST_DEVICE_PASS
+#include <cassert>
+#define CC_DEBUG_ASSERT(x) assert(x)
+#else
+#define CC_DEBUG_ASSERT(x) ((void)0)
+#endif

@@ -1,0 +1,36 @@
+// Declares glibc's vector math (libmvec) variants so host lane loops vectorise without -ffast-math.
+#pragma once
+#include <math.h>
+
+#include "kernels/macros.h"
+
+// glibc only announces its `omp declare simd` variants under __FAST_MATH__,
+// which would also let the compiler assume there are no infinities or NaNs.
+// The model relies on IEEE semantics (log 0 = -inf marks an empty bloc), so we
+// announce the same libmvec entry points ourselves and build with plain
+// -fno-math-errno. Only for x86-64 glibc hosts; elsewhere loops stay scalar.
+#if !CHIPCAST_GPU_COMPILER && defined(__x86_64__) && defined(__GLIBC__) && \
+    !defined(__FAST_MATH__) && !defined(__clang__) && defined(CHIPCAST_USE_LIBMVEC) && \
+    CHIPCAST_USE_LIBMVEC
+extern "C" {
+#pragma omp declare simd notinbranch
+float logf(float) noexcept;
+#pragma omp declare simd notinbranch
+float expf(float) noexcept;
+#pragma omp declare simd notinbranch
+float sinf(float) noexcept;
+#pragma omp declare simd notinbranch
+float cosf(float) noexcept;
+#pragma omp declare simd notinbranch
+float log1pf(float) noexcept;
+#pragma omp declare simd notinbranch
+double log(double) noexcept;
+#pragma omp declare simd notinbranch
+double exp(double) noexcept;
+#pragma omp declare simd notinbranch
+double log1p(double) noexcept;
+}
+#define CHIPCAST_LIBMVEC_DECLARED 1
+#else
+#define CHIPCAST_LIBMVEC_DECLARED 0
+#endif

@@ -1,0 +1,96 @@
+// Plain-data parameters of the parity model v1 (MODEL.md), resolved on the host and read by kernels.
+#pragma once
+#include <stdint.h>
+
+#include "kernels/distributions.h"
+
+namespace chipcast::parity {
+
+enum Bloc : int { kDomestic = 0, kForeign = 1, kNumBlocs = 2 };
+
+// Per-bloc parameters, in MODEL.md's table order. The config layer maps the
+// TOML keys (bloc_param_name) to these indices.
+enum BlocParam : int {
+  kWafers0 = 0,
+  kWaferGrowth,
+  kWaferVol,
+  kWaferCap,
+  kDiesPerWafer,
+  kYield0,
+  kYieldMax,
+  kLearningRate,
+  kYieldNoise,
+  kPerf0,
+  kPerfGrowth,
+  kHbm0,
+  kHbmGrowth,
+  kHbmVol,
+  kHbmPerChip0,
+  kHbmPerChipGrowth,
+  kPackaging0,
+  kPackagingGrowth,
+  kNumBlocParams
+};
+
+enum RegimeEffect : int { kWaferGrowthAdj = 0, kLearningMult, kHbmMult, kNumEffects };
+
+enum Metric : int { kUnits = 0, kCompute = 1, kMemory = 2 };
+
+constexpr int kMaxRegimes = 8;
+constexpr int kMaxShocks = 8;
+constexpr int kMaxEvents = 16;
+// Every per-trajectory (epistemic) scalar: bloc parameters, regime effects, shock rates.
+constexpr int kMaxParams = kNumBlocs * kNumBlocParams + kMaxRegimes * kNumBlocs * kNumEffects + kMaxShocks;
+
+// Index of a bloc parameter, a regime effect and a shock rate in the flat parameter table.
+// The parameter table's uniform i is word i%4 of the Philox call with period
+// kParameterPeriod and slot i/4, so the layout is part of the random-number contract.
+constexpr int bloc_param_index(int bloc, int param) { return bloc * kNumBlocParams + param; }
+constexpr int effect_param_index(int regime, int bloc, int effect) {
+  return kNumBlocs * kNumBlocParams + (regime * kNumBlocs + bloc) * kNumEffects + effect;
+}
+constexpr int shock_rate_index(int shock) {
+  return kNumBlocs * kNumBlocParams + kMaxRegimes * kNumBlocs * kNumEffects + shock;
+}
+
+struct ShockSpec {
+  int32_t bloc = kForeign;
+  Dist loss;  // drawn each time the shock occurs, support within [0, 1]
+};
+
+struct EventSpec {
+  int32_t period = 0;  // floor((at - start_year) / dt), within [0, periods)
+  int32_t regime = 0;
+  double probability = 0;
+};
+
+struct ModelParams {
+  uint64_t seed = 2026;
+  // Time: periods k = 0..periods-1 with period ends T_k = start_year + (k+1)*dt.
+  int32_t periods = 0;
+  double dt = 0.25;
+  double start_year = 2026.0;
+  // Parity: first run of `sustain` periods with ratio >= threshold.
+  double threshold = 1.0;
+  int32_t sustain = 1;
+  int32_t sub_bins = 25;  // crossing-time bins per period (tally_layout.h)
+
+  // Every epistemic scalar; unused slots stay fixed at 0.
+  Dist params[kMaxParams];
+
+  // Regimes: per-period transition probabilities q[i][j] (i != j), already
+  // converted from annual ones and scaled to sum <= 1 per row; regimes are
+  // numbered in name order so the walk over destinations is in name order.
+  int32_t num_regimes = 1;
+  int32_t initial_regime = 0;
+  double q[kMaxRegimes][kMaxRegimes] = {};
+
+  int32_t num_shocks = 0;
+  ShockSpec shocks[kMaxShocks];
+  int32_t num_events = 0;
+  EventSpec events[kMaxEvents];  // in config order; applied in that order
+
+  QuantileTables tables;
+};
+
+}  // namespace chipcast::parity

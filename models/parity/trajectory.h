@@ -1,0 +1,443 @@
+// The parity model v1 (MODEL.md) for a block of L trajectories ("lanes"): init, one period, finish.
+#pragma once
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "kernels/distributions.h"
+#include "kernels/macros.h"
+#include "kernels/philox_stream.h"
+#include "kernels/simd_math.h"
+#include "kernels/tally_layout.h"
+#include "models/parity/params.h"
+
+namespace chipcast::parity {
+
+// min() by a select: vectorises, unlike fminf, and keeps a NaN in `a` visible.
+CC_FUNCTION float min_of(float a, float b) { return b < a ? b : a; }
+
+// NaN test on the bit pattern (vectorises where `x != x` may not).
+CC_FUNCTION bool is_nan_bits(float x) {
+  uint32_t u;
+  memcpy(&u, &x, sizeof u);
+  return (u & 0x7fffffffu) > 0x7f800000u;
+}
+
+// Per-lane state in structure-of-arrays form: on the host the lanes of a
+// block are computed together by `omp simd` loops (L = 16); a GPU thread runs
+// one trajectory (L = 1). Every lane computes the same instructions whatever
+// its position, so a trajectory's result never depends on its block, batch,
+// thread or device. Blocks are always computed full; a partial block is
+// padded and the padding lanes are simply not recorded.
+template <int L>
+struct LaneState {
+  uint64_t first = 0;  // trajectory index of lane 0
+
+  // Per-trajectory constants derived from the drawn parameters (per bloc).
+  float drift_c[kNumBlocs][L];      // wafer_growth * dt
+  float vol_c[kNumBlocs][L];        // wafer_vol * sqrt(dt)
+  float log_cap[kNumBlocs][L];      // log wafer_cap
+  float log_die_rate[kNumBlocs][L]; // log(12 * dt * dies_per_wafer)
+  float yield0[kNumBlocs][L];
+  float yield_max[kNumBlocs][L];
+  float yield_noise[kNumBlocs][L];
+  float log_perf0[kNumBlocs][L];
+  float perf_growth[kNumBlocs][L];
+  float drift_h[kNumBlocs][L];      // hbm_growth * dt
+  float vol_h[kNumBlocs][L];        // hbm_vol * sqrt(dt)
+  float log_hpc0[kNumBlocs][L];     // log hbm_per_chip0
+  float hpc_growth[kNumBlocs][L];
+  float log_pack_dt[kNumBlocs][L];  // log(packaging0 * dt)
+  float pack_growth[kNumBlocs][L];
+  // Regime effects per regime and bloc: adj * dt, learning_mult, log hbm_mult.
+  float eff_adj_dt[kMaxRegimes][kNumBlocs][L];
+  float eff_decay[kMaxRegimes][kNumBlocs][L];  // exp(-learning_rate * learning_mult * dt)
+  float eff_log_hbm[kMaxRegimes][kNumBlocs][L];
+  float shock_p[kMaxShocks][L];     // per-period occurrence probability 1 - exp(-rate dt)
+
+  // Dynamic state.
+  int32_t regime[L];
+  float log_c[kNumBlocs][L];
+  float gap[kNumBlocs][L];  // (yield_max - yield0) * exp(-learning_rate * tau)
+  float log_h[kNumBlocs][L];
+  float jump[kNumBlocs][L];  // shock jumps of the current period
+  // Effects of each lane's current regime (selected once per period, so the
+  // bloc loop needs no gathers).
+  float cur_adj_dt[kNumBlocs][L];
+  float cur_decay[kNumBlocs][L];
+  float cur_log_hbm[kNumBlocs][L];
+
+  // Crossing detection per metric.
+  float prev_log_r[kNumMetrics][L];
+  int32_t prev_zero[kNumMetrics][L];
+  int32_t run[kNumMetrics][L];
+  int32_t crossed[kNumMetrics][L];
+  int32_t cand_bin[kNumMetrics][L];
+  float cand_t[kNumMetrics][L];
+
+  // Outputs of the last period, read by record_period().
+  int32_t bin[kNumSeries][L];     // level bin per series (metric*3 + {ratio, dom, for}); -1 = NaN
+  int32_t new_cross[kNumMetrics][L];  // 1 if the crossing was confirmed this period
+};
+
+// Draws one epistemic parameter for every lane (one uniform each).
+template <int L>
+CC_FUNCTION void draw_parameters(const ModelParams& p, uint64_t first, int index, double (&out)[L]) {
+  const Dist& d = p.params[index];
+  if (d.kind == DistKind::fixed) {
+    CC_SIMD for (int l = 0; l < L; ++l) out[l] = d.p0;
+    return;
+  }
+  const uint32_t slot = static_cast<uint32_t>(index / 4);
+  const int word = index % 4;
+  const uint64_t seed = p.seed;
+  double u[L];
+  CC_SIMD for (int l = 0; l < L; ++l) {
+    const TrajectoryHalves t = trajectory_halves(first, l);
+    u[l] = uniform_open(word_at(philox_words(seed, t.lo, t.hi, kParameterPeriod, slot), word));
+  }
+  dist_quantile_lanes<L>(d, p.tables, u, out);
+}
+
+template <int L>
+CC_SEPARATE void init_lanes(const ModelParams& p, uint64_t first, LaneState<L>& s) {
+  s.first = first;
+  const float dt = static_cast<float>(p.dt);
+  const double sqdt = sqrt(p.dt);
+  double v[kNumBlocParams][L];
+  for (int b = 0; b < kNumBlocs; ++b) {
+    for (int k = 0; k < kNumBlocParams; ++k) draw_parameters<L>(p, first, bloc_param_index(b, k), v[k]);
+    CC_SIMD for (int l = 0; l < L; ++l) {
+      s.drift_c[b][l] = static_cast<float>(v[kWaferGrowth][l] * p.dt);
+      s.vol_c[b][l] = static_cast<float>(v[kWaferVol][l] * sqdt);
+      s.log_cap[b][l] = static_cast<float>(log(v[kWaferCap][l]));
+      s.log_die_rate[b][l] = static_cast<float>(log(12.0 * p.dt * v[kDiesPerWafer][l]));
+      s.yield0[b][l] = static_cast<float>(v[kYield0][l]);
+      // MODEL.md: a yield_max drawn below yield0 is taken as yield0.
+      s.yield_max[b][l] = static_cast<float>(v[kYieldMax][l] < v[kYield0][l] ? v[kYield0][l] : v[kYieldMax][l]);
+      s.yield_noise[b][l] = static_cast<float>(v[kYieldNoise][l]);
+      s.log_perf0[b][l] = static_cast<float>(log(v[kPerf0][l]));
+      s.perf_growth[b][l] = static_cast<float>(v[kPerfGrowth][l]);
+      s.drift_h[b][l] = static_cast<float>(v[kHbmGrowth][l] * p.dt);
+      s.vol_h[b][l] = static_cast<float>(v[kHbmVol][l] * sqdt);
+      s.log_hpc0[b][l] = static_cast<float>(log(v[kHbmPerChip0][l]));
+      s.hpc_growth[b][l] = static_cast<float>(v[kHbmPerChipGrowth][l]);
+      s.log_pack_dt[b][l] = static_cast<float>(log(v[kPackaging0][l] * p.dt));
+      s.pack_growth[b][l] = static_cast<float>(v[kPackagingGrowth][l]);
+      s.log_c[b][l] = static_cast<float>(log(v[kWafers0][l]));
+      s.log_h[b][l] = static_cast<float>(log(v[kHbm0][l]));
+      s.gap[b][l] = s.yield_max[b][l] - s.yield0[b][l];
+    }
+    for (int r = 0; r < p.num_regimes; ++r) {
+      double adj[L], learn[L], hbm[L];
+      draw_parameters<L>(p, first, effect_param_index(r, b, kWaferGrowthAdj), adj);
+      draw_parameters<L>(p, first, effect_param_index(r, b, kLearningMult), learn);
+      draw_parameters<L>(p, first, effect_param_index(r, b, kHbmMult), hbm);
+      CC_SIMD for (int l = 0; l < L; ++l) {
+        s.eff_adj_dt[r][b][l] = static_cast<float>(adj[l] * p.dt);
+        s.eff_decay[r][b][l] = static_cast<float>(exp(-v[kLearningRate][l] * learn[l] * p.dt));
+        s.eff_log_hbm[r][b][l] = static_cast<float>(log(hbm[l]));
+      }
+    }
+  }
+  for (int k = 0; k < p.num_shocks; ++k) {
+    double rate[L];
+    draw_parameters<L>(p, first, shock_rate_index(k), rate);
+    CC_SIMD for (int l = 0; l < L; ++l) s.shock_p[k][l] = static_cast<float>(1.0 - exp(-rate[l] * p.dt));
+  }
+  CC_SIMD for (int l = 0; l < L; ++l) {
+    s.regime[l] = p.initial_regime;
+    for (int m = 0; m < kNumMetrics; ++m) {
+      s.prev_log_r[m][l] = 0.0f;
+      s.prev_zero[m][l] = 0;
+      s.run[m][l] = 0;
+      s.crossed[m][l] = 0;
+      s.cand_bin[m][l] = 0;
+      s.cand_t[m][l] = 0.0f;
+    }
+  }
+}
+
+// Extra-slot uniforms: event e uses index e; shock k uses kMaxEvents + k for
+// its occurrence and kMaxEvents + kMaxShocks + k for its loss (read only when
+// it occurs), index i being word i%4 of slot
+// kSlotExtraBase + i/4.
+constexpr int event_uniform_index(int e) { return e; }
+constexpr int shock_uniform_index(int k) { return kMaxEvents + k; }
+constexpr int shock_loss_uniform_index(int k) { return kMaxEvents + kMaxShocks + k; }
+
+// Poisson shocks of period `period`: permanent jumps log C += log(1 - loss).
+template <int L>
+CC_SEPARATE void shock_jumps(const ModelParams& p, uint32_t period, LaneState<L>& s) {
+  const uint64_t first = s.first;
+  const uint64_t seed = p.seed;
+  CC_SIMD for (int l = 0; l < L; ++l) {
+    s.jump[kDomestic][l] = 0.0f;
+    s.jump[kForeign][l] = 0.0f;
+  }
+  // Four shocks share one Philox call for their occurrence uniforms; the
+  // loss uniforms (another slot) and the loss itself (inverse CDF and log)
+  // are computed only for a block where some lane's shock occurred, which is rare.
+  for (int g = 0; 4 * g < p.num_shocks; ++g) {
+    const uint32_t slot = kSlotExtraBase + static_cast<uint32_t>(shock_uniform_index(4 * g) / 4);
+    const uint32_t loss_slot = kSlotExtraBase + static_cast<uint32_t>(shock_loss_uniform_index(4 * g) / 4);
+    uint32_t w[4][L];
+    CC_SIMD for (int l = 0; l < L; ++l) {
+      const TrajectoryHalves t = trajectory_halves(first, l);
+      const Words4 x = philox_words(seed, t.lo, t.hi, period, slot);
+      w[0][l] = x.w0;
+      w[1][l] = x.w1;
+      w[2][l] = x.w2;
+      w[3][l] = x.w3;
+    }
+    for (int k2 = 4 * g; k2 < 4 * g + 4 && k2 < p.num_shocks; ++k2) {
+      const int word = shock_uniform_index(k2) % 4;
+      int32_t occurs[L];
+      int32_t any = 0;
+      CC_SIMD for (int l = 0; l < L; ++l) {
+        occurs[l] = uniform_open(w[word][l]) < s.shock_p[k2][l] ? 1 : 0;
+        any |= occurs[l];
+      }
+      if (!any) continue;
+      const int loss_word = shock_loss_uniform_index(k2) % 4;
+      uint32_t lw[4][L];
+      CC_SIMD for (int l = 0; l < L; ++l) {
+        const TrajectoryHalves t = trajectory_halves(first, l);
+        const Words4 x = philox_words(seed, t.lo, t.hi, period, loss_slot);
+        lw[0][l] = x.w0;
+        lw[1][l] = x.w1;
+        lw[2][l] = x.w2;
+        lw[3][l] = x.w3;
+      }
+      double u_loss[L], loss[L];
+      CC_SIMD for (int l = 0; l < L; ++l) u_loss[l] = uniform_open(lw[loss_word][l]);
+      dist_quantile_lanes<L>(p.shocks[k2].loss, p.tables, u_loss, loss);
+      const int bloc = p.shocks[k2].bloc;
+      CC_SIMD for (int l = 0; l < L; ++l) {
+        const float j = static_cast<float>(log1p(-loss[l]));
+        s.jump[bloc][l] += occurs[l] ? j : 0.0f;
+      }
+    }
+  }
+}
+
+// One period k for every lane: regime update, events, shocks, the seven
+// steps for both blocs, the three metrics, bins and crossing detection.
+template <int L>
+CC_SEPARATE void step_lanes(const ModelParams& p, int k, LaneState<L>& s) {
+  const uint32_t period = static_cast<uint32_t>(k);
+  const uint64_t first = s.first;  // locals, so lane loops need no 64-bit loads
+  const uint64_t seed = p.seed;
+  const int nreg = p.num_regimes;
+
+  // The period is computed as three kinds of lane loops (normals; each bloc;
+  // each metric): small loop bodies are what the host compiler vectorises.
+  float z[kNumBlocs][3][L];
+  double u_regime[L];
+  CC_SIMD for (int l = 0; l < L; ++l) {
+    const TrajectoryHalves th = trajectory_halves(first, l);
+    const Words4 wa = philox_words(seed, th.lo, th.hi, period, kSlotNormalsA);
+    const Words4 wb = philox_words(seed, th.lo, th.hi, period, kSlotNormalsB);
+    float z0, z1, z2, z3, z4, z5;
+    box_muller(wa.w0, wa.w1, z0, z1);
+    box_muller(wa.w2, wa.w3, z2, z3);
+    box_muller(wb.w0, wb.w1, z4, z5);
+    z[kDomestic][0][l] = z0;
+    z[kDomestic][1][l] = z1;
+    z[kDomestic][2][l] = z2;
+    z[kForeign][0][l] = z3;
+    z[kForeign][1][l] = z4;
+    z[kForeign][2][l] = z5;
+    u_regime[l] = uniform_open(wb.w2);
+  }
+
+
+  // Regime: walk destinations in name order with one uniform (slot B, word 2).
+  // The outer loop is over source regimes so that every probability is a
+  // broadcast constant inside the lane loop (no gathers).
+  if (nreg > 1) {
+    int32_t next[L];
+    CC_SIMD for (int l = 0; l < L; ++l) next[l] = s.regime[l];
+    for (int from = 0; from < nreg; ++from) {
+      double cum = 0.0;
+      for (int j = 0; j < nreg; ++j) {
+        if (j == from || p.q[from][j] <= 0.0) continue;
+        cum += p.q[from][j];
+        // Lanes in `from` whose uniform falls below the running sum, and that
+        // have not picked an earlier destination, move to j.
+        CC_SIMD for (int l = 0; l < L; ++l) {
+          const bool pick = (s.regime[l] == from) & (next[l] == from) & (u_regime[l] < cum);
+          next[l] = pick ? j : next[l];
+        }
+      }
+    }
+    CC_SIMD for (int l = 0; l < L; ++l) s.regime[l] = next[l];
+  }
+  // Scheduled events: after the Markov step, the event wins.
+  for (int e = 0; e < p.num_events; ++e) {
+    if (p.events[e].period != k) continue;
+    const double prob = p.events[e].probability;
+    const int target = p.events[e].regime;
+    const int ui = event_uniform_index(e);
+    CC_SIMD for (int l = 0; l < L; ++l) {
+      const TrajectoryHalves t = trajectory_halves(first, l);
+      const double u = uniform_open(word_at(philox_words(seed, t.lo, t.hi, period, kSlotExtraBase + ui / 4), ui % 4));
+      s.regime[l] = u < prob ? target : s.regime[l];
+    }
+  }
+  shock_jumps<L>(p, period, s);
+
+  const float dt = static_cast<float>(p.dt);
+  const float t_k = static_cast<float>((k + 1) * p.dt);
+  const float log_dt = logf(dt);
+  const float log_thr = static_cast<float>(log(p.threshold));
+  const int sub = p.sub_bins;
+  const int sustain = p.sustain;
+
+  for (int b = 0; b < kNumBlocs; ++b) {
+    CC_SIMD for (int l = 0; l < L; ++l) {
+      s.cur_adj_dt[b][l] = s.eff_adj_dt[0][b][l];
+      s.cur_decay[b][l] = s.eff_decay[0][b][l];
+      s.cur_log_hbm[b][l] = s.eff_log_hbm[0][b][l];
+    }
+    for (int r = 1; r < nreg; ++r) {
+      CC_SIMD for (int l = 0; l < L; ++l) {
+        const bool here = s.regime[l] == r;
+        s.cur_adj_dt[b][l] = here ? s.eff_adj_dt[r][b][l] : s.cur_adj_dt[b][l];
+        s.cur_decay[b][l] = here ? s.eff_decay[r][b][l] : s.cur_decay[b][l];
+        s.cur_log_hbm[b][l] = here ? s.eff_log_hbm[r][b][l] : s.cur_log_hbm[b][l];
+      }
+    }
+  }
+
+  float log_metric[kNumMetrics][kNumBlocs][L];
+  for (int b = 0; b < kNumBlocs; ++b) {
+    CC_SIMD for (int l = 0; l < L; ++l) {
+      // 1. Wafer capacity: drift (+ regime adjustment), volatility, shock jumps, ceiling.
+      float lc = s.log_c[b][l] + s.drift_c[b][l] + s.cur_adj_dt[b][l] + s.vol_c[b][l] * z[b][0][l] + s.jump[b][l];
+      lc = min_of(lc, s.log_cap[b][l]);
+      s.log_c[b][l] = lc;
+      // 2. Yield: the learning clock tau advances by learning_mult * dt, so the
+      // gap yield_max - y = (yield_max - yield0) exp(-learning_rate tau) shrinks
+      // by exp(-learning_rate learning_mult dt) per period (a per-trajectory
+      // constant per regime); then logit-scale noise, skipped at 0 and 1.
+      const float gap = s.gap[b][l] * s.cur_decay[b][l];
+      s.gap[b][l] = gap;
+      const float y = s.yield_max[b][l] - gap;
+      const float x = logf(y / (1.0f - y)) + s.yield_noise[b][l] * z[b][1][l];
+      // log logistic(x), stable for either sign of x
+      const float log_y_noisy = min_of(x, 0.0f) - log1pf(expf(-fabsf(x)));
+      // Bitwise & (not &&) and selects keep the lane loop free of branches.
+      const float log_y = ((y > 0.0f) & (y < 1.0f)) ? log_y_noisy : (y >= 1.0f ? 0.0f : -INFINITY);
+      // 3. HBM supply and what this bloc may use this period.
+      const float lh = s.log_h[b][l] + s.drift_h[b][l] + s.vol_h[b][l] * z[b][2][l];
+      s.log_h[b][l] = lh;
+      const float log_hbm_usable = lh + s.cur_log_hbm[b][l] + log_dt;
+      // 4. HBM per chip and packaging capacity this period.
+      const float log_hpc = s.log_hpc0[b][l] + s.hpc_growth[b][l] * t_k;
+      const float log_pack = s.log_pack_dt[b][l] + s.pack_growth[b][l] * t_k;
+      // 5.-6. Good dies, then the binding constraint (all in logs).
+      const float log_good = lc + s.log_die_rate[b][l] + log_y;
+      const float log_chips = min_of(min_of(log_good, log_hbm_usable - log_hpc), log_pack);
+      // 7. The three metrics.
+      log_metric[kUnits][b][l] = log_chips;
+      log_metric[kCompute][b][l] = log_chips + s.log_perf0[b][l] + s.perf_growth[b][l] * t_k;
+      log_metric[kMemory][b][l] = log_chips + log_hpc;
+    }
+  }
+
+  for (int m = 0; m < kNumMetrics; ++m) {
+    CC_SIMD for (int l = 0; l < L; ++l) {
+      const float ld = log_metric[m][kDomestic][l];
+      const float lf = log_metric[m][kForeign][l];
+      // log 0 = -inf marks an empty bloc: both 0 is r = 0; foreign 0 alone is r = +inf.
+      const bool dom_zero = ld == -INFINITY;
+      const bool for_zero = lf == -INFINITY;
+      const bool r_zero = dom_zero;
+      const bool r_inf = (!dom_zero) & for_zero;
+      const float lr = (r_zero | r_inf) ? 0.0f : ld - lf;
+      // lr is NaN exactly when either level is, or both are +inf (written on
+      // the levels: g++ does not vectorise a NaN test on the select's result).
+      const bool nan = is_nan_bits(ld) | is_nan_bits(lf) | ((ld == INFINITY) & (lf == INFINITY));
+      s.bin[m * kSeriesPerMetric + 0][l] = nan ? -1 : level_bin(lr, r_zero, r_inf);
+      s.bin[m * kSeriesPerMetric + 1][l] = level_bin(ld, dom_zero, ld == INFINITY);
+      s.bin[m * kSeriesPerMetric + 2][l] = level_bin(lf, for_zero, lf == INFINITY);
+
+      // Crossing: the first period starting a run of `sustain` periods with
+      // r >= threshold, dated by log-interpolation between period ends.
+      const bool above = (!nan) & (r_inf | ((!r_zero) & (lr >= log_thr)));
+      const int run_before = s.run[m][l];
+      const bool starts = above & (run_before == 0);
+      const float prev_lr = s.prev_log_r[m][l];
+      float frac = (log_thr - prev_lr) / (lr - prev_lr);
+      frac = frac > 1.0f ? 1.0f : frac;
+      frac = frac < 0.0f ? 0.0f : frac;  // unreachable in exact arithmetic: r_{k-1} < thr
+      int j = static_cast<int>(ceilf(frac * sub)) - 1;
+      j = j < 0 ? 0 : j;
+      float t = static_cast<float>(k) * dt + dt * frac;
+      int cbin = k * sub + j;
+      // Special cases of MODEL.md: k = 0 -> T_0; r_{k-1} = 0 -> T_k; r_k = inf -> T_{k-1}.
+      const bool prev_zero = s.prev_zero[m][l] != 0;
+      cbin = prev_zero ? k * sub + sub - 1 : cbin;
+      t = prev_zero ? static_cast<float>(k + 1) * dt : t;
+      cbin = r_inf ? k * sub - 1 : cbin;
+      t = r_inf ? static_cast<float>(k) * dt : t;
+      cbin = k == 0 ? sub - 1 : cbin;
+      t = k == 0 ? dt : t;
+      s.cand_bin[m][l] = starts ? cbin : s.cand_bin[m][l];
+      s.cand_t[m][l] = starts ? t : s.cand_t[m][l];
+      const int run_now = above ? run_before + 1 : 0;
+      s.run[m][l] = run_now;
+      const bool confirm = above & (run_now == sustain) & (s.crossed[m][l] == 0);
+      s.new_cross[m][l] = confirm ? 1 : 0;
+      s.crossed[m][l] = s.crossed[m][l] | (confirm ? 1 : 0);
+      s.prev_log_r[m][l] = lr;
+      s.prev_zero[m][l] = r_zero ? 1 : 0;
+    }
+  }
+}
+
+// Hands lanes [0, n) of the last period's results to a sink; `base` is the
+// batch-local index of lane 0, and i = base + lane below:
+//   sink.level(k, series, i, bin)        (bin = -1 for a NaN ratio)
+//   sink.crossing(metric, i, bin, t)     (t: years since start_year)
+template <int L, class Sink>
+CC_FUNCTION void record_period(const LaneState<L>& s, int k, int n, int64_t base, Sink& sink) {
+  for (int l = 0; l < n; ++l) {
+    for (int q = 0; q < kNumSeries; ++q) sink.level(k, q, base + l, s.bin[q][l]);
+    for (int m = 0; m < kNumMetrics; ++m)
+      if (s.new_cross[m][l]) sink.crossing(m, base + l, s.cand_bin[m][l], s.cand_t[m][l]);
+  }
+}
+
+// After the last period: every lane that never crossed is right-censored.
+template <int L, class Sink>
+CC_FUNCTION void record_censored(const LaneState<L>& s, int n, int64_t base, Sink& sink) {
+  for (int l = 0; l < n; ++l)
+    for (int m = 0; m < kNumMetrics; ++m)
+      if (!s.crossed[m][l]) sink.censored(m, base + l);
+}
+
+// Runs trajectories [first, first + n) block by block, period-major: all
+// blocks advance one period before the next, so the histograms of the current
+// period stay in cache while every block adds to them. `states` holds
+// ceil(n / L) blocks. `base` is the batch-local index of `first`.
+template <int L, class Sink>
+CC_FUNCTION void run_blocks(const ModelParams& p, uint64_t first, int64_t n, int64_t base,
+                            LaneState<L>* states, Sink& sink) {
+  const int64_t blocks = (n + L - 1) / L;
+  for (int64_t b = 0; b < blocks; ++b) init_lanes<L>(p, first + b * L, states[b]);
+  for (int k = 0; k < p.periods; ++k) {
+    for (int64_t b = 0; b < blocks; ++b) {
+      step_lanes<L>(p, k, states[b]);
+      const int64_t left = n - b * L;
+      record_period<L>(states[b], k, static_cast<int>(left < L ? left : L), base + b * L, sink);
+    }
+  }
+  for (int64_t b = 0; b < blocks; ++b) {
+    const int64_t left = n - b * L;
+    record_censored<L>(states[b], static_cast<int>(left < L ? left : L), base + b * L, sink);
+  }
+}
+
+}  // namespace chipcast::parity

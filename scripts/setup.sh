@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages chipcast needs (nothing is downloaded from anywhere else).
+# Usage: scripts/setup.sh [--with-hip] [--with-kokkos] [--with-mpi] [--all]
+set -euo pipefail
+
+packages=(
+  cmake ninja-build g++ pkg-config
+  librandom123-dev          # Philox4x32-10 counter-based RNG (header-only)
+  libboost-math-dev         # distributions, intervals, test oracles
+  libtomlplusplus-dev       # TOML scenarios
+  nlohmann-json3-dev        # summary.json
+  libcli11-dev              # command line
+  libfmt-dev libspdlog-dev  # formatting and logging
+  libssl-dev                # SHA-256 of the resolved config (OpenSSL EVP)
+  libgtest-dev              # unit tests
+  libbenchmark-dev          # micro-benchmarks
+)
+for arg in "$@"; do
+  case "$arg" in
+    --with-hip) packages+=(hipcc librocprim-dev) ;;
+    --with-kokkos) packages+=(libtrilinos-kokkos-dev) ;;
+    --with-mpi) packages+=(libopenmpi-dev openmpi-bin) ;;
+    --with-plots) packages+=(librsvg2-bin) ;;
+    --all) packages+=(hipcc librocprim-dev libtrilinos-kokkos-dev libopenmpi-dev openmpi-bin librsvg2-bin) ;;
+    *) echo "setup.sh: unknown option '$arg' (use --with-hip, --with-kokkos, --with-mpi, --with-plots or --all)" >&2; exit 2 ;;
+  esac
+done
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "setup.sh: all ${#packages[@]} packages already installed"
+  exit 0
+fi
+sudo=""
+if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
+echo "setup.sh: installing ${missing[*]}"
+$sudo apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
