@@ -35,7 +35,7 @@ constexpr uint32_t kParameterPeriod = 0xFFFFFFFFu;
 // The layout is fixed whatever the scenario, so that two scenarios compared
 // with common random numbers consume the same numbers for the same purpose.
 constexpr uint32_t kSlotNormalsA = 0;   // Z1,Z2,Z3 domestic; Z1 foreign
-constexpr uint32_t kSlotNormalsB = 1;   // Z2,Z3 foreign; regime uniform; spare
+constexpr uint32_t kSlotNormalsB = 1;   // Z2,Z3 foreign; regime uniform; "any shock" uniform
 constexpr uint32_t kSlotExtraBase = 2;  // event and shock uniforms, 4 per slot
 
 // value = Philox4x32-10(counter = {trajectory lo, trajectory hi, period, slot},

@@ -29,6 +29,8 @@ double log(double) noexcept;
 double exp(double) noexcept;
 #pragma omp declare simd notinbranch
 double log1p(double) noexcept;
+#pragma omp declare simd notinbranch
+double expm1(double) noexcept;
 }
 #define CHIPCAST_LIBMVEC_DECLARED 1
 #else

@@ -53,7 +53,11 @@ struct LaneState {
   float eff_adj_dt[kMaxRegimes][kNumBlocs][L];
   float eff_decay[kMaxRegimes][kNumBlocs][L];  // exp(-learning_rate * learning_mult * dt)
   float eff_log_hbm[kMaxRegimes][kNumBlocs][L];
-  float shock_p[kMaxShocks][L];     // per-period occurrence probability 1 - exp(-rate dt)
+  // Per-period occurrence probability p_k = 1 - exp(-rate_k dt) of shock k and
+  // tail_k = P(some shock j >= k occurs) = 1 - prod_{j>=k} (1 - p_j).
+  double shock_p[kMaxShocks][L];
+  double shock_tail[kMaxShocks][L];
+  double u_any[L];  // this period's "any shock" uniform (slot B, word 3)
 
   // Dynamic state.
   int32_t regime[L];
@@ -80,22 +84,38 @@ struct LaneState {
   int32_t new_cross[kNumMetrics][L];  // 1 if the crossing was confirmed this period
 };
 
-// Draws one epistemic parameter for every lane (one uniform each).
+// Draws one epistemic parameter for every lane (one uniform each). `words`
+// holds the lanes' Philox words of the parameter's slot (kParameterPeriod,
+// index / 4), computed once per slot by ParameterWords.
 template <int L>
-CC_FUNCTION void draw_parameters(const ModelParams& p, uint64_t first, int index, double (&out)[L]) {
+struct ParameterWords {
+  uint32_t w[4][L];
+  int slot = -1;
+};
+
+template <int L>
+CC_FUNCTION void draw_parameters(const ModelParams& p, uint64_t first, int index, double (&out)[L],
+                                 ParameterWords<L>& words) {
   const Dist& d = p.params[index];
   if (d.kind == DistKind::fixed) {
     CC_SIMD for (int l = 0; l < L; ++l) out[l] = d.p0;
     return;
   }
-  const uint32_t slot = static_cast<uint32_t>(index / 4);
-  const int word = index % 4;
-  const uint64_t seed = p.seed;
-  double u[L];
-  CC_SIMD for (int l = 0; l < L; ++l) {
-    const TrajectoryHalves t = trajectory_halves(first, l);
-    u[l] = uniform_open(word_at(philox_words(seed, t.lo, t.hi, kParameterPeriod, slot), word));
+  const int slot = index / 4;
+  if (words.slot != slot) {
+    const uint64_t seed = p.seed;
+    CC_SIMD for (int l = 0; l < L; ++l) {
+      const TrajectoryHalves t = trajectory_halves(first, l);
+      const Words4 x = philox_words(seed, t.lo, t.hi, kParameterPeriod, static_cast<uint32_t>(slot));
+      words.w[0][l] = x.w0;
+      words.w[1][l] = x.w1;
+      words.w[2][l] = x.w2;
+      words.w[3][l] = x.w3;
+    }
+    words.slot = slot;
   }
+  double u[L];
+  CC_SIMD for (int l = 0; l < L; ++l) u[l] = uniform_open(words.w[index % 4][l]);
   dist_quantile_lanes<L>(d, p.tables, u, out);
 }
 
@@ -105,8 +125,9 @@ CC_SEPARATE void init_lanes(const ModelParams& p, uint64_t first, LaneState<L>& 
   const float dt = static_cast<float>(p.dt);
   const double sqdt = sqrt(p.dt);
   double v[kNumBlocParams][L];
+  ParameterWords<L> words;  // parameters are drawn in index order: one Philox call per slot
   for (int b = 0; b < kNumBlocs; ++b) {
-    for (int k = 0; k < kNumBlocParams; ++k) draw_parameters<L>(p, first, bloc_param_index(b, k), v[k]);
+    for (int k = 0; k < kNumBlocParams; ++k) draw_parameters<L>(p, first, bloc_param_index(b, k), v[k], words);
     CC_SIMD for (int l = 0; l < L; ++l) {
       s.drift_c[b][l] = static_cast<float>(v[kWaferGrowth][l] * p.dt);
       s.vol_c[b][l] = static_cast<float>(v[kWaferVol][l] * sqdt);
@@ -130,9 +151,9 @@ CC_SEPARATE void init_lanes(const ModelParams& p, uint64_t first, LaneState<L>& 
     }
     for (int r = 0; r < p.num_regimes; ++r) {
       double adj[L], learn[L], hbm[L];
-      draw_parameters<L>(p, first, effect_param_index(r, b, kWaferGrowthAdj), adj);
-      draw_parameters<L>(p, first, effect_param_index(r, b, kLearningMult), learn);
-      draw_parameters<L>(p, first, effect_param_index(r, b, kHbmMult), hbm);
+      draw_parameters<L>(p, first, effect_param_index(r, b, kWaferGrowthAdj), adj, words);
+      draw_parameters<L>(p, first, effect_param_index(r, b, kLearningMult), learn, words);
+      draw_parameters<L>(p, first, effect_param_index(r, b, kHbmMult), hbm, words);
       CC_SIMD for (int l = 0; l < L; ++l) {
         s.eff_adj_dt[r][b][l] = static_cast<float>(adj[l] * p.dt);
         s.eff_decay[r][b][l] = static_cast<float>(exp(-v[kLearningRate][l] * learn[l] * p.dt));
@@ -142,8 +163,14 @@ CC_SEPARATE void init_lanes(const ModelParams& p, uint64_t first, LaneState<L>& 
   }
   for (int k = 0; k < p.num_shocks; ++k) {
     double rate[L];
-    draw_parameters<L>(p, first, shock_rate_index(k), rate);
-    CC_SIMD for (int l = 0; l < L; ++l) s.shock_p[k][l] = static_cast<float>(1.0 - exp(-rate[l] * p.dt));
+    draw_parameters<L>(p, first, shock_rate_index(k), rate, words);
+    CC_SIMD for (int l = 0; l < L; ++l) s.shock_p[k][l] = -expm1(-rate[l] * p.dt);
+  }
+  for (int k = p.num_shocks - 1; k >= 0; --k) {
+    CC_SIMD for (int l = 0; l < L; ++l) {
+      const double none_after = k + 1 < p.num_shocks ? 1.0 - s.shock_tail[k + 1][l] : 1.0;
+      s.shock_tail[k][l] = 1.0 - none_after * (1.0 - s.shock_p[k][l]);
+    }
   }
   CC_SIMD for (int l = 0; l < L; ++l) {
     s.regime[l] = p.initial_regime;
@@ -175,9 +202,20 @@ CC_SEPARATE void shock_jumps(const ModelParams& p, uint32_t period, LaneState<L>
     s.jump[kDomestic][l] = 0.0f;
     s.jump[kForeign][l] = 0.0f;
   }
-  // Four shocks share one Philox call for their occurrence uniforms; the
-  // loss uniforms (another slot) and the loss itself (inverse CDF and log)
-  // are computed only for a block where some lane's shock occurred, which is rare.
+  // Shocks are independent Bernoulli(p_k) per period. They are sampled
+  // exactly but cheaply: one uniform (slot B, word 3, drawn with the normals)
+  // decides whether any shock occurs (probability tail_0); only then are the
+  // shocks drawn one by one conditionally on that: shock k occurs with
+  // probability p_k / tail_k while none before it has occurred, and p_k after.
+  // Occurrence uniforms come four to a slot, the loss uniforms from other slots,
+  // and both are computed only for a block where some lane has a shock.
+  int32_t any = 0;
+  int32_t forced[L];
+  CC_SIMD for (int l = 0; l < L; ++l) {
+    forced[l] = s.u_any[l] < s.shock_tail[0][l] ? 1 : 0;
+    any |= forced[l];
+  }
+  if (!any) return;
   for (int g = 0; 4 * g < p.num_shocks; ++g) {
     const uint32_t slot = kSlotExtraBase + static_cast<uint32_t>(shock_uniform_index(4 * g) / 4);
     const uint32_t loss_slot = kSlotExtraBase + static_cast<uint32_t>(shock_loss_uniform_index(4 * g) / 4);
@@ -190,25 +228,35 @@ CC_SEPARATE void shock_jumps(const ModelParams& p, uint32_t period, LaneState<L>
       w[2][l] = x.w2;
       w[3][l] = x.w3;
     }
+    uint32_t lw[4][L];
+    bool have_loss_words = false;
     for (int k2 = 4 * g; k2 < 4 * g + 4 && k2 < p.num_shocks; ++k2) {
       const int word = shock_uniform_index(k2) % 4;
+      const bool last = k2 == p.num_shocks - 1;
       int32_t occurs[L];
-      int32_t any = 0;
+      int32_t any_k = 0;
       CC_SIMD for (int l = 0; l < L; ++l) {
-        occurs[l] = uniform_open(w[word][l]) < s.shock_p[k2][l] ? 1 : 0;
-        any |= occurs[l];
+        const double p_k = s.shock_p[k2][l];
+        const double conditional = last ? 1.0 : p_k / s.shock_tail[k2][l];
+        // Lanes without the "any" event (never forced) stay shock-free.
+        const double prob = forced[l] == 1 ? conditional : (forced[l] == 2 ? p_k : 0.0);
+        occurs[l] = uniform_open(w[word][l]) < prob ? 1 : 0;
+        forced[l] = occurs[l] ? 2 : forced[l];  // 2: a shock has occurred, the rest are free
+        any_k |= occurs[l];
       }
-      if (!any) continue;
+      if (!any_k) continue;
+      if (!have_loss_words) {
+        CC_SIMD for (int l = 0; l < L; ++l) {
+          const TrajectoryHalves t = trajectory_halves(first, l);
+          const Words4 x = philox_words(seed, t.lo, t.hi, period, loss_slot);
+          lw[0][l] = x.w0;
+          lw[1][l] = x.w1;
+          lw[2][l] = x.w2;
+          lw[3][l] = x.w3;
+        }
+        have_loss_words = true;
+      }
       const int loss_word = shock_loss_uniform_index(k2) % 4;
-      uint32_t lw[4][L];
-      CC_SIMD for (int l = 0; l < L; ++l) {
-        const TrajectoryHalves t = trajectory_halves(first, l);
-        const Words4 x = philox_words(seed, t.lo, t.hi, period, loss_slot);
-        lw[0][l] = x.w0;
-        lw[1][l] = x.w1;
-        lw[2][l] = x.w2;
-        lw[3][l] = x.w3;
-      }
       double u_loss[L], loss[L];
       CC_SIMD for (int l = 0; l < L; ++l) u_loss[l] = uniform_open(lw[loss_word][l]);
       dist_quantile_lanes<L>(p.shocks[k2].loss, p.tables, u_loss, loss);
@@ -249,6 +297,7 @@ CC_SEPARATE void step_lanes(const ModelParams& p, int k, LaneState<L>& s) {
     z[kForeign][1][l] = z4;
     z[kForeign][2][l] = z5;
     u_regime[l] = uniform_open(wb.w2);
+    s.u_any[l] = uniform_open(wb.w3);
   }
 
 
@@ -403,11 +452,11 @@ CC_SEPARATE void step_lanes(const ModelParams& p, int k, LaneState<L>& s) {
 //   sink.crossing(metric, i, bin, t)     (t: years since start_year)
 template <int L, class Sink>
 CC_FUNCTION void record_period(const LaneState<L>& s, int k, int n, int64_t base, Sink& sink) {
-  for (int l = 0; l < n; ++l) {
-    for (int q = 0; q < kNumSeries; ++q) sink.level(k, q, base + l, s.bin[q][l]);
-    for (int m = 0; m < kNumMetrics; ++m)
+  for (int q = 0; q < kNumSeries; ++q)
+    for (int l = 0; l < n; ++l) sink.level(k, q, base + l, s.bin[q][l]);
+  for (int m = 0; m < kNumMetrics; ++m)
+    for (int l = 0; l < n; ++l)
       if (s.new_cross[m][l]) sink.crossing(m, base + l, s.cand_bin[m][l], s.cand_t[m][l]);
-  }
 }
 
 // After the last period: every lane that never crossed is right-censored.
