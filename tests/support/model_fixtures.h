@@ -65,6 +65,71 @@ inline std::unique_ptr<parity::ModelParams> brownian_params(double a, double nu,
   return p;
 }
 
+// Every feature at once: distributions (incl. a beta via its quantile table),
+// three regimes with transitions and effects, an event, two shocks.
+inline std::unique_ptr<parity::ModelParams> rich_params(uint64_t seed, int periods = 60) {
+  using namespace parity;
+  auto p = brownian_params(2.5, 0.05, 0.2, 0.25, periods, seed);
+  auto normal = [](double mean, double sd) {
+    Dist d;
+    d.kind = DistKind::normal;
+    d.p0 = mean;
+    d.p1 = sd;
+    return d;
+  };
+  auto lognormal = [](double median, double gsd) {
+    Dist d;
+    d.kind = DistKind::lognormal;
+    d.p0 = std::log(median);
+    d.p1 = std::log(gsd);
+    return d;
+  };
+  // Beta(2, 5) on [0, 1] through a table of its quantiles at i/(n-1),
+  // computed here by bisection on the regularised incomplete beta written
+  // as the closed-form CDF of Beta(2, 5): 1 - (1-x)^5 (1 + 5x).
+  for (int i = 0; i < kTableSize; ++i) {
+    const double u = static_cast<double>(i) / (kTableSize - 1);
+    double lo = 0, hi = 1;
+    for (int it = 0; it < 60; ++it) {
+      const double mid = 0.5 * (lo + hi);
+      const double cdf = 1 - std::pow(1 - mid, 5) * (1 + 5 * mid);
+      (cdf < u ? lo : hi) = mid;
+    }
+    p->tables.q[0][i] = 0.5 * (lo + hi);
+  }
+  Dist beta;
+  beta.kind = DistKind::beta;
+  beta.table = 0;
+  beta.p0 = 0.1;
+  beta.p1 = 0.9;
+  p->params[bloc_param_index(kDomestic, kWaferGrowth)] = normal(0.1, 0.05);
+  p->params[bloc_param_index(kForeign, kWaferGrowth)] = normal(0.05, 0.03);
+  p->params[bloc_param_index(kDomestic, kHbm0)] = lognormal(1e6, 1.5);
+  p->params[bloc_param_index(kDomestic, kHbmPerChip0)] = fixed(64);
+  p->params[bloc_param_index(kDomestic, kYield0)] = beta;
+  p->params[bloc_param_index(kDomestic, kYieldMax)] = fixed(0.95);
+  p->params[bloc_param_index(kDomestic, kLearningRate)] = lognormal(0.3, 1.3);
+  p->params[bloc_param_index(kDomestic, kYieldNoise)] = fixed(0.2);
+  p->num_regimes = 3;
+  p->q[0][1] = 0.03;
+  p->q[0][2] = 0.01;
+  p->q[1][0] = 0.05;
+  p->q[2][1] = 0.1;
+  p->params[effect_param_index(1, kDomestic, kWaferGrowthAdj)] = normal(-0.1, 0.02);
+  p->params[effect_param_index(1, kDomestic, kHbmMult)] = fixed(0.5);
+  p->params[effect_param_index(2, kDomestic, kLearningMult)] = fixed(1.5);
+  p->num_events = 1;
+  p->events[0] = EventSpec{4, 1, 0.3};
+  p->num_shocks = 2;
+  p->shocks[0].bloc = kForeign;
+  p->shocks[0].loss = beta;
+  p->params[shock_rate_index(0)] = lognormal(0.05, 2.0);
+  p->shocks[1].bloc = kDomestic;
+  p->shocks[1].loss = fixed(0.2);
+  p->params[shock_rate_index(1)] = fixed(0.1);
+  return p;
+}
+
 // Backends compiled into this build that can run here (GPU ones need a device).
 inline std::vector<std::string> runnable_backends() {
   std::vector<std::string> out;
