@@ -31,6 +31,8 @@ double exp(double) noexcept;
 double log1p(double) noexcept;
 #pragma omp declare simd notinbranch
 double expm1(double) noexcept;
+#pragma omp declare simd notinbranch
+double erfc(double) noexcept;
 }
 #define CHIPCAST_LIBMVEC_DECLARED 1
 #else

@@ -64,6 +64,22 @@ struct EventSpec {
   double probability = 0;
 };
 
+// How the per-trajectory uniforms of the parameters are produced. The
+// defaults are MODEL.md v1 (one independent uniform per parameter); the rest
+// are extensions that keep v1 reachable: Latin hypercube over the run's
+// trajectory indices, a Gaussian copula for rank correlations, and alternative
+// independent streams per parameter for Saltelli (Sobol) designs.
+constexpr int kMaxCorrelated = 16;
+
+struct SamplingDesign {
+  int32_t latin = 0;     // 1: Latin hypercube over trajectory indices [0, latin_n)
+  uint64_t latin_n = 0;
+  int32_t num_correlated = 0;
+  int32_t corr_index[kMaxCorrelated] = {};             // parameter-table indices
+  double chol[kMaxCorrelated][kMaxCorrelated] = {};    // lower Cholesky factor (normal scale)
+  uint32_t stream[kMaxParams] = {};  // 0: the usual stream; s > 0: period kParameterPeriod - s
+};
+
 struct ModelParams {
   uint64_t seed = 2026;
   // Time: periods k = 0..periods-1 with period ends T_k = start_year + (k+1)*dt.
@@ -89,6 +105,8 @@ struct ModelParams {
   ShockSpec shocks[kMaxShocks];
   int32_t num_events = 0;
   EventSpec events[kMaxEvents];  // in config order; applied in that order
+
+  SamplingDesign design;
 
   QuantileTables tables;
 };
