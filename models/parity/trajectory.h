@@ -84,6 +84,19 @@ struct LaneState {
   int32_t new_cross[kNumMetrics][L];  // 1 if the crossing was confirmed this period
 };
 
+// The four Philox words of (period, slot) for every lane, as w[word][lane].
+template <int L>
+CC_FUNCTION void philox_lanes(uint64_t seed, uint64_t first, uint32_t period, uint32_t slot, uint32_t (&w)[4][L]) {
+  CC_SIMD for (int l = 0; l < L; ++l) {
+    const TrajectoryHalves t = trajectory_halves(first, l);
+    const Words4 x = philox_words(seed, t.lo, t.hi, period, slot);
+    w[0][l] = x.w0;
+    w[1][l] = x.w1;
+    w[2][l] = x.w2;
+    w[3][l] = x.w3;
+  }
+}
+
 // Counter period values reserved for the Latin-hypercube permutations
 // (period kLatinPeriodBase + parameter index), far above any simulated period.
 constexpr uint32_t kLatinPeriodBase = 0xF0000000u;
@@ -129,14 +142,7 @@ CC_FUNCTION void parameter_uniforms(const ModelParams& p, uint64_t first, double
     const int slot = i / 4;
     const uint32_t stream = design.stream[i];
     if (slot != cached_slot || stream != cached_stream) {
-      CC_SIMD for (int l = 0; l < L; ++l) {
-        const TrajectoryHalves t = trajectory_halves(first, l);
-        const Words4 x = philox_words(seed, t.lo, t.hi, kParameterPeriod - stream, static_cast<uint32_t>(slot));
-        w[0][l] = x.w0;
-        w[1][l] = x.w1;
-        w[2][l] = x.w2;
-        w[3][l] = x.w3;
-      }
+      philox_lanes<L>(seed, first, kParameterPeriod - stream, static_cast<uint32_t>(slot), w);
       cached_slot = slot;
       cached_stream = stream;
     }
@@ -289,14 +295,7 @@ CC_SEPARATE void shock_jumps(const ModelParams& p, uint32_t period, LaneState<L>
     const uint32_t slot = kSlotExtraBase + static_cast<uint32_t>(shock_uniform_index(4 * g) / 4);
     const uint32_t loss_slot = kSlotExtraBase + static_cast<uint32_t>(shock_loss_uniform_index(4 * g) / 4);
     uint32_t w[4][L];
-    CC_SIMD for (int l = 0; l < L; ++l) {
-      const TrajectoryHalves t = trajectory_halves(first, l);
-      const Words4 x = philox_words(seed, t.lo, t.hi, period, slot);
-      w[0][l] = x.w0;
-      w[1][l] = x.w1;
-      w[2][l] = x.w2;
-      w[3][l] = x.w3;
-    }
+    philox_lanes<L>(seed, first, period, slot, w);
     uint32_t lw[4][L];
     bool have_loss_words = false;
     for (int k2 = 4 * g; k2 < 4 * g + 4 && k2 < p.num_shocks; ++k2) {
@@ -315,14 +314,7 @@ CC_SEPARATE void shock_jumps(const ModelParams& p, uint32_t period, LaneState<L>
       }
       if (!any_k) continue;
       if (!have_loss_words) {
-        CC_SIMD for (int l = 0; l < L; ++l) {
-          const TrajectoryHalves t = trajectory_halves(first, l);
-          const Words4 x = philox_words(seed, t.lo, t.hi, period, loss_slot);
-          lw[0][l] = x.w0;
-          lw[1][l] = x.w1;
-          lw[2][l] = x.w2;
-          lw[3][l] = x.w3;
-        }
+        philox_lanes<L>(seed, first, period, loss_slot, lw);
         have_loss_words = true;
       }
       const int loss_word = shock_loss_uniform_index(k2) % 4;
