@@ -16,6 +16,8 @@
 
 #if defined(__HIPCC__)
 #define CHIPCAST_HIP 1
+// hipcc defines __host__, __device__ and __forceinline__ only in its runtime header.
+#include <hip/hip_runtime.h>
 #else
 #define CHIPCAST_HIP 0
 #endif
@@ -24,7 +26,10 @@
 // The Kokkos backend compiles the kernels with Kokkos' own markup, so a site
 // Kokkos built for CUDA/HIP/SYCL gets the right attributes.
 #include <Kokkos_Macros.hpp>
-#define CC_FUNCTION KOKKOS_INLINE_FUNCTION
+// The force-inlining kind, like the other branches: a call left in a lane
+// loop stops it vectorising, and the out-of-line kernel templates must compile
+// to the same code here as in the OpenMP backend (the linker keeps one copy).
+#define CC_FUNCTION KOKKOS_FORCEINLINE_FUNCTION
 #elif CHIPCAST_GPU_COMPILER
 #define CC_FUNCTION __host__ __device__ __forceinline__
 #elif defined(__GNUC__)
@@ -48,6 +53,16 @@
 #define CC_SEPARATE inline __attribute__((noinline))
 #else
 #define CC_SEPARATE CC_FUNCTION
+#endif
+
+// Fixed-count loops over blocs, metrics and series: unrolled on a GPU, so that
+// the arrays they index have constant indices and stay in registers (a
+// run-time index puts an array in slow local memory). The host vectorises the
+// lane loops inside them instead.
+#if CHIPCAST_GPU_COMPILER
+#define CC_UNROLL _Pragma("unroll")
+#else
+#define CC_UNROLL
 #endif
 
 // Device-safe debug assertion: compiled out in release builds.

@@ -14,15 +14,15 @@ packages=(
   libssl-dev                # SHA-256 of the resolved config (OpenSSL EVP)
   libgtest-dev              # unit tests
   libbenchmark-dev          # micro-benchmarks
+  librsvg2-bin              # rsvg-convert: the chart tests render every SVG
 )
 for arg in "$@"; do
   case "$arg" in
-    --with-hip) packages+=(hipcc librocprim-dev) ;;
+    --with-hip) packages+=(hipcc librocprim-dev libomp-15-dev) ;;  # libomp: hipcc's clang 15 compiles the OpenMP backend
     --with-kokkos) packages+=(libtrilinos-kokkos-dev) ;;
     --with-mpi) packages+=(libopenmpi-dev openmpi-bin) ;;
-    --with-plots) packages+=(librsvg2-bin) ;;
-    --all) packages+=(hipcc librocprim-dev libtrilinos-kokkos-dev libopenmpi-dev openmpi-bin librsvg2-bin) ;;
-    *) echo "setup.sh: unknown option '$arg' (use --with-hip, --with-kokkos, --with-mpi, --with-plots or --all)" >&2; exit 2 ;;
+    --all) packages+=(hipcc librocprim-dev libomp-15-dev libtrilinos-kokkos-dev libopenmpi-dev openmpi-bin) ;;
+    *) echo "setup.sh: unknown option '$arg' (use --with-hip, --with-kokkos, --with-mpi or --all)" >&2; exit 2 ;;
   esac
 done
 

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "host/config/config_diagnostics.h"
+#include "host/config/correlation_matrix.h"
 #include "host/config/dist_parser.h"
 #include "host/config/merged_config.h"
 #include "kernels/tally_layout.h"
@@ -28,6 +29,9 @@ using config::number_text;
 using config::value_text;
 
 constexpr int64_t kInt64Max = std::numeric_limits<int64_t>::max();
+constexpr const char* kSamplingValid =
+    "sampling must be \"independent\" (one independent uniform per parameter, MODEL.md v1) or \"latin\" (a Latin "
+    "hypercube over the run's trajectories)";
 
 struct BlocParamRule {
   const char* key;
@@ -91,10 +95,12 @@ class Resolver {
   Resolver(Scenario& s, const toml::table& root)
       : s_(s), p_(s.params), root_(root), path_(s.path), betas_(s.params.tables) {
     s_.param_names.assign(parity::kMaxParams, std::string());
+    all_names_.assign(parity::kMaxParams, std::string());
   }
 
   void resolve() {
-    config::check_keys(root_, {"extends", "run", "domestic", "foreign", "policy", "shocks"}, "", path_);
+    config::check_keys(root_, {"extends", "run", "domestic", "foreign", "policy", "shocks", "correlations"}, "",
+                       path_);
     resolve_run();
     for (int b = 0; b < parity::kNumBlocs; ++b) resolve_bloc(b);
     if (const toml::node* policy = root_.get("policy")) {
@@ -110,6 +116,7 @@ class Resolver {
       }
     }
     if (const toml::node* shocks = root_.get("shocks")) resolve_shocks(*shocks);
+    if (const toml::node* correlations = root_.get("correlations")) resolve_correlations(*correlations);
   }
 
  private:
@@ -125,6 +132,7 @@ class Resolver {
   void set_param(int index, const toml::node& node, const config::ParamSpec& spec) {
     const Dist d = config::parse_dist(node, spec, path_, betas_);
     p_.params[index] = d;
+    all_names_[index] = spec.key;
     if (d.kind != DistKind::fixed) s_.param_names[index] = spec.key;
   }
 
@@ -147,8 +155,8 @@ class Resolver {
     const toml::table empty;
     const toml::node* node = root_.get("run");
     const toml::table& t = node ? config::read_table(*node, "run", path_) : empty;
-    config::check_keys(t, {"start_year", "horizon_year", "dt", "trajectories", "seed", "threshold", "sustain"}, "run",
-                       path_);
+    config::check_keys(t, {"start_year", "horizon_year", "dt", "trajectories", "seed", "threshold", "sustain", "sampling"},
+                       "run", path_);
     if (const auto* n = t.get("start_year")) r.start_year = finite_number(*n, "run.start_year");
     if (const auto* n = t.get("horizon_year")) r.horizon_year = finite_number(*n, "run.horizon_year");
     if (const auto* n = t.get("dt")) r.dt = finite_number(*n, "run.dt");
@@ -158,6 +166,11 @@ class Resolver {
     if (const auto* n = t.get("seed")) r.seed = static_cast<uint64_t>(config::read_integer(*n, "run.seed", 0, kInt64Max, path_));
     if (const auto* n = t.get("threshold")) r.threshold = finite_number(*n, "run.threshold");
     if (const auto* n = t.get("sustain")) r.sustain = static_cast<int>(config::read_integer(*n, "run.sustain", 1, INT32_MAX, path_));
+    if (const auto* n = t.get("sampling")) {
+      r.sampling = config::read_string(*n, "run.sampling", path_);
+      if (r.sampling != "independent" && r.sampling != "latin")
+        fail(file_of(*n, path_), "run.sampling", value_text(*n), "unknown sampling design", kSamplingValid);
+    }
 
     auto where = [&](const char* key) { return t.get(key) ? file_of(*t.get(key), path_) : path_; };
     auto shown = [&](const char* key, double v) { return t.get(key) ? value_text(*t.get(key)) : number_text(v) + " (default)"; };
@@ -190,6 +203,11 @@ class Resolver {
     p_.sustain = r.sustain;
     p_.seed = r.seed;
     p_.sub_bins = sub_bins;
+    // Latin hypercube over the run's trajectory indices [0, trajectories).
+    if (r.sampling == "latin") {
+      p_.design.latin = 1;
+      p_.design.latin_n = r.trajectories;
+    }
   }
 
   void resolve_bloc(int b) {
@@ -273,6 +291,7 @@ class Resolver {
             set_param(index, *en, {join_key(bkey, kEffects[e].key), kEffects[e].key, kEffects[e].domain, false});
           } else {
             p_.params[index] = fixed(kEffects[e].fallback);
+            all_names_[index] = join_key(bkey, kEffects[e].key);
           }
         }
       }
@@ -391,15 +410,131 @@ class Resolver {
     p_.num_shocks = static_cast<int32_t>(shocks->size());
   }
 
+  std::string uncertain_list() const {
+    std::string out;
+    for (const auto& n : s_.param_names)
+      if (!n.empty()) out += (out.empty() ? "" : ", ") + n;
+    return out.empty() ? std::string("(none: every parameter is a number)") : out;
+  }
+
+  // A parameter named by a correlation entry: it must exist and be uncertain.
+  int correlated_param(const toml::node& n, const std::string& key) const {
+    const std::string name = config::read_string(n, key, path_);
+    const auto it = std::find(all_names_.begin(), all_names_.end(), name);
+    if (name.empty() || it == all_names_.end()) {
+      fail(file_of(n, path_), key, value_text(n), "unknown parameter",
+           "name an uncertain parameter (one given as a distribution): " + uncertain_list());
+    }
+    const int index = static_cast<int>(it - all_names_.begin());
+    if (s_.param_names[index].empty()) {
+      fail(file_of(n, path_), key, value_text(n), "a fixed parameter (a number, not a distribution) cannot be correlated",
+           "correlate uncertain parameters only: " + uncertain_list());
+    }
+    return index;
+  }
+
+  // [[correlations]]: Spearman rank correlations imposed by a Gaussian copula
+  // (params.design): normal-scale r = 2 sin(pi rho_S / 6), Cholesky-factored;
+  // parameters are ordered by first mention, so a matrix that is not positive
+  // definite is reported at the first parameter whose correlations with the
+  // ones before it are impossible together.
+  void resolve_correlations(const toml::node& node) {
+    const toml::array* entries = node.as_array();
+    const char* needs = "write [[correlations]] with a = \"bloc.param\", b = \"bloc.param\", rank = r (-1 < r < 1)";
+    if (!entries) fail(file_of(node, path_), "correlations", value_text(node), "expected an array of tables", needs);
+    std::vector<int> order;  // parameter-table indices by first mention
+    std::vector<const toml::table*> tables;
+    auto position = [&](int index) {
+      const auto it = std::find(order.begin(), order.end(), index);
+      if (it != order.end()) return static_cast<int>(it - order.begin());
+      order.push_back(index);
+      return static_cast<int>(order.size()) - 1;
+    };
+    for (size_t idx = 0; idx < entries->size(); ++idx) {
+      const toml::node& en = *entries->get(idx);
+      const std::string key = "correlations[" + std::to_string(idx) + "]";
+      const toml::table& et = config::read_table(en, key, path_);
+      config::check_keys(et, {"a", "b", "rank"}, key, path_);
+      const int ia = correlated_param(required(et, "a", key, needs), key + ".a");
+      const int ib = correlated_param(required(et, "b", key, needs), key + ".b");
+      if (ia == ib) {
+        fail(file_of(et, path_), key, value_text(et), "a parameter correlated with itself",
+             "a and b must name two different parameters");
+      }
+      const toml::node& rn = required(et, "rank", key, needs);
+      const double rank = config::read_number(rn, key + ".rank", path_);
+      if (!(std::fabs(rank) < 1.0)) {
+        fail(file_of(rn, path_), key + ".rank", value_text(rn), "a rank correlation must lie strictly between -1 and 1",
+             "give a Spearman rank correlation with |rank| < 1 (+-1 would make one parameter a function of the other)");
+      }
+      for (size_t j = 0; j < s_.correlations.size(); ++j) {
+        const CorrelationPair& c = s_.correlations[j];
+        if ((c.a == ia && c.b == ib) || (c.a == ib && c.b == ia)) {
+          fail(file_of(et, path_), key, value_text(et), "this pair is already correlated by correlations[" +
+               std::to_string(j) + "]", "give each pair of parameters once");
+        }
+      }
+      position(ia);
+      position(ib);
+      s_.correlations.push_back({ia, ib, rank});
+      tables.push_back(&et);
+    }
+    const int n = static_cast<int>(order.size());
+    if (n > parity::kMaxCorrelated) {
+      fail(file_of(node, path_), "correlations", std::to_string(n) + " correlated parameters",
+           "too many correlated parameters",
+           "at most " + std::to_string(parity::kMaxCorrelated) + " parameters may be correlated");
+    }
+    if (n == 0) return;
+    std::vector<double> r(static_cast<size_t>(n) * n, 0.0), l;
+    for (int i = 0; i < n; ++i) r[i * n + i] = 1.0;
+    for (const CorrelationPair& c : s_.correlations) {
+      const int i = position(c.a), j = position(c.b);
+      r[i * n + j] = r[j * n + i] = config::normal_scale_correlation(c.rank);
+    }
+    const int bad = config::cholesky_lower(r, n, l);
+    if (bad >= 0) {
+      // Name the strongest correlation of the failing parameter with those before it.
+      size_t worst = 0;
+      double worst_abs = -1;
+      std::string partners;
+      for (size_t e = 0; e < s_.correlations.size(); ++e) {
+        const CorrelationPair& c = s_.correlations[e];
+        const int i = position(c.a), j = position(c.b);
+        if (std::max(i, j) != bad || std::min(i, j) >= bad) continue;
+        partners += (partners.empty() ? "" : ", ") + s_.param_names[i == bad ? c.b : c.a];
+        if (std::fabs(c.rank) >= worst_abs) {
+          worst_abs = std::fabs(c.rank);
+          worst = e;
+        }
+      }
+      const std::string key = "correlations[" + std::to_string(worst) + "]";
+      fail(file_of(*tables[worst], path_), key, value_text(*tables[worst]),
+           "the rank correlations cannot hold together: the normal-scale correlation matrix (r = 2 sin(pi rank / 6)) "
+           "is not positive definite once " + s_.param_names[order[bad]] + " is added (its correlations with " +
+               partners + " contradict those declared among them)",
+           "use smaller correlations, or drop one of the pairs (e.g. with a-b and b-c both at rank 0.9, a-c must "
+           "be at least about 0.63)");
+    }
+    parity::SamplingDesign& d = p_.design;
+    d.num_correlated = n;
+    for (int i = 0; i < n; ++i) {
+      d.corr_index[i] = order[i];
+      for (int j = 0; j <= i; ++j) d.chol[i][j] = l[i * n + j];
+    }
+  }
+
   Scenario& s_;
   parity::ModelParams& p_;
   const toml::table& root_;
   const std::string& path_;
   config::BetaTables betas_;
+  // Dotted name of every parameter slot the config defines, fixed or not.
+  std::vector<std::string> all_names_;
 };
 
 void apply_overrides(toml::table& root, const Overrides& o, const std::string& path) {
-  if (!o.trajectories && !o.seed) return;
+  if (!o.trajectories && !o.seed && !o.sampling) return;
   if (!root.contains("run")) root.insert("run", toml::table{});
   toml::table* run = root.get_as<toml::table>("run");
   if (!run) return;  // not a table: reported by validation
@@ -412,6 +547,11 @@ void apply_overrides(toml::table& root, const Overrides& o, const std::string& p
   };
   if (o.trajectories) set("trajectories", *o.trajectories, 1);
   if (o.seed) set("seed", *o.seed, 0);
+  if (o.sampling) {
+    if (*o.sampling != "independent" && *o.sampling != "latin")
+      fail(path, "run.sampling", "\"" + *o.sampling + "\" (command line)", "unknown sampling design", kSamplingValid);
+    run->insert_or_assign("sampling", *o.sampling);
+  }
 }
 
 }  // namespace

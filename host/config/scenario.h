@@ -20,6 +20,7 @@ struct RunSettings {
   uint64_t seed = 2026;
   double threshold = 1.0;
   int sustain = 1;
+  std::string sampling = "independent";  // or "latin"
 };
 
 // Command-line overrides of the [run] table, applied before validation and
@@ -27,6 +28,14 @@ struct RunSettings {
 struct Overrides {
   std::optional<uint64_t> trajectories;
   std::optional<uint64_t> seed;
+  std::optional<std::string> sampling;  // [run] sampling: "independent" or "latin"
+};
+
+// One `[[correlations]]` entry after validation: a Spearman rank correlation
+// between two uncertain parameters (indices into params.params).
+struct CorrelationPair {
+  int a = -1, b = -1;
+  double rank = 0;
 };
 
 struct Scenario {
@@ -38,6 +47,9 @@ struct Scenario {
   // "policy.regimes.tightened.domestic.hbm_mult", "shocks.taiwan_strait_disruption.rate";
   // empty for unused or fixed slots.
   std::vector<std::string> param_names;
+  // The [[correlations]] entries, in config order; params.design holds the
+  // copula (parameters in order of first mention, lower Cholesky factor).
+  std::vector<CorrelationPair> correlations;
   std::string resolved_toml;  // merged config (extends applied, overrides in [run])
   std::string sha256;         // hex SHA-256 of resolved_toml
   std::vector<std::string> warnings;

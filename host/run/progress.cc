@@ -27,7 +27,7 @@ void Progress::update(uint64_t done) {
   const auto now = std::chrono::steady_clock::now();
   const double elapsed = std::chrono::duration<double>(now - start_).count();
   const double since_last = std::chrono::duration<double>(now - last_).count();
-  const double rate = elapsed > 0 ? done / elapsed : 0.0;
+  const double rate = elapsed > 0 && done > resumed_ ? (done - resumed_) / elapsed : 0.0;
   const double eta = rate > 0 ? (total_ - done) / rate : -1.0;
   const double frac = total_ ? static_cast<double>(done) / total_ : 1.0;
   if (mode_ == ProgressMode::bar) {
@@ -43,6 +43,11 @@ void Progress::update(uint64_t done) {
                100 * frac, rate, format_eta(eta));
   }
   last_ = now;
+}
+
+void Progress::resume_from(uint64_t done) {
+  resumed_ = done;
+  start_ = last_ = std::chrono::steady_clock::now();
 }
 
 void Progress::finish() {

@@ -1,10 +1,16 @@
-// Runs a scenario's trajectory range in batches on a backend, with progress.
+// Runs a scenario's trajectory range in batches on a backend, with progress; across MPI ranks with checkpoints.
 #pragma once
+#include <chrono>
 #include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
 
 #include "backends/backend.h"
+#include "host/run/mpi_context.h"
 #include "host/run/progress.h"
 #include "host/run/tally.h"
+#include "host/run/trajectory_ranges.h"
 
 namespace chipcast {
 
@@ -17,5 +23,54 @@ struct RunPlan {
 // Runs [first, first + count) in batches; the result does not depend on the
 // batch size (integer tallies, counter-based random numbers).
 Tally run_batches(Backend& backend, const parity::ModelParams& params, const RunPlan& plan, Progress* progress);
+
+// A run of [0, total) split across the ranks of an MpiContext.
+//
+// Work goes in steps: each step takes the next `size * batch` trajectories
+// not yet done (in index order) and gives rank r the r-th contiguous share,
+// so every rank's batches interleave with the others' and, after each step,
+// the trajectories done are again a few ranges (one, [0, done), when the run
+// started from scratch) whatever the rank count. A checkpoint written by R
+// ranks therefore resumes on any other number of ranks, and steps stay
+// balanced. After each step the ranks agree (one small MPI_Allreduce) on
+// whether to stop or checkpoint.
+struct DistributedPlan {
+  uint64_t total = 0;
+  uint64_t batch = 0;               // per rank and step; 0 = the backend's preferred batch
+  TrajectoryRanges done;            // already counted in `base` (from a checkpoint)
+  // < 0: never checkpoint; 0: after every step; > 0: after a step once at
+  // least this many seconds have passed since the last checkpoint. A
+  // checkpoint is always written when the run completes or stops early.
+  double checkpoint_every_s = -1;
+  // Stop at a step boundary, early enough that one more step and a
+  // checkpoint would not pass it (steady clock, judged on rank 0).
+  std::optional<std::chrono::steady_clock::time_point> deadline;
+};
+
+enum class RunStatus { complete, stopped };
+
+struct DistributedResult {
+  RunStatus status = RunStatus::complete;
+  Tally tally;              // rank 0: merged over all ranks plus `base`; other ranks: empty
+  TrajectoryRanges done;    // trajectories in `tally` (every rank knows them)
+  std::string stop_reason;  // why a stopped run stopped, e.g. "SIGUSR1 on rank 0", "the time limit"
+  int checkpoints = 0;            // rank 0: checkpoints written
+  double checkpoint_seconds = 0;  // rank 0: time in reductions and writes for them
+  double sync_seconds = 0;        // this rank's time in the per-step agreement (waiting for slower ranks)
+};
+
+// Rank 0 receives each checkpoint: the merged tally and the ranges it covers.
+using CheckpointSink = std::function<void(const Tally& merged, const TrajectoryRanges& done)>;
+// Polled after every step: a stop request (signal number), 0 for none.
+using StopPoll = std::function<int()>;
+
+// Runs what `plan` leaves to do. Every rank calls it with the same plan;
+// `base` (rank 0 only; empty elsewhere) holds the tally of plan.done.
+// `progress` and `checkpoint` are used on rank 0 only. Throws
+// std::runtime_error on rank 0 when the merged counts do not cover exactly
+// the trajectories done (a lost contribution): outputs must not be written.
+DistributedResult run_distributed(Backend& backend, const parity::ModelParams& params, const DistributedPlan& plan,
+                                  const Tally& base, const MpiContext& mpi, Progress* progress,
+                                  const CheckpointSink& checkpoint, const StopPoll& poll_stop);
 
 }  // namespace chipcast

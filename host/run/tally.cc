@@ -36,6 +36,22 @@ bool Tally::operator==(const Tally& o) const {
          level == o.level && crossing == o.crossing && anomalies == o.anomalies;
 }
 
+std::string Tally::inconsistency() const {
+  if (periods <= 0 || sub_bins <= 0) return "periods and sub-bins must be positive";
+  if (level.size() != static_cast<size_t>(periods) * kNumSeries * kLevelBins ||
+      crossing.size() != static_cast<size_t>(kNumMetrics) * crossing_bin_count())
+    return "histogram sizes do not match the tally's periods and sub-bins";
+  for (int m = 0; m < kNumMetrics; ++m) {
+    const uint64_t* row = crossing_row(m);
+    uint64_t sum = 0;
+    for (int b = 0; b < crossing_bin_count(); ++b) sum += row[b];
+    if (sum != trajectories)
+      return "crossing histogram of metric " + std::to_string(m) + " counts " + std::to_string(sum) +
+             " trajectories, the tally says " + std::to_string(trajectories);
+  }
+  return {};
+}
+
 PartialTally::PartialTally(int periods, int sub_bins)
     : level_(static_cast<size_t>(periods) * kNumSeries * kLevelBins, 0),
       crossing_(static_cast<size_t>(kNumMetrics) * crossing_bins(periods, sub_bins), 0),

@@ -2,6 +2,7 @@
 #pragma once
 #include <array>
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "kernels/hist_sink.h"
@@ -34,6 +35,11 @@ struct Tally {
   // Adds a 32-bit partial tally held in host memory, covering `trajectories`.
   void add(const HistView& partial, uint64_t trajectories);
   bool operator==(const Tally& o) const;
+  // Empty when the counts agree with `trajectories` (every trajectory lands in
+  // exactly one crossing bin per metric, the last bin being "censored") and
+  // the vectors have this shape's sizes; else what is wrong. Catches a tally
+  // that lost or doubled a rank's or a batch's contribution.
+  std::string inconsistency() const;
 };
 
 // Host-owned storage for one 32-bit partial tally (a thread's or a copy of a device's).

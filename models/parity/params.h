@@ -45,11 +45,11 @@ constexpr int kMaxParams = kNumBlocs * kNumBlocParams + kMaxRegimes * kNumBlocs 
 // Index of a bloc parameter, a regime effect and a shock rate in the flat parameter table.
 // The parameter table's uniform i is word i%4 of the Philox call with period
 // kParameterPeriod and slot i/4, so the layout is part of the random-number contract.
-constexpr int bloc_param_index(int bloc, int param) { return bloc * kNumBlocParams + param; }
-constexpr int effect_param_index(int regime, int bloc, int effect) {
+CC_FUNCTION constexpr int bloc_param_index(int bloc, int param) { return bloc * kNumBlocParams + param; }
+CC_FUNCTION constexpr int effect_param_index(int regime, int bloc, int effect) {
   return kNumBlocs * kNumBlocParams + (regime * kNumBlocs + bloc) * kNumEffects + effect;
 }
-constexpr int shock_rate_index(int shock) {
+CC_FUNCTION constexpr int shock_rate_index(int shock) {
   return kNumBlocs * kNumBlocParams + kMaxRegimes * kNumBlocs * kNumEffects + shock;
 }
 

@@ -38,7 +38,6 @@ struct LaneState {
   float vol_c[kNumBlocs][L];        // wafer_vol * sqrt(dt)
   float log_cap[kNumBlocs][L];      // log wafer_cap
   float log_die_rate[kNumBlocs][L]; // log(12 * dt * dies_per_wafer)
-  float yield0[kNumBlocs][L];
   float yield_max[kNumBlocs][L];
   float yield_noise[kNumBlocs][L];
   float log_perf0[kNumBlocs][L];
@@ -196,21 +195,41 @@ CC_FUNCTION void draw_all_parameters(const ModelParams& p, uint64_t first, doubl
   }
 }
 
+// The current regime's effects for every lane. Called only when some lane's
+// regime changed: the effect tables are indexed by a run-time regime, which a
+// GPU keeps in (slow) local memory, so the period loop reads only cur_*.
+template <int L>
+CC_FUNCTION void select_effects(const ModelParams& p, LaneState<L>& s) {
+  CC_UNROLL for (int b = 0; b < kNumBlocs; ++b) {
+    CC_SIMD for (int l = 0; l < L; ++l) {
+      s.cur_adj_dt[b][l] = s.eff_adj_dt[0][b][l];
+      s.cur_decay[b][l] = s.eff_decay[0][b][l];
+      s.cur_log_hbm[b][l] = s.eff_log_hbm[0][b][l];
+    }
+    for (int r = 1; r < p.num_regimes; ++r) {
+      CC_SIMD for (int l = 0; l < L; ++l) {
+        const bool here = s.regime[l] == r;
+        s.cur_adj_dt[b][l] = here ? s.eff_adj_dt[r][b][l] : s.cur_adj_dt[b][l];
+        s.cur_decay[b][l] = here ? s.eff_decay[r][b][l] : s.cur_decay[b][l];
+        s.cur_log_hbm[b][l] = here ? s.eff_log_hbm[r][b][l] : s.cur_log_hbm[b][l];
+      }
+    }
+  }
+}
+
 template <int L>
 CC_SEPARATE void init_lanes(const ModelParams& p, uint64_t first, LaneState<L>& s) {
   s.first = first;
-  const float dt = static_cast<float>(p.dt);
   const double sqdt = sqrt(p.dt);
   double all[kMaxParams][L];
   draw_all_parameters<L>(p, first, all);
-  for (int b = 0; b < kNumBlocs; ++b) {
+  CC_UNROLL for (int b = 0; b < kNumBlocs; ++b) {
     const double (*v)[L] = &all[bloc_param_index(b, 0)];
     CC_SIMD for (int l = 0; l < L; ++l) {
       s.drift_c[b][l] = static_cast<float>(v[kWaferGrowth][l] * p.dt);
       s.vol_c[b][l] = static_cast<float>(v[kWaferVol][l] * sqdt);
       s.log_cap[b][l] = static_cast<float>(log(v[kWaferCap][l]));
       s.log_die_rate[b][l] = static_cast<float>(log(12.0 * p.dt * v[kDiesPerWafer][l]));
-      s.yield0[b][l] = static_cast<float>(v[kYield0][l]);
       // MODEL.md: a yield_max drawn below yield0 is taken as yield0.
       s.yield_max[b][l] = static_cast<float>(v[kYieldMax][l] < v[kYield0][l] ? v[kYield0][l] : v[kYieldMax][l]);
       s.yield_noise[b][l] = static_cast<float>(v[kYieldNoise][l]);
@@ -224,7 +243,7 @@ CC_SEPARATE void init_lanes(const ModelParams& p, uint64_t first, LaneState<L>& 
       s.pack_growth[b][l] = static_cast<float>(v[kPackagingGrowth][l]);
       s.log_c[b][l] = static_cast<float>(log(v[kWafers0][l]));
       s.log_h[b][l] = static_cast<float>(log(v[kHbm0][l]));
-      s.gap[b][l] = s.yield_max[b][l] - s.yield0[b][l];
+      s.gap[b][l] = s.yield_max[b][l] - static_cast<float>(v[kYield0][l]);
     }
     for (int r = 0; r < p.num_regimes; ++r) {
       const double* adj = all[effect_param_index(r, b, kWaferGrowthAdj)];
@@ -258,15 +277,16 @@ CC_SEPARATE void init_lanes(const ModelParams& p, uint64_t first, LaneState<L>& 
       s.cand_t[m][l] = 0.0f;
     }
   }
+  select_effects<L>(p, s);
 }
 
 // Extra-slot uniforms: event e uses index e; shock k uses kMaxEvents + k for
 // its occurrence and kMaxEvents + kMaxShocks + k for its loss (read only when
 // it occurs), index i being word i%4 of slot
 // kSlotExtraBase + i/4.
-constexpr int event_uniform_index(int e) { return e; }
-constexpr int shock_uniform_index(int k) { return kMaxEvents + k; }
-constexpr int shock_loss_uniform_index(int k) { return kMaxEvents + kMaxShocks + k; }
+CC_FUNCTION constexpr int event_uniform_index(int e) { return e; }
+CC_FUNCTION constexpr int shock_uniform_index(int k) { return kMaxEvents + k; }
+CC_FUNCTION constexpr int shock_loss_uniform_index(int k) { return kMaxEvents + kMaxShocks + k; }
 
 // Poisson shocks of period `period`: permanent jumps log C += log(1 - loss).
 template <int L>
@@ -324,7 +344,9 @@ CC_SEPARATE void shock_jumps(const ModelParams& p, uint32_t period, LaneState<L>
       const int bloc = p.shocks[k2].bloc;
       CC_SIMD for (int l = 0; l < L; ++l) {
         const float j = static_cast<float>(log1p(-loss[l]));
-        s.jump[bloc][l] += occurs[l] ? j : 0.0f;
+        // Constant indices (a run-time one would put jump in a GPU's local memory).
+        s.jump[kDomestic][l] += (occurs[l] != 0) & (bloc == kDomestic) ? j : 0.0f;
+        s.jump[kForeign][l] += (occurs[l] != 0) & (bloc == kForeign) ? j : 0.0f;
       }
     }
   }
@@ -362,6 +384,7 @@ CC_SEPARATE void step_lanes(const ModelParams& p, int k, LaneState<L>& s) {
   }
 
 
+  int32_t changed = 0;  // did any lane change regime this period?
   // Regime: walk destinations in name order with one uniform (slot B, word 2).
   // The outer loop is over source regimes so that every probability is a
   // broadcast constant inside the lane loop (no gathers).
@@ -381,7 +404,10 @@ CC_SEPARATE void step_lanes(const ModelParams& p, int k, LaneState<L>& s) {
         }
       }
     }
-    CC_SIMD for (int l = 0; l < L; ++l) s.regime[l] = next[l];
+    CC_SIMD for (int l = 0; l < L; ++l) {
+      changed |= next[l] != s.regime[l] ? 1 : 0;
+      s.regime[l] = next[l];
+    }
   }
   // Scheduled events: after the Markov step, the event wins.
   for (int e = 0; e < p.num_events; ++e) {
@@ -392,7 +418,9 @@ CC_SEPARATE void step_lanes(const ModelParams& p, int k, LaneState<L>& s) {
     CC_SIMD for (int l = 0; l < L; ++l) {
       const TrajectoryHalves t = trajectory_halves(first, l);
       const double u = uniform_open(word_at(philox_words(seed, t.lo, t.hi, period, kSlotExtraBase + ui / 4), ui % 4));
-      s.regime[l] = u < prob ? target : s.regime[l];
+      const int to = u < prob ? target : s.regime[l];
+      changed |= to != s.regime[l] ? 1 : 0;
+      s.regime[l] = to;
     }
   }
   shock_jumps<L>(p, period, s);
@@ -404,24 +432,10 @@ CC_SEPARATE void step_lanes(const ModelParams& p, int k, LaneState<L>& s) {
   const int sub = p.sub_bins;
   const int sustain = p.sustain;
 
-  for (int b = 0; b < kNumBlocs; ++b) {
-    CC_SIMD for (int l = 0; l < L; ++l) {
-      s.cur_adj_dt[b][l] = s.eff_adj_dt[0][b][l];
-      s.cur_decay[b][l] = s.eff_decay[0][b][l];
-      s.cur_log_hbm[b][l] = s.eff_log_hbm[0][b][l];
-    }
-    for (int r = 1; r < nreg; ++r) {
-      CC_SIMD for (int l = 0; l < L; ++l) {
-        const bool here = s.regime[l] == r;
-        s.cur_adj_dt[b][l] = here ? s.eff_adj_dt[r][b][l] : s.cur_adj_dt[b][l];
-        s.cur_decay[b][l] = here ? s.eff_decay[r][b][l] : s.cur_decay[b][l];
-        s.cur_log_hbm[b][l] = here ? s.eff_log_hbm[r][b][l] : s.cur_log_hbm[b][l];
-      }
-    }
-  }
+  if (changed) select_effects<L>(p, s);
 
   float log_metric[kNumMetrics][kNumBlocs][L];
-  for (int b = 0; b < kNumBlocs; ++b) {
+  CC_UNROLL for (int b = 0; b < kNumBlocs; ++b) {
     CC_SIMD for (int l = 0; l < L; ++l) {
       // 1. Wafer capacity: drift (+ regime adjustment), volatility, shock jumps, ceiling.
       float lc = s.log_c[b][l] + s.drift_c[b][l] + s.cur_adj_dt[b][l] + s.vol_c[b][l] * z[b][0][l] + s.jump[b][l];
@@ -456,7 +470,7 @@ CC_SEPARATE void step_lanes(const ModelParams& p, int k, LaneState<L>& s) {
     }
   }
 
-  for (int m = 0; m < kNumMetrics; ++m) {
+  CC_UNROLL for (int m = 0; m < kNumMetrics; ++m) {
     CC_SIMD for (int l = 0; l < L; ++l) {
       const float ld = log_metric[m][kDomestic][l];
       const float lf = log_metric[m][kForeign][l];
@@ -513,9 +527,9 @@ CC_SEPARATE void step_lanes(const ModelParams& p, int k, LaneState<L>& s) {
 //   sink.crossing(metric, i, bin, t)     (t: years since start_year)
 template <int L, class Sink>
 CC_FUNCTION void record_period(const LaneState<L>& s, int k, int n, int64_t base, Sink& sink) {
-  for (int q = 0; q < kNumSeries; ++q)
+  CC_UNROLL for (int q = 0; q < kNumSeries; ++q)
     for (int l = 0; l < n; ++l) sink.level(k, q, base + l, s.bin[q][l]);
-  for (int m = 0; m < kNumMetrics; ++m)
+  CC_UNROLL for (int m = 0; m < kNumMetrics; ++m)
     for (int l = 0; l < n; ++l)
       if (s.new_cross[m][l]) sink.crossing(m, base + l, s.cand_bin[m][l], s.cand_t[m][l]);
 }

@@ -1,0 +1,41 @@
+// Shared pieces of the analysis commands' outputs: provenance, number formatting, exit statuses.
+#pragma once
+#include <cmath>
+#include <optional>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+namespace chipcast::analysis {
+
+// Exit statuses, as `chipcast run` uses them.
+constexpr int kExitOk = 0;
+constexpr int kExitUsage = 2;    // bad scenario, flags or output spec; nothing written
+constexpr int kExitRuntime = 3;  // backend or I/O failure
+
+// How and where an analysis ran (written into its JSON).
+struct AnalysisInfo {
+  std::string backend;
+  std::string backend_detail;
+  int threads = 0;
+  double seconds = 0;
+  std::string started_utc;
+};
+
+// A finite number, or JSON null (NaN, inf and "after the horizon" are null).
+inline nlohmann::ordered_json json_number(double v) {
+  return std::isfinite(v) ? nlohmann::ordered_json(v) : nlohmann::ordered_json(nullptr);
+}
+inline nlohmann::ordered_json json_number(const std::optional<double>& v) {
+  return v ? json_number(*v) : nlohmann::ordered_json(nullptr);
+}
+
+// CSV numbers: 10 significant digits; an empty field for NaN / absent.
+std::string csv_number(double v);
+inline std::string csv_number(const std::optional<double>& v) { return v ? csv_number(*v) : std::string(); }
+// A CSV field, quoted when it holds a comma, quote or newline.
+std::string csv_field(const std::string& s);
+
+std::string utc_now();
+
+}  // namespace chipcast::analysis

@@ -1,0 +1,25 @@
+// Charts (SVG) and the HTML report of a finished run, drawn from its output folder.
+#pragma once
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace chipcast {
+
+// Reads the run's files in `dir` (summary.json, crossing.csv, bands.csv, and resolved.toml and
+// sensitivity.json when present) and writes into it, each atomically (write_file_atomic):
+//   fan_<metric>.svg   the domestic / foreign ratio over time (5–95 %, 25–75 % bands, median,
+//                      parity line; log scale)
+//   cdf_<metric>.svg   P(parity by year) with its 95 % Wilson band and the q05/q50/q95 years
+//   tornado.svg, sobol.svg   when sensitivity.json holds tornado / Sobol entries
+//   report.html        one self-contained page: headline, the charts inlined, notes and
+//                      warnings, provenance, resolved.toml
+// Returns the files written, in that order. The same inputs give byte-identical files.
+// Throws std::runtime_error naming the missing or malformed file (and the line or key).
+std::vector<std::filesystem::path> write_plots(const std::filesystem::path& dir);
+
+// `chipcast plot DIR`: write_plots(dir), then prints the files written (one per line) and
+// returns 0; on failure prints "error: ..." to stderr and returns 3.
+int cmd_plot(const std::string& dir);
+
+}  // namespace chipcast

@@ -1,0 +1,80 @@
+// Checkpoint files: the merged tallies of a partial run, what they cover, and the run they belong to.
+#pragma once
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <stdexcept>
+#include <string>
+
+#include "host/run/tally.h"
+#include "host/run/trajectory_ranges.h"
+
+namespace chipcast {
+
+// Format version written by this build; files of other versions are refused.
+constexpr uint32_t kCheckpointVersion = 1;
+// The file inside the --checkpoint folder.
+constexpr const char* kCheckpointFileName = "chipcast.ckpt";
+
+// Layout (all integers little-endian, fixed width; see host/run/README-hpc.md):
+//   header   "CHIPCKPT" | u32 version | u32 flags (0) | u64 payload bytes P
+//   payload  P bytes: run identity, trajectory ranges done, the merged tally
+//            (histograms as runs of zeros and LEB128 varints)
+//   trailer  SHA-256 of header + payload (32 bytes)
+// A file that is shorter or longer than 24 + P + 32 bytes, or whose digest
+// does not match, is corrupt.
+struct Checkpoint {
+  std::string config_sha256;  // hex SHA-256 of the resolved config (Scenario::sha256)
+  std::string config_path;    // for messages only
+  uint64_t seed = 0;
+  uint64_t total = 0;           // trajectories of the whole run
+  std::string backend;          // backend that wrote it (a different one only warns)
+  double seconds = 0;           // run time of all segments so far
+  TrajectoryRanges done;        // trajectories included in `tally`
+  Tally tally;                  // merged over all ranks
+};
+
+// A checkpoint that cannot be used: unreadable, corrupt, another version,
+// or another run. The message names the file and what is wrong or differs.
+class CheckpointError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+std::string encode_checkpoint(const Checkpoint& c);
+// The same with the tally given apart (c.tally is ignored): no copy of a large tally.
+std::string encode_checkpoint(const Checkpoint& c, const Tally& tally);
+// Throws CheckpointError("<path>: ...") when `bytes` is not a valid checkpoint.
+Checkpoint decode_checkpoint(const std::string& bytes, const std::string& path);
+
+std::filesystem::path checkpoint_path(const std::filesystem::path& dir);
+// Writes dir/chipcast.ckpt atomically (write_file_atomic: temporary file,
+// fsync, rename, fsync of the folder), creating `dir` if needed. Throws
+// std::runtime_error naming the path.
+void write_checkpoint(const std::filesystem::path& dir, const Checkpoint& c);
+void write_checkpoint(const std::filesystem::path& dir, const Checkpoint& c, const Tally& tally);
+// Reads dir/chipcast.ckpt: nullopt when there is none; throws CheckpointError
+// when it cannot be read or is corrupt. Never modifies the file.
+std::optional<Checkpoint> read_checkpoint(const std::filesystem::path& dir);
+// Creates `dir` if needed and checks that a file can be created in it, so a
+// run learns at its start, not at its first checkpoint, that it cannot save
+// its work. Throws std::runtime_error naming the folder.
+void check_checkpoint_folder_writable(const std::filesystem::path& dir);
+// Removes temporary files a killed writer left in `dir` (".chipcast.ckpt.tmp-*").
+void remove_stale_checkpoint_temporaries(const std::filesystem::path& dir);
+
+// What a resumed run must match.
+struct CheckpointIdentity {
+  std::string config_sha256;
+  std::string config_path;
+  uint64_t seed = 0;
+  uint64_t total = 0;
+  int32_t periods = 0;
+  int32_t sub_bins = 0;
+};
+// Throws CheckpointError listing every difference between `c` and `want`
+// (seed, trajectories, config digest, tally shape), e.g.
+//   out/ck/chipcast.ckpt belongs to another run: seed 7 in the checkpoint, 8 now; ...
+void check_checkpoint_matches(const Checkpoint& c, const CheckpointIdentity& want, const std::string& path);
+
+}  // namespace chipcast

@@ -1,0 +1,113 @@
+// The GPU path (simulate functor, bin buffers, histogram functors, one copy, Tally::add) on the CPU via Thrust's OMP system, against the OpenMP backend.
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "tests/backends/test_gpu_scenario.h"
+
+#if CHIPCAST_HAVE_THRUST_OMP
+#include "backends/cuda/thrust_omp_path.h"
+
+namespace chipcast {
+namespace {
+
+using namespace chipcast::testing;
+
+std::unique_ptr<Backend> thrust_omp(const std::string& aggregation, int lanes, uint64_t piece) {
+  ThrustOmpSettings s;
+  s.aggregation = aggregation;
+  s.lanes = lanes;
+  s.piece = piece;
+  return make_thrust_omp_backend(s);
+}
+
+std::unique_ptr<Backend> openmp() { return make_backend("openmp", BackendOptions{}); }
+
+// With 16 lanes the functors compute exactly what the OpenMP backend computes
+// (same code, same flags, same vector math), so the tallies must be equal,
+// whatever the aggregation and however the range is cut: pieces of 4099
+// leave partial lane blocks and odd buffer strides.
+TEST(ThrustOmpPath, SixteenLanesEqualOpenMPExactly) {
+  auto p = rich_scenario();
+  const uint64_t n = 30000;
+  const Tally ref = run_tally(*openmp(), *p, n);
+  ASSERT_GT(ref.crossing_row(parity::kUnits)[ref.crossing_bin_count() - 1], 0u) << "some trajectories are censored";
+  ASSERT_LT(ref.crossing_row(parity::kUnits)[ref.crossing_bin_count() - 1], n) << "some trajectories cross";
+  for (const char* mode : {"buffer", "atomic"})
+    for (uint64_t piece : {uint64_t{4099}, uint64_t{1} << 15}) {
+      const Tally got = run_tally(*thrust_omp(mode, 16, piece), *p, n, 7001);
+      EXPECT_TRUE(got == ref) << mode << " piece " << piece << ": " << first_difference(got, ref);
+    }
+}
+
+TEST(ThrustOmpPath, SixteenLaneCrossingTimesEqualOpenMPExactly) {
+  auto p = rich_scenario(99);
+  const uint64_t n = 20000;
+  std::vector<float> a(3 * n), b(3 * n);
+  openmp()->crossing_times(*p, 1000, n, a.data());
+  thrust_omp("buffer", 16, 3001)->crossing_times(*p, 1000, n, b.data());
+  EXPECT_EQ(count_differing_trajectories(b, a, n, 0.0f), 0u);
+}
+
+// NaN ratios reach the buffers as the NaN code and are counted as anomalies.
+TEST(ThrustOmpPath, NanRatiosAreAnomalies) {
+  auto p = nan_ratio_scenario();
+  const uint64_t n = 5000;
+  const Tally ref = run_tally(*openmp(), *p, n);
+  for (const char* mode : {"buffer", "atomic"}) {
+    const Tally got = run_tally(*thrust_omp(mode, 16, 1777), *p, n);
+    EXPECT_EQ(got.anomalies[kAnomalyNanRatio], n * p->periods * kNumMetrics) << mode;
+    EXPECT_TRUE(got == ref) << mode << ": " << first_difference(got, ref);
+  }
+}
+
+// One trajectory per functor call, as on a GPU thread: scalar libm instead
+// of libmvec, so values differ from the OpenMP backend by float rounding.
+// The GPU backend's acceptance test, run here on the CPU: crossing times
+// within 1e-4 years for >= 99.99 % of 100k trajectories, every quantile
+// within one histogram bin.
+TEST(ThrustOmpPath, OneLaneMatchesOpenMPWithinRounding) {
+  auto p = rich_scenario(424242);
+  const uint64_t n = 100000;
+  std::vector<float> a(3 * n), b(3 * n);
+  openmp()->crossing_times(*p, 0, n, a.data());
+  auto scalar = thrust_omp("buffer", 1, 1 << 15);
+  scalar->crossing_times(*p, 0, n, b.data());
+  const uint64_t differing = count_differing_trajectories(b, a, n, 1e-4f);
+  std::printf("one lane vs OpenMP: %llu of %llu trajectories differ by more than 1e-4 years\n",
+              static_cast<unsigned long long>(differing), static_cast<unsigned long long>(n));
+  EXPECT_LE(differing, n / 10000);
+
+  const Tally ref = run_tally(*openmp(), *p, n);
+  const Tally got = run_tally(*scalar, *p, n);
+  EXPECT_EQ(got.trajectories, n);
+  const RunSettings rs = run_settings_for(*p);
+  EXPECT_EQ(compare_summaries(summarize(got, rs), summarize(ref, rs), p->dt, p->sub_bins), 0);
+}
+
+// The shipped baseline scenario, through the config loader.
+TEST(ThrustOmpPath, BaselineConfigEqualsOpenMPExactly) {
+  auto sc = load_scenario(std::string(CHIPCAST_SOURCE_DIR) + "/configs/baseline.toml");
+  const uint64_t n = 20000;
+  const Tally ref = run_tally(*openmp(), sc->params, n);
+  const Tally got = run_tally(*thrust_omp("buffer", 16, 6000), sc->params, n);
+  EXPECT_TRUE(got == ref) << first_difference(got, ref);
+}
+
+TEST(ThrustOmpPath, RejectsBadSettings) {
+  EXPECT_THROW(thrust_omp("histogram", 16, 100), std::invalid_argument);
+  EXPECT_THROW(thrust_omp("buffer", 8, 100), std::invalid_argument);
+}
+
+}  // namespace
+}  // namespace chipcast
+
+#else
+
+TEST(ThrustOmpPath, NotBuilt) {
+  GTEST_SKIP() << "CCCL (Thrust) was not found at configure time, so the Thrust-OMP run of the GPU path is not "
+                  "built (needs the CUDA toolkit's CCCL, e.g. /usr/local/cuda/lib64/cmake)";
+}
+
+#endif

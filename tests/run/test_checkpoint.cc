@@ -1,0 +1,249 @@
+// Tests of host/run range sets and checkpoint files: round trip, corruption, truncation, mismatch, untouched files.
+#include "host/run/checkpoint.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "backends/backend.h"
+#include "host/config/scenario.h"
+#include "host/run/runner.h"
+#include "host/run/trajectory_ranges.h"
+
+namespace chipcast {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string slurp(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+void spit(const fs::path& p, const std::string& bytes) {
+  std::ofstream out(p, std::ios::binary | std::ios::trunc);
+  out << bytes;
+}
+
+// ---- range sets ----
+
+TEST(TrajectoryRanges, AddJoinsNeighboursAndRefusesOverlap) {
+  TrajectoryRanges s;
+  add_range(s, {10, 20});
+  add_range(s, {30, 40});
+  add_range(s, {0, 5});
+  EXPECT_EQ(describe(s), "[0, 5) [10, 20) [30, 40)");
+  add_range(s, {20, 30});
+  EXPECT_EQ(describe(s), "[0, 5) [10, 40)");
+  add_range(s, {5, 10});
+  EXPECT_EQ(describe(s), "[0, 40)");
+  EXPECT_EQ(count_of(s), 40u);
+  EXPECT_THROW(add_range(s, {39, 41}), std::logic_error);
+  EXPECT_TRUE(check_ranges(s, 40).empty());
+  EXPECT_FALSE(check_ranges(s, 39).empty());
+}
+
+TEST(TrajectoryRanges, ComplementTakeFrontAndSlice) {
+  const TrajectoryRanges done{{0, 10}, {20, 25}};
+  TrajectoryRanges left = complement(done, 40);
+  EXPECT_EQ(describe(left), "[10, 20) [25, 40)");
+  EXPECT_EQ(describe(complement({}, 7)), "[0, 7)");
+  EXPECT_TRUE(complement({{0, 7}}, 7).empty());
+
+  const TrajectoryRanges step = take_front(left, 12);
+  EXPECT_EQ(describe(step), "[10, 20) [25, 27)");
+  EXPECT_EQ(describe(left), "[27, 40)");
+  // Shares of a step in index order, as the ranks take them.
+  EXPECT_EQ(describe(slice(step, 0, 4)), "[10, 14)");
+  EXPECT_EQ(describe(slice(step, 8, 12)), "[18, 20) [25, 27)");
+  EXPECT_EQ(describe(slice(step, 10, 11)), "[25, 26)");
+  EXPECT_TRUE(slice(step, 5, 5).empty());
+}
+
+TEST(TrajectoryRanges, CheckNamesWhatIsWrong) {
+  EXPECT_NE(check_ranges({{5, 5}}, 10).find("empty"), std::string::npos);
+  EXPECT_NE(check_ranges({{0, 5}, {5, 8}}, 10).find("touches"), std::string::npos);
+  EXPECT_NE(check_ranges({{0, 5}, {3, 8}}, 10).find("overlaps"), std::string::npos);
+  EXPECT_NE(check_ranges({{0, 11}}, 10).find("past"), std::string::npos);
+}
+
+// ---- checkpoint files ----
+
+// A real (small) partial run of the minimal scenario.
+class CheckpointTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    scenario_ = load_scenario(std::string(CHIPCAST_SOURCE_DIR) + "/tests/config/data/minimal.toml",
+                              Overrides{uint64_t{6000}, uint64_t{11}})
+                    .release();
+    BackendOptions bo;
+    bo.threads = 1;
+    auto backend = make_backend("openmp", bo);
+    partial_ = new Tally(run_batches(*backend, scenario_->params, RunPlan{0, 2500, 1000}, nullptr));
+  }
+  static void TearDownTestSuite() {
+    delete partial_;
+    delete scenario_;
+  }
+  void SetUp() override {
+    dir_ = fs::path(::testing::TempDir()) / ("chipcast_ckpt_" + std::to_string(::getpid()) + "_" +
+                                             ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  static Checkpoint sample() {
+    Checkpoint c;
+    c.config_sha256 = scenario_->sha256;
+    c.config_path = scenario_->path;
+    c.seed = scenario_->run.seed;
+    c.total = scenario_->run.trajectories;
+    c.backend = "openmp";
+    c.seconds = 1.25;
+    c.done = {{0, 2500}};
+    c.tally = *partial_;
+    return c;
+  }
+  static CheckpointIdentity identity() {
+    return CheckpointIdentity{scenario_->sha256,       scenario_->path,           scenario_->run.seed,
+                              scenario_->run.trajectories, scenario_->params.periods, scenario_->params.sub_bins};
+  }
+
+  static Scenario* scenario_;
+  static Tally* partial_;
+  fs::path dir_;
+};
+Scenario* CheckpointTest::scenario_ = nullptr;
+Tally* CheckpointTest::partial_ = nullptr;
+
+TEST_F(CheckpointTest, RoundTripsEveryField) {
+  ASSERT_TRUE(partial_->inconsistency().empty()) << partial_->inconsistency();
+  const Checkpoint c = sample();
+  const std::string bytes = encode_checkpoint(c);
+  // Sparse histograms: far smaller than the raw 64-bit counts.
+  EXPECT_LT(bytes.size(), c.tally.level.size() * sizeof(uint64_t) / 4);
+  EXPECT_EQ(bytes.substr(0, 8), "CHIPCKPT");
+  const Checkpoint d = decode_checkpoint(bytes, "mem");
+  EXPECT_EQ(d.config_sha256, c.config_sha256);
+  EXPECT_EQ(d.config_path, c.config_path);
+  EXPECT_EQ(d.seed, c.seed);
+  EXPECT_EQ(d.total, c.total);
+  EXPECT_EQ(d.backend, c.backend);
+  EXPECT_EQ(d.seconds, c.seconds);
+  EXPECT_EQ(d.done, c.done);
+  EXPECT_TRUE(d.tally == c.tally);
+  EXPECT_EQ(encode_checkpoint(d), bytes);  // deterministic
+}
+
+TEST_F(CheckpointTest, WritesAtomicallyAndReadsBack) {
+  EXPECT_FALSE(read_checkpoint(dir_).has_value());  // none yet (folder missing)
+  write_checkpoint(dir_, sample());
+  ASSERT_TRUE(fs::exists(checkpoint_path(dir_)));
+  const auto c = read_checkpoint(dir_);
+  ASSERT_TRUE(c.has_value());
+  EXPECT_TRUE(c->tally == *partial_);
+  // A killed writer's temporary file is cleaned up on resume, the checkpoint kept.
+  spit(dir_ / ".chipcast.ckpt.tmp-123-0", "half a checkpoint");
+  remove_stale_checkpoint_temporaries(dir_);
+  EXPECT_FALSE(fs::exists(dir_ / ".chipcast.ckpt.tmp-123-0"));
+  EXPECT_TRUE(fs::exists(checkpoint_path(dir_)));
+}
+
+TEST_F(CheckpointTest, AnyFlippedByteIsCaught) {
+  const std::string bytes = encode_checkpoint(sample());
+  // Every byte of the header and trailer, and a spread through the payload.
+  std::vector<size_t> at;
+  for (size_t i = 0; i < 40; ++i) at.push_back(i);
+  for (size_t i = 40; i < bytes.size(); i += bytes.size() / 97 + 1) at.push_back(i);
+  for (size_t i = bytes.size() - 32; i < bytes.size(); ++i) at.push_back(i);
+  for (size_t i : at) {
+    std::string bad = bytes;
+    bad[i] = static_cast<char>(bad[i] ^ 0x10);
+    EXPECT_THROW(decode_checkpoint(bad, "mem"), CheckpointError) << "byte " << i;
+  }
+  std::string bad = bytes;
+  bad[bytes.size() / 2] ^= 1;
+  try {
+    decode_checkpoint(bad, "some/dir/chipcast.ckpt");
+    FAIL();
+  } catch (const CheckpointError& e) {
+    EXPECT_NE(std::string(e.what()).find("some/dir/chipcast.ckpt"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("checksum"), std::string::npos) << e.what();
+  }
+}
+
+TEST_F(CheckpointTest, TruncatedOrExtendedFilesAreRefused) {
+  const std::string bytes = encode_checkpoint(sample());
+  for (size_t n : {size_t{0}, size_t{7}, size_t{24}, size_t{100}, bytes.size() / 2, bytes.size() - 1}) {
+    try {
+      decode_checkpoint(bytes.substr(0, n), "mem");
+      FAIL() << n;
+    } catch (const CheckpointError& e) {
+      const std::string what = e.what();
+      EXPECT_TRUE(what.find("truncated") != std::string::npos || what.find("CHIPCKPT") != std::string::npos)
+          << n << ": " << what;
+    }
+  }
+  EXPECT_THROW(decode_checkpoint(bytes + "x", "mem"), CheckpointError);
+}
+
+TEST_F(CheckpointTest, OtherVersionsAreRefusedByName) {
+  std::string bytes = encode_checkpoint(sample());
+  bytes[8] = 2;  // version 2, digest no longer matters: the version is checked first
+  try {
+    decode_checkpoint(bytes, "mem");
+    FAIL();
+  } catch (const CheckpointError& e) {
+    EXPECT_NE(std::string(e.what()).find("version 2"), std::string::npos) << e.what();
+  }
+}
+
+TEST_F(CheckpointTest, InconsistentContentIsRefusedEvenWithAValidDigest) {
+  Checkpoint c = sample();
+  c.done = {{0, 2400}};  // ranges say 2400, the tally 2500
+  EXPECT_THROW(decode_checkpoint(encode_checkpoint(c), "mem"), CheckpointError);
+  c = sample();
+  c.tally.crossing[0] += 1;  // one count too many in a crossing histogram
+  EXPECT_THROW(decode_checkpoint(encode_checkpoint(c), "mem"), CheckpointError);
+  c = sample();
+  c.done = {{5000, 7500}};  // past the 6000 trajectories of the run
+  EXPECT_THROW(decode_checkpoint(encode_checkpoint(c), "mem"), CheckpointError);
+}
+
+TEST_F(CheckpointTest, MismatchNamesEveryDifference) {
+  const Checkpoint c = sample();
+  EXPECT_NO_THROW(check_checkpoint_matches(c, identity(), "p"));
+  CheckpointIdentity want = identity();
+  want.seed = 12;
+  want.total = 7000;
+  want.config_sha256 = std::string(64, 'a');
+  try {
+    check_checkpoint_matches(c, want, "ck/chipcast.ckpt");
+    FAIL();
+  } catch (const CheckpointError& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find("ck/chipcast.ckpt"), std::string::npos) << what;
+    EXPECT_NE(what.find("seed 11 in the checkpoint, 12 now"), std::string::npos) << what;
+    EXPECT_NE(what.find("trajectories 6000 in the checkpoint, 7000 now"), std::string::npos) << what;
+    EXPECT_NE(what.find("sha256"), std::string::npos) << what;
+    EXPECT_NE(what.find("untouched"), std::string::npos) << what;
+  }
+}
+
+TEST_F(CheckpointTest, ReadingNeverModifiesTheFile) {
+  write_checkpoint(dir_, sample());
+  std::string bytes = slurp(checkpoint_path(dir_));
+  bytes[bytes.size() / 3] ^= 4;
+  spit(checkpoint_path(dir_), bytes);
+  const auto mtime = fs::last_write_time(checkpoint_path(dir_));
+  EXPECT_THROW(read_checkpoint(dir_), CheckpointError);
+  EXPECT_EQ(slurp(checkpoint_path(dir_)), bytes);
+  EXPECT_EQ(fs::last_write_time(checkpoint_path(dir_)), mtime);
+}
+
+}  // namespace
+}  // namespace chipcast
