@@ -52,10 +52,13 @@ struct LaneState {
   float eff_adj_dt[kMaxRegimes][kNumBlocs][L];
   float eff_decay[kMaxRegimes][kNumBlocs][L];  // exp(-learning_rate * learning_mult * dt)
   float eff_log_hbm[kMaxRegimes][kNumBlocs][L];
-  // Per-period occurrence probability p_k = 1 - exp(-rate_k dt) of shock k and
-  // tail_k = P(some shock j >= k occurs) = 1 - prod_{j>=k} (1 - p_j).
+  // Per-period occurrence probability p_k = 1 - exp(-rate_k dt) of shock k;
+  // with tail_k = P(some shock j >= k occurs) = 1 - prod_{j>=k} (1 - p_j), the
+  // probability that any shock occurs (tail_0) and shock k's probability given
+  // that none before it did and some from k on does (p_k / tail_k; 1 for the last).
   double shock_p[kMaxShocks][L];
-  double shock_tail[kMaxShocks][L];
+  double shock_cond[kMaxShocks][L];
+  double shock_any[L];
   double u_any[L];  // this period's "any shock" uniform (slot B, word 3)
 
   // Dynamic state.
@@ -260,10 +263,13 @@ CC_SEPARATE void init_lanes(const ModelParams& p, uint64_t first, LaneState<L>& 
     const double* rate = all[shock_rate_index(k)];
     CC_SIMD for (int l = 0; l < L; ++l) s.shock_p[k][l] = -expm1(-rate[l] * p.dt);
   }
+  CC_SIMD for (int l = 0; l < L; ++l) s.shock_any[l] = 0.0;
   for (int k = p.num_shocks - 1; k >= 0; --k) {
     CC_SIMD for (int l = 0; l < L; ++l) {
-      const double none_after = k + 1 < p.num_shocks ? 1.0 - s.shock_tail[k + 1][l] : 1.0;
-      s.shock_tail[k][l] = 1.0 - none_after * (1.0 - s.shock_p[k][l]);
+      // s.shock_any holds tail_{k+1} here, then tail_k.
+      const double tail = 1.0 - (1.0 - s.shock_any[l]) * (1.0 - s.shock_p[k][l]);
+      s.shock_cond[k][l] = k == p.num_shocks - 1 ? 1.0 : s.shock_p[k][l] / tail;
+      s.shock_any[l] = tail;
     }
   }
   CC_SIMD for (int l = 0; l < L; ++l) {
@@ -307,7 +313,7 @@ CC_SEPARATE void shock_jumps(const ModelParams& p, uint32_t period, LaneState<L>
   int32_t any = 0;
   int32_t forced[L];
   CC_SIMD for (int l = 0; l < L; ++l) {
-    forced[l] = s.u_any[l] < s.shock_tail[0][l] ? 1 : 0;
+    forced[l] = s.u_any[l] < s.shock_any[l] ? 1 : 0;
     any |= forced[l];
   }
   if (!any) return;
@@ -320,12 +326,11 @@ CC_SEPARATE void shock_jumps(const ModelParams& p, uint32_t period, LaneState<L>
     bool have_loss_words = false;
     for (int k2 = 4 * g; k2 < 4 * g + 4 && k2 < p.num_shocks; ++k2) {
       const int word = shock_uniform_index(k2) % 4;
-      const bool last = k2 == p.num_shocks - 1;
       int32_t occurs[L];
       int32_t any_k = 0;
       CC_SIMD for (int l = 0; l < L; ++l) {
         const double p_k = s.shock_p[k2][l];
-        const double conditional = last ? 1.0 : p_k / s.shock_tail[k2][l];
+        const double conditional = s.shock_cond[k2][l];
         // Lanes without the "any" event (never forced) stay shock-free.
         const double prob = forced[l] == 1 ? conditional : (forced[l] == 2 ? p_k : 0.0);
         occurs[l] = uniform_open(w[word][l]) < prob ? 1 : 0;
