@@ -36,6 +36,14 @@ struct Dist {
   int32_t table = -1;             // beta: index into QuantileTables
 };
 
+// A parameter fixed at v (no draw).
+CC_FUNCTION Dist fixed_dist(double v) {
+  Dist d;
+  d.kind = DistKind::fixed;
+  d.p0 = v;
+  return d;
+}
+
 // Standard normal quantile, Wichura's AS241 (PPND16), relative accuracy ~1e-16.
 // Written without branches (all three rational approximations are evaluated
 // and one is selected) so that host lane loops vectorise.

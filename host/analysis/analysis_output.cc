@@ -3,6 +3,8 @@
 
 #include <fmt/format.h>
 
+#include <omp.h>
+
 #include <ctime>
 
 namespace chipcast::analysis {
@@ -22,11 +24,15 @@ std::string csv_field(const std::string& s) {
   return out + "\"";
 }
 
-std::string utc_now() {
-  const std::time_t t = std::time(nullptr);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
-  return buf;
+std::unique_ptr<Backend> make_analysis_backend(const std::string& name, int threads, AnalysisInfo& info) {
+  BackendOptions options;
+  options.threads = threads;
+  auto backend = make_backend(name, options);
+  info.backend = backend->name();
+  info.backend_detail = backend->describe();
+  info.threads = threads > 0 ? threads : omp_get_max_threads();
+  info.started_utc = utc_now();
+  return backend;
 }
 
 }  // namespace chipcast::analysis

@@ -1,10 +1,14 @@
 // Shared pieces of the analysis commands' outputs: provenance, number formatting, exit statuses.
 #pragma once
 #include <cmath>
+#include <memory>
 #include <optional>
 #include <string>
 
 #include <nlohmann/json.hpp>
+
+#include "backends/backend.h"
+#include "host/report/report.h"
 
 namespace chipcast::analysis {
 
@@ -22,6 +26,9 @@ struct AnalysisInfo {
   std::string started_utc;
 };
 
+// The backend an analysis runs on, with its provenance filled into `info`.
+std::unique_ptr<Backend> make_analysis_backend(const std::string& name, int threads, AnalysisInfo& info);
+
 // A finite number, or JSON null (NaN, inf and "after the horizon" are null).
 inline nlohmann::ordered_json json_number(double v) {
   return std::isfinite(v) ? nlohmann::ordered_json(v) : nlohmann::ordered_json(nullptr);
@@ -36,6 +43,5 @@ inline std::string csv_number(const std::optional<double>& v) { return v ? csv_n
 // A CSV field, quoted when it holds a comma, quote or newline.
 std::string csv_field(const std::string& s);
 
-std::string utc_now();
 
 }  // namespace chipcast::analysis

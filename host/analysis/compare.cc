@@ -417,14 +417,8 @@ int cmd_compare(const std::vector<std::string>& configs, const CompareOptions& o
   }
   const std::filesystem::path out = options.out.empty() ? std::filesystem::path("out") / "compare" : std::filesystem::path(options.out);
   try {
-    BackendOptions bo;
-    bo.threads = options.threads;
-    auto backend = make_backend(options.backend, bo);
     AnalysisInfo info;
-    info.backend = backend->name();
-    info.backend_detail = backend->describe();
-    info.threads = options.threads > 0 ? options.threads : omp_get_max_threads();
-    info.started_utc = utc_now();
+    auto backend = make_analysis_backend(options.backend, options.threads, info);
     const auto t0 = std::chrono::steady_clock::now();
     const uint64_t n = scenarios[0]->run.trajectories;
     auto last = t0;

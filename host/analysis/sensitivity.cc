@@ -46,13 +46,6 @@ std::vector<std::string> split(const std::string& s, char sep) {
   return parts;
 }
 
-Dist fixed_at(double v) {
-  Dist d;
-  d.kind = DistKind::fixed;
-  d.p0 = v;
-  return d;
-}
-
 struct MeanSe {
   double mean = 0, stderr_ = 0;
 };
@@ -263,7 +256,7 @@ SensitivityResult run_sensitivity(const Scenario& scenario, Backend& backend, co
   t0 = clock::now();
   parity::ModelParams medians = base;
   medians.design = parity::SamplingDesign{};
-  for (int i : all_uncertain) medians.params[i] = fixed_at(dist_quantile(base.params[i], base.tables, 0.5));
+  for (int i : all_uncertain) medians.params[i] = fixed_dist(dist_quantile(base.params[i], base.tables, 0.5));
   const std::vector<double> f_base = outputs_of(backend, medians, run, spec, m);
   step();
   const MeanSe base_ms = mean_se(f_base);
@@ -276,10 +269,10 @@ SensitivityResult run_sensitivity(const Scenario& scenario, Backend& backend, co
     row.base = medians.params[i].p0;
     row.high = dist_quantile(base.params[i], base.tables, 0.9);
     parity::ModelParams p = medians;
-    p.params[i] = fixed_at(row.low);
+    p.params[i] = fixed_dist(row.low);
     const std::vector<double> lo = outputs_of(backend, p, run, spec, m);
     step();
-    p.params[i] = fixed_at(row.high);
+    p.params[i] = fixed_dist(row.high);
     const std::vector<double> hi = outputs_of(backend, p, run, spec, m);
     step();
     const MeanSe l = mean_se(lo), h = mean_se(hi);
@@ -509,14 +502,8 @@ int cmd_sensitivity(const std::string& config, const SensitivityOptions& options
       options.out.empty() ? std::filesystem::path("out") / std::filesystem::path(config).stem()
                           : std::filesystem::path(options.out);
   try {
-    BackendOptions bo;
-    bo.threads = options.threads;
-    auto backend = make_backend(options.backend, bo);
     AnalysisInfo info;
-    info.backend = backend->name();
-    info.backend_detail = backend->describe();
-    info.threads = options.threads > 0 ? options.threads : omp_get_max_threads();
-    info.started_utc = utc_now();
+    auto backend = make_analysis_backend(options.backend, options.threads, info);
     const auto t0 = std::chrono::steady_clock::now();
     auto last = t0;
     const auto progress = [&](int done, int all) {

@@ -43,13 +43,6 @@ constexpr int kExitCheckpointed = 75; // EX_TEMPFAIL: stopped early with a check
 // write of a few MB for the baseline) far below 2 % of the run.
 constexpr double kDefaultCheckpointEvery = 60.0;
 
-std::string utc_now() {
-  const std::time_t t = std::time(nullptr);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
-  return buf;
-}
-
 struct RunArgs {
   std::string config;
   std::optional<uint64_t> trajectories, seed;

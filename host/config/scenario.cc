@@ -83,13 +83,6 @@ std::string sha256_hex(const std::string& text) {
   return out;
 }
 
-Dist fixed(double x) {
-  Dist d;
-  d.kind = DistKind::fixed;
-  d.p0 = x;
-  return d;
-}
-
 class Resolver {
  public:
   Resolver(Scenario& s, const toml::table& root)
@@ -111,7 +104,7 @@ class Resolver {
       p_.initial_regime = 0;
       for (int b = 0; b < parity::kNumBlocs; ++b) {
         for (int e = 0; e < parity::kNumEffects; ++e) {
-          p_.params[parity::effect_param_index(0, b, e)] = fixed(kEffects[e].fallback);
+          p_.params[parity::effect_param_index(0, b, e)] = fixed_dist(kEffects[e].fallback);
         }
       }
     }
@@ -290,7 +283,7 @@ class Resolver {
           if (en) {
             set_param(index, *en, {join_key(bkey, kEffects[e].key), kEffects[e].key, kEffects[e].domain, false});
           } else {
-            p_.params[index] = fixed(kEffects[e].fallback);
+            p_.params[index] = fixed_dist(kEffects[e].fallback);
             all_names_[index] = join_key(bkey, kEffects[e].key);
           }
         }

@@ -1,6 +1,8 @@
 // Output folder writers (JSON via nlohmann, CSV via fmt), atomic file replacement and the terminal headline.
 #include "host/report/report.h"
 
+#include <ctime>
+
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <unistd.h>
@@ -184,6 +186,13 @@ void write_file_atomic(const fs::path& path, const std::string& content) {
     ::fsync(dfd);
     ::close(dfd);
   }
+}
+
+std::string utc_now() {
+  const std::time_t t = std::time(nullptr);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
+  return buf;
 }
 
 }  // namespace chipcast

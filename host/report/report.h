@@ -44,6 +44,9 @@ std::string headline(const Scenario& scenario, const Summary& summary);
 // it, renames it onto `path` and fsyncs the folder, so readers see either the
 // old file or the complete new one. The temporary file is removed on failure.
 // Throws std::runtime_error naming the path.
+// The current time as ISO 8601 UTC, e.g. 2026-11-23T07:25:39Z (provenance).
+std::string utc_now();
+
 void write_file_atomic(const std::filesystem::path& path, const std::string& content);
 
 }  // namespace chipcast

@@ -19,12 +19,6 @@
 
 namespace chipcast::testing {
 
-inline Dist gpu_fixed(double v) {
-  Dist d;
-  d.kind = DistKind::fixed;
-  d.p0 = v;
-  return d;
-}
 inline Dist gpu_normal(double mean, double sd, double lo = -INFINITY, double hi = INFINITY) {
   Dist d;
   d.kind = DistKind::normal;
@@ -99,20 +93,20 @@ inline std::unique_ptr<parity::ModelParams> rich_scenario(uint64_t seed = 202611
     auto set = [&](int k, Dist d) { p->params[bloc_param_index(b, k)] = d; };
     set(kWafers0, dom ? gpu_lognormal(4500, 1.8) : gpu_lognormal(34000, 1.2));
     set(kWaferGrowth, dom ? gpu_normal(0.30, 0.12, -0.2, 0.8) : gpu_normal(0.10, 0.05));
-    set(kWaferVol, gpu_fixed(dom ? 0.15 : 0.08));
+    set(kWaferVol, fixed_dist(dom ? 0.15 : 0.08));
     set(kWaferCap, dom ? gpu_lognormal(1e5, 2.0, 2e4) : gpu_lognormal(3e5, 1.5));
-    set(kDiesPerWafer, dom ? gpu_triangular(30, 42, 60) : gpu_fixed(43));
-    set(kYield0, dom ? gpu_beta(*p, 0, 4, 6) : gpu_fixed(0.7));
+    set(kDiesPerWafer, dom ? gpu_triangular(30, 42, 60) : fixed_dist(43));
+    set(kYield0, dom ? gpu_beta(*p, 0, 4, 6) : fixed_dist(0.7));
     set(kYieldMax, dom ? gpu_beta(*p, 1, 7, 4) : gpu_uniform(0.85, 0.95));
     set(kLearningRate, gpu_lognormal(0.4, 1.6));
-    set(kYieldNoise, gpu_fixed(0.15));
-    set(kPerf0, dom ? gpu_lognormal(0.6, 1.3) : gpu_fixed(2.0));
+    set(kYieldNoise, fixed_dist(0.15));
+    set(kPerf0, dom ? gpu_lognormal(0.6, 1.3) : fixed_dist(2.0));
     set(kPerfGrowth, gpu_normal(dom ? 0.25 : 0.30, 0.1, -0.05, INFINITY));
     set(kHbm0, dom ? gpu_lognormal(2.6e7, 1.5) : gpu_lognormal(2.1e9, 1.2));
     set(kHbmGrowth, gpu_normal(dom ? 0.35 : 0.2, 0.1));
-    set(kHbmVol, gpu_fixed(0.1));
-    set(kHbmPerChip0, dom ? gpu_uniform(80, 128) : gpu_fixed(188));
-    set(kHbmPerChipGrowth, gpu_fixed(0.15));
+    set(kHbmVol, fixed_dist(0.1));
+    set(kHbmPerChip0, dom ? gpu_uniform(80, 128) : fixed_dist(188));
+    set(kHbmPerChipGrowth, fixed_dist(0.15));
     set(kPackaging0, dom ? gpu_lognormal(1e6, 1.5) : gpu_lognormal(1.25e7, 1.2));
     set(kPackagingGrowth, gpu_normal(dom ? 0.3 : 0.2, 0.05));
   }
@@ -124,14 +118,14 @@ inline std::unique_ptr<parity::ModelParams> rich_scenario(uint64_t seed = 202611
     for (int j = 0; j < 3; ++j) p->q[i][j] = i == j ? 0.0 : 1.0 - std::pow(1.0 - annual[i][j], dt);
   for (int r = 0; r < kMaxRegimes; ++r)
     for (int b = 0; b < kNumBlocs; ++b) {
-      p->params[effect_param_index(r, b, kWaferGrowthAdj)] = gpu_fixed(0.0);
-      p->params[effect_param_index(r, b, kLearningMult)] = gpu_fixed(1.0);
-      p->params[effect_param_index(r, b, kHbmMult)] = gpu_fixed(1.0);
+      p->params[effect_param_index(r, b, kWaferGrowthAdj)] = fixed_dist(0.0);
+      p->params[effect_param_index(r, b, kLearningMult)] = fixed_dist(1.0);
+      p->params[effect_param_index(r, b, kHbmMult)] = fixed_dist(1.0);
     }
   p->params[effect_param_index(0, kDomestic, kHbmMult)] = gpu_uniform(1.2, 1.8);
-  p->params[effect_param_index(0, kForeign, kWaferGrowthAdj)] = gpu_fixed(-0.02);
+  p->params[effect_param_index(0, kForeign, kWaferGrowthAdj)] = fixed_dist(-0.02);
   p->params[effect_param_index(2, kDomestic, kWaferGrowthAdj)] = gpu_normal(-0.10, 0.03);
-  p->params[effect_param_index(2, kDomestic, kLearningMult)] = gpu_fixed(0.7);
+  p->params[effect_param_index(2, kDomestic, kLearningMult)] = fixed_dist(0.7);
   p->params[effect_param_index(2, kDomestic, kHbmMult)] = gpu_uniform(0.3, 0.7);
   p->num_events = 1;
   p->events[0].period = 4;
@@ -143,7 +137,7 @@ inline std::unique_ptr<parity::ModelParams> rich_scenario(uint64_t seed = 202611
   p->params[shock_rate_index(0)] = gpu_lognormal(0.02, 1.5);
   p->shocks[1].bloc = kDomestic;
   p->shocks[1].loss = gpu_beta(*p, 2, 2, 5);
-  p->params[shock_rate_index(1)] = gpu_fixed(0.05);
+  p->params[shock_rate_index(1)] = fixed_dist(0.05);
   return p;
 }
 
@@ -156,7 +150,7 @@ inline std::unique_ptr<parity::ModelParams> nan_ratio_scenario(uint64_t seed = 5
   p->num_shocks = 0;
   for (int b = 0; b < parity::kNumBlocs; ++b)
     for (int k : {parity::kWafers0, parity::kWaferCap, parity::kHbm0, parity::kPackaging0})
-      p->params[parity::bloc_param_index(b, k)] = gpu_fixed(INFINITY);
+      p->params[parity::bloc_param_index(b, k)] = fixed_dist(INFINITY);
   return p;
 }
 

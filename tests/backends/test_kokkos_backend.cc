@@ -21,7 +21,6 @@ namespace {
 
 #if CHIPCAST_TEST_KOKKOS
 
-using testing::fixed;
 
 Dist normal(double mean, double sd) {
   Dist d;
@@ -88,7 +87,7 @@ std::unique_ptr<parity::ModelParams> busy_params(uint64_t seed) {
     set(kHbm0, lognormal(3e5, 1.3));  // HBM and packaging can bind
     set(kHbmGrowth, normal(0.15, 0.05));
     set(kHbmVol, uniform(0.02, 0.1));
-    set(kHbmPerChipGrowth, fixed(0.1));
+    set(kHbmPerChipGrowth, fixed_dist(0.1));
     set(kPackaging0, lognormal(b == kDomestic ? 2e5 : 4e5, 1.5));
     set(kPackagingGrowth, normal(0.2, 0.05));
   }
@@ -110,7 +109,7 @@ std::unique_ptr<parity::ModelParams> busy_params(uint64_t seed) {
   p->params[shock_rate_index(0)] = lognormal(0.1, 2.0);
   p->shocks[1].bloc = kDomestic;
   p->shocks[1].loss = uniform(0.1, 0.3);
-  p->params[shock_rate_index(1)] = fixed(0.15);
+  p->params[shock_rate_index(1)] = fixed_dist(0.15);
   return p;
 }
 

@@ -79,7 +79,7 @@ TEST_P(ModelStatistics, TwoRegimeOccupancyFollowsMarkovChain) {
   p->num_regimes = 2;
   p->q[0][1] = 0.1;
   p->q[1][0] = 0.3;
-  p->params[parity::effect_param_index(1, parity::kDomestic, parity::kHbmMult)] = testing::fixed(0.0);
+  p->params[parity::effect_param_index(1, parity::kDomestic, parity::kHbmMult)] = fixed_dist(0.0);
   const uint64_t n = 40000;
   const Tally t = run(*p, n);
   const double pi_b = 0.1 / (0.1 + 0.3);
@@ -97,8 +97,8 @@ TEST_P(ModelStatistics, ThreeRegimeFirstStep) {
   p->num_regimes = 3;
   p->q[0][1] = 0.2;
   p->q[0][2] = 0.3;
-  p->params[parity::effect_param_index(1, parity::kDomestic, parity::kHbmMult)] = testing::fixed(0.0);
-  p->params[parity::effect_param_index(2, parity::kForeign, parity::kHbmMult)] = testing::fixed(0.0);
+  p->params[parity::effect_param_index(1, parity::kDomestic, parity::kHbmMult)] = fixed_dist(0.0);
+  p->params[parity::effect_param_index(2, parity::kForeign, parity::kHbmMult)] = fixed_dist(0.0);
   const uint64_t n = 40000;
   const Tally t = run(*p, n);
   EXPECT_NEAR(frac_in_bin(t, 0, 0, kBinZero), 0.2, five_se(0.2, n));
@@ -113,7 +113,7 @@ TEST_P(ModelStatistics, ThreeRegimeFirstStep) {
 TEST_P(ModelStatistics, ScheduledEventFiresWithItsProbability) {
   auto p = brownian_params(3.0, 0.0, 0.0, 0.25, 12, 3);
   p->num_regimes = 2;  // no transitions: only the event moves trajectories
-  p->params[parity::effect_param_index(1, parity::kDomestic, parity::kHbmMult)] = testing::fixed(0.0);
+  p->params[parity::effect_param_index(1, parity::kDomestic, parity::kHbmMult)] = fixed_dist(0.0);
   p->num_events = 1;
   p->events[0] = parity::EventSpec{5, 1, 0.35};
   const uint64_t n = 40000;
@@ -129,8 +129,8 @@ TEST_P(ModelStatistics, PoissonShockRate) {
   auto p = brownian_params(0.5, 0.0, 0.0, 0.25, 20, 17);
   p->num_shocks = 1;
   p->shocks[0].bloc = parity::kForeign;
-  p->shocks[0].loss = testing::fixed(1.0 - std::exp(-1.0));
-  p->params[parity::shock_rate_index(0)] = testing::fixed(0.2);
+  p->shocks[0].loss = fixed_dist(1.0 - std::exp(-1.0));
+  p->params[parity::shock_rate_index(0)] = fixed_dist(0.2);
   const uint64_t n = 40000;
   const Tally t = run(*p, n);
   for (int k : {0, 7, 19}) {

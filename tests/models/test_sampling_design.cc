@@ -1,6 +1,8 @@
 // Sampling-design extensions of the parameter draws: Latin hypercube strata, Gaussian-copula rank correlation, streams.
 #include <gtest/gtest.h>
 
+#include "tests/support/rank_statistics.h"
+
 #include <algorithm>
 #include <boost/math/distributions/normal.hpp>
 #include <cmath>
@@ -41,26 +43,8 @@ std::unique_ptr<parity::ModelParams> two_uncertain_params() {
   return p;
 }
 
-std::vector<double> ranks(const std::vector<double>& x) {
-  std::vector<size_t> idx(x.size());
-  std::iota(idx.begin(), idx.end(), 0);
-  std::sort(idx.begin(), idx.end(), [&](size_t a, size_t b) { return x[a] < x[b]; });
-  std::vector<double> r(x.size());
-  for (size_t k = 0; k < idx.size(); ++k) r[idx[k]] = static_cast<double>(k);
-  return r;
-}
-
-double pearson(const std::vector<double>& a, const std::vector<double>& b) {
-  const double n = static_cast<double>(a.size());
-  const double ma = std::accumulate(a.begin(), a.end(), 0.0) / n, mb = std::accumulate(b.begin(), b.end(), 0.0) / n;
-  double sab = 0, saa = 0, sbb = 0;
-  for (size_t k = 0; k < a.size(); ++k) {
-    sab += (a[k] - ma) * (b[k] - mb);
-    saa += (a[k] - ma) * (a[k] - ma);
-    sbb += (b[k] - mb) * (b[k] - mb);
-  }
-  return sab / std::sqrt(saa * sbb);
-}
+using testing::pearson;
+using testing::ranks;
 
 TEST(SamplingDesign, LatinHypercubeHitsEveryStratumOnce) {
   auto p = two_uncertain_params();

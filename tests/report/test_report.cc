@@ -2,6 +2,8 @@
 #include "host/report/report.h"
 
 #include <gtest/gtest.h>
+
+#include "tests/support/cli_runner.h"
 #include <unistd.h>
 
 #include <fstream>
@@ -15,12 +17,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+std::string slurp(const fs::path& p) { return testing::read_text(p); }
 
 std::vector<std::string> lines_of(const std::string& s) {
   std::vector<std::string> out;

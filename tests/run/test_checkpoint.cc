@@ -2,6 +2,8 @@
 #include "host/run/checkpoint.h"
 
 #include <gtest/gtest.h>
+
+#include "tests/support/cli_runner.h"
 #include <unistd.h>
 
 #include <fstream>
@@ -17,12 +19,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+std::string slurp(const fs::path& p) { return testing::read_text(p); }
 
 void spit(const fs::path& p, const std::string& bytes) {
   std::ofstream out(p, std::ios::binary | std::ios::trunc);

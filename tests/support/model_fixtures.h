@@ -11,13 +11,6 @@
 
 namespace chipcast::testing {
 
-inline Dist fixed(double v) {
-  Dist d;
-  d.kind = DistKind::fixed;
-  d.p0 = v;
-  return d;
-}
-
 // A scenario where nothing binds but wafer capacity and every parameter is
 // fixed: domestic log capacity is Brownian motion with drift `nu` and
 // volatility `sigma` starting `a` below the foreign one, foreign constant, so
@@ -34,7 +27,7 @@ inline std::unique_ptr<parity::ModelParams> brownian_params(double a, double nu,
   p->sustain = 1;
   p->sub_bins = sub_bins_for(dt);
   for (int b = 0; b < kNumBlocs; ++b) {
-    auto set = [&](int k, double v) { p->params[bloc_param_index(b, k)] = fixed(v); };
+    auto set = [&](int k, double v) { p->params[bloc_param_index(b, k)] = fixed_dist(v); };
     set(kWafers0, b == kDomestic ? 1e4 * std::exp(-a) : 1e4);
     set(kWaferGrowth, b == kDomestic ? nu : 0.0);
     set(kWaferVol, b == kDomestic ? sigma : 0.0);
@@ -58,9 +51,9 @@ inline std::unique_ptr<parity::ModelParams> brownian_params(double a, double nu,
   p->initial_regime = 0;
   for (int r = 0; r < kMaxRegimes; ++r)
     for (int b = 0; b < kNumBlocs; ++b) {
-      p->params[effect_param_index(r, b, kWaferGrowthAdj)] = fixed(0.0);
-      p->params[effect_param_index(r, b, kLearningMult)] = fixed(1.0);
-      p->params[effect_param_index(r, b, kHbmMult)] = fixed(1.0);
+      p->params[effect_param_index(r, b, kWaferGrowthAdj)] = fixed_dist(0.0);
+      p->params[effect_param_index(r, b, kLearningMult)] = fixed_dist(1.0);
+      p->params[effect_param_index(r, b, kHbmMult)] = fixed_dist(1.0);
     }
   return p;
 }
@@ -105,19 +98,19 @@ inline std::unique_ptr<parity::ModelParams> rich_params(uint64_t seed, int perio
   p->params[bloc_param_index(kDomestic, kWaferGrowth)] = normal(0.1, 0.05);
   p->params[bloc_param_index(kForeign, kWaferGrowth)] = normal(0.05, 0.03);
   p->params[bloc_param_index(kDomestic, kHbm0)] = lognormal(1e6, 1.5);
-  p->params[bloc_param_index(kDomestic, kHbmPerChip0)] = fixed(64);
+  p->params[bloc_param_index(kDomestic, kHbmPerChip0)] = fixed_dist(64);
   p->params[bloc_param_index(kDomestic, kYield0)] = beta;
-  p->params[bloc_param_index(kDomestic, kYieldMax)] = fixed(0.95);
+  p->params[bloc_param_index(kDomestic, kYieldMax)] = fixed_dist(0.95);
   p->params[bloc_param_index(kDomestic, kLearningRate)] = lognormal(0.3, 1.3);
-  p->params[bloc_param_index(kDomestic, kYieldNoise)] = fixed(0.2);
+  p->params[bloc_param_index(kDomestic, kYieldNoise)] = fixed_dist(0.2);
   p->num_regimes = 3;
   p->q[0][1] = 0.03;
   p->q[0][2] = 0.01;
   p->q[1][0] = 0.05;
   p->q[2][1] = 0.1;
   p->params[effect_param_index(1, kDomestic, kWaferGrowthAdj)] = normal(-0.1, 0.02);
-  p->params[effect_param_index(1, kDomestic, kHbmMult)] = fixed(0.5);
-  p->params[effect_param_index(2, kDomestic, kLearningMult)] = fixed(1.5);
+  p->params[effect_param_index(1, kDomestic, kHbmMult)] = fixed_dist(0.5);
+  p->params[effect_param_index(2, kDomestic, kLearningMult)] = fixed_dist(1.5);
   p->num_events = 1;
   p->events[0] = EventSpec{4, 1, 0.3};
   p->num_shocks = 2;
@@ -125,8 +118,8 @@ inline std::unique_ptr<parity::ModelParams> rich_params(uint64_t seed, int perio
   p->shocks[0].loss = beta;
   p->params[shock_rate_index(0)] = lognormal(0.05, 2.0);
   p->shocks[1].bloc = kDomestic;
-  p->shocks[1].loss = fixed(0.2);
-  p->params[shock_rate_index(1)] = fixed(0.1);
+  p->shocks[1].loss = fixed_dist(0.2);
+  p->params[shock_rate_index(1)] = fixed_dist(0.1);
   return p;
 }
 
