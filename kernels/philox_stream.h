@@ -1,5 +1,6 @@
 // Counter-based random numbers: Random123 Philox4x32-10 keyed by the seed, counter (trajectory, period, slot).
 #pragma once
+#include <math.h>
 #include <stdint.h>
 
 #include "kernels/macros.h"
@@ -77,6 +78,21 @@ CC_FUNCTION uint32_t word_at(const Words4& w, int i) {
 CC_FUNCTION double uniform_open(uint32_t x) {
   return (static_cast<double>(x) + 0.5) * 2.3283064365386963e-10;  // 2^-32
 }
+
+// The integer form of the test "uniform_open(w) < p": it holds exactly when
+// w < uniform_threshold(p), so a Bernoulli(p) decision compares the raw word
+// with a precomputed threshold and gives the same answer as the double test.
+// Derivation: (w + 0.5) 2^-32 < p  <=>  w < p 2^32 - 0.5  <=>  w < ceil(p 2^32 - 0.5)
+// for integer w; p 2^32 - 0.5 is exact in double for p in [0, 1]. Result in
+// [0, 2^32] (2^32: every word passes; 0, also for NaN p: none does).
+CC_FUNCTION uint64_t uniform_threshold(double p) {
+  if (!(p > 0.0)) return 0;
+  if (p >= 1.0) return uint64_t{1} << 32;
+  return static_cast<uint64_t>(ceil(p * 4294967296.0 - 0.5));
+}
+
+// uniform_open(w) < p, given t = uniform_threshold(p).
+CC_FUNCTION bool word_below(uint32_t w, uint64_t t) { return static_cast<uint64_t>(w) < t; }
 
 // Uniform in (0, 1] as float (Random123's u01: never 0, so log() is finite).
 CC_FUNCTION float uniform_float(uint32_t x) { return r123::u01<float>(x); }

@@ -55,11 +55,12 @@ struct LaneState {
   // Per-period occurrence probability p_k = 1 - exp(-rate_k dt) of shock k;
   // with tail_k = P(some shock j >= k occurs) = 1 - prod_{j>=k} (1 - p_j), the
   // probability that any shock occurs (tail_0) and shock k's probability given
-  // that none before it did and some from k on does (p_k / tail_k; 1 for the last).
-  double shock_p[kMaxShocks][L];
-  double shock_cond[kMaxShocks][L];
-  double shock_any[L];
-  double u_any[L];  // this period's "any shock" uniform (slot B, word 3)
+  // that none before it did and some from k on does (p_k / tail_k; 1 for the
+  // last), all as uniform_threshold()s of the raw Philox words.
+  uint64_t thr_shock[kMaxShocks][L];       // p_k
+  uint64_t thr_shock_cond[kMaxShocks][L];  // p_k / tail_k
+  uint64_t thr_shock_any[L];               // tail_0
+  uint32_t w_any[L];  // this period's "any shock" word (slot B, word 3)
 
   // Dynamic state.
   int32_t regime[L];
@@ -259,19 +260,21 @@ CC_SEPARATE void init_lanes(const ModelParams& p, uint64_t first, LaneState<L>& 
       }
     }
   }
-  for (int k = 0; k < p.num_shocks; ++k) {
-    const double* rate = all[shock_rate_index(k)];
-    CC_SIMD for (int l = 0; l < L; ++l) s.shock_p[k][l] = -expm1(-rate[l] * p.dt);
-  }
-  CC_SIMD for (int l = 0; l < L; ++l) s.shock_any[l] = 0.0;
+  // Shock probabilities: computed in double, kept as word thresholds.
+  double tail[L];
+  CC_SIMD for (int l = 0; l < L; ++l) tail[l] = 0.0;
   for (int k = p.num_shocks - 1; k >= 0; --k) {
-    CC_SIMD for (int l = 0; l < L; ++l) {
-      // s.shock_any holds tail_{k+1} here, then tail_k.
-      const double tail = 1.0 - (1.0 - s.shock_any[l]) * (1.0 - s.shock_p[k][l]);
-      s.shock_cond[k][l] = k == p.num_shocks - 1 ? 1.0 : s.shock_p[k][l] / tail;
-      s.shock_any[l] = tail;
+    const double* rate = all[shock_rate_index(k)];
+    for (int l = 0; l < L; ++l) {
+      // tail[l] holds tail_{k+1} here, then tail_k.
+      const double p_k = -expm1(-rate[l] * p.dt);
+      const double tail_k = 1.0 - (1.0 - tail[l]) * (1.0 - p_k);
+      s.thr_shock[k][l] = uniform_threshold(p_k);
+      s.thr_shock_cond[k][l] = uniform_threshold(k == p.num_shocks - 1 ? 1.0 : p_k / tail_k);
+      tail[l] = tail_k;
     }
   }
+  for (int l = 0; l < L; ++l) s.thr_shock_any[l] = uniform_threshold(tail[l]);
   CC_SIMD for (int l = 0; l < L; ++l) {
     s.regime[l] = p.initial_regime;
     for (int m = 0; m < kNumMetrics; ++m) {
@@ -294,67 +297,61 @@ CC_FUNCTION constexpr int event_uniform_index(int e) { return e; }
 CC_FUNCTION constexpr int shock_uniform_index(int k) { return kMaxEvents + k; }
 CC_FUNCTION constexpr int shock_loss_uniform_index(int k) { return kMaxEvents + kMaxShocks + k; }
 
-// Poisson shocks of period `period`: permanent jumps log C += log(1 - loss).
+// The shocks of lane l in a period where at least one shock occurs (the
+// lane's "any shock" event fired): shock by shock conditionally, shock k
+// occurring with probability p_k / tail_k while none before it has occurred,
+// and p_k after. Occurrence words come four to a slot, loss words from other
+// slots (drawn only when needed). Writes the lane's jumps log(1 - loss).
 template <int L>
-CC_SEPARATE void shock_jumps(const ModelParams& p, uint32_t period, LaneState<L>& s) {
-  const uint64_t first = s.first;
+CC_FUNCTION void lane_shocks(const ModelParams& p, uint32_t period, int l, LaneState<L>& s) {
+  const TrajectoryHalves t = trajectory_halves(s.first, l);
   const uint64_t seed = p.seed;
-  CC_SIMD for (int l = 0; l < L; ++l) {
-    s.jump[kDomestic][l] = 0.0f;
-    s.jump[kForeign][l] = 0.0f;
-  }
-  // Shocks are independent Bernoulli(p_k) per period. They are sampled
-  // exactly but cheaply: one uniform (slot B, word 3, drawn with the normals)
-  // decides whether any shock occurs (probability tail_0); only then are the
-  // shocks drawn one by one conditionally on that: shock k occurs with
-  // probability p_k / tail_k while none before it has occurred, and p_k after.
-  // Occurrence uniforms come four to a slot, the loss uniforms from other slots,
-  // and both are computed only for a block where some lane has a shock.
-  int32_t any = 0;
-  int32_t forced[L];
-  CC_SIMD for (int l = 0; l < L; ++l) {
-    forced[l] = s.u_any[l] < s.shock_any[l] ? 1 : 0;
-    any |= forced[l];
-  }
-  if (!any) return;
+  bool occurred = false;
+  float jump_dom = 0.0f, jump_for = 0.0f;
   for (int g = 0; 4 * g < p.num_shocks; ++g) {
     const uint32_t slot = kSlotExtraBase + static_cast<uint32_t>(shock_uniform_index(4 * g) / 4);
     const uint32_t loss_slot = kSlotExtraBase + static_cast<uint32_t>(shock_loss_uniform_index(4 * g) / 4);
-    uint32_t w[4][L];
-    philox_lanes<L>(seed, first, period, slot, w);
-    uint32_t lw[4][L];
+    const Words4 w = philox_words(seed, t.lo, t.hi, period, slot);
+    Words4 lw{0, 0, 0, 0};
     bool have_loss_words = false;
     for (int k2 = 4 * g; k2 < 4 * g + 4 && k2 < p.num_shocks; ++k2) {
-      const int word = shock_uniform_index(k2) % 4;
-      int32_t occurs[L];
-      int32_t any_k = 0;
-      CC_SIMD for (int l = 0; l < L; ++l) {
-        const double p_k = s.shock_p[k2][l];
-        const double conditional = s.shock_cond[k2][l];
-        // Lanes without the "any" event (never forced) stay shock-free.
-        const double prob = forced[l] == 1 ? conditional : (forced[l] == 2 ? p_k : 0.0);
-        occurs[l] = uniform_open(w[word][l]) < prob ? 1 : 0;
-        forced[l] = occurs[l] ? 2 : forced[l];  // 2: a shock has occurred, the rest are free
-        any_k |= occurs[l];
-      }
-      if (!any_k) continue;
+      const uint64_t thr = occurred ? s.thr_shock[k2][l] : s.thr_shock_cond[k2][l];
+      if (!word_below(word_at(w, shock_uniform_index(k2) % 4), thr)) continue;
+      occurred = true;
       if (!have_loss_words) {
-        philox_lanes<L>(seed, first, period, loss_slot, lw);
+        lw = philox_words(seed, t.lo, t.hi, period, loss_slot);
         have_loss_words = true;
       }
-      const int loss_word = shock_loss_uniform_index(k2) % 4;
-      double u_loss[L], loss[L];
-      CC_SIMD for (int l = 0; l < L; ++l) u_loss[l] = uniform_open(lw[loss_word][l]);
-      dist_quantile_lanes<L>(p.shocks[k2].loss, p.tables, u_loss, loss);
-      const int bloc = p.shocks[k2].bloc;
-      CC_SIMD for (int l = 0; l < L; ++l) {
-        const float j = static_cast<float>(log1p(-loss[l]));
-        // Constant indices (a run-time one would put jump in a GPU's local memory).
-        s.jump[kDomestic][l] += (occurs[l] != 0) & (bloc == kDomestic) ? j : 0.0f;
-        s.jump[kForeign][l] += (occurs[l] != 0) & (bloc == kForeign) ? j : 0.0f;
-      }
+      const double loss = dist_quantile(p.shocks[k2].loss, p.tables,
+                                        uniform_open(word_at(lw, shock_loss_uniform_index(k2) % 4)));
+      const float j = static_cast<float>(log1p(-loss));
+      jump_dom += p.shocks[k2].bloc == kDomestic ? j : 0.0f;
+      jump_for += p.shocks[k2].bloc == kForeign ? j : 0.0f;
     }
   }
+  s.jump[kDomestic][l] = jump_dom;
+  s.jump[kForeign][l] = jump_for;
+}
+
+// Poisson shocks of period `period`: permanent jumps log C += log(1 - loss).
+// Shocks are independent Bernoulli(p_k) per period. They are sampled exactly
+// but cheaply: one word (slot B, word 3, drawn with the normals) decides
+// whether any shock occurs (probability tail_0); only for the few lanes where
+// one does are the shocks drawn, one lane at a time (lane_shocks), so a block
+// pays for the rare shock only in the lanes that have one.
+template <int L>
+CC_SEPARATE void shock_jumps(const ModelParams& p, uint32_t period, LaneState<L>& s) {
+  int32_t any = 0;
+  int32_t forced[L];
+  CC_SIMD for (int l = 0; l < L; ++l) {
+    s.jump[kDomestic][l] = 0.0f;
+    s.jump[kForeign][l] = 0.0f;
+    forced[l] = word_below(s.w_any[l], s.thr_shock_any[l]) ? 1 : 0;
+    any |= forced[l];
+  }
+  if (!any) return;
+  for (int l = 0; l < L; ++l)
+    if (forced[l]) lane_shocks<L>(p, period, l, s);
 }
 
 // One period k for every lane: regime update, events, shocks, the seven
@@ -369,7 +366,7 @@ CC_SEPARATE void step_lanes(const ModelParams& p, int k, LaneState<L>& s) {
   // The period is computed as three kinds of lane loops (normals; each bloc;
   // each metric): small loop bodies are what the host compiler vectorises.
   float z[kNumBlocs][3][L];
-  double u_regime[L];
+  uint32_t w_regime[L];
   CC_SIMD for (int l = 0; l < L; ++l) {
     const TrajectoryHalves th = trajectory_halves(first, l);
     const Words4 wa = philox_words(seed, th.lo, th.hi, period, kSlotNormalsA);
@@ -384,8 +381,8 @@ CC_SEPARATE void step_lanes(const ModelParams& p, int k, LaneState<L>& s) {
     z[kForeign][0][l] = z3;
     z[kForeign][1][l] = z4;
     z[kForeign][2][l] = z5;
-    u_regime[l] = uniform_open(wb.w2);
-    s.u_any[l] = uniform_open(wb.w3);
+    w_regime[l] = wb.w2;
+    s.w_any[l] = wb.w3;
   }
 
 
@@ -402,9 +399,14 @@ CC_SEPARATE void step_lanes(const ModelParams& p, int k, LaneState<L>& s) {
         if (j == from || p.q[from][j] <= 0.0) continue;
         cum += p.q[from][j];
         // Lanes in `from` whose uniform falls below the running sum, and that
-        // have not picked an earlier destination, move to j.
+        // have not picked an earlier destination, move to j. The uniform test
+        // is on the raw word, as w <= thr - 1 (a 32-bit compare); no word
+        // passes a zero threshold.
+        const uint64_t thr = uniform_threshold(cum);
+        if (thr == 0) continue;
+        const uint32_t last = static_cast<uint32_t>(thr - 1);
         CC_SIMD for (int l = 0; l < L; ++l) {
-          const bool pick = (s.regime[l] == from) & (next[l] == from) & (u_regime[l] < cum);
+          const bool pick = (s.regime[l] == from) & (next[l] == from) & (w_regime[l] <= last);
           next[l] = pick ? j : next[l];
         }
       }
@@ -417,13 +419,13 @@ CC_SEPARATE void step_lanes(const ModelParams& p, int k, LaneState<L>& s) {
   // Scheduled events: after the Markov step, the event wins.
   for (int e = 0; e < p.num_events; ++e) {
     if (p.events[e].period != k) continue;
-    const double prob = p.events[e].probability;
+    const uint64_t thr = uniform_threshold(p.events[e].probability);
     const int target = p.events[e].regime;
     const int ui = event_uniform_index(e);
     CC_SIMD for (int l = 0; l < L; ++l) {
       const TrajectoryHalves t = trajectory_halves(first, l);
-      const double u = uniform_open(word_at(philox_words(seed, t.lo, t.hi, period, kSlotExtraBase + ui / 4), ui % 4));
-      const int to = u < prob ? target : s.regime[l];
+      const uint32_t w = word_at(philox_words(seed, t.lo, t.hi, period, kSlotExtraBase + ui / 4), ui % 4);
+      const int to = word_below(w, thr) ? target : s.regime[l];
       changed |= to != s.regime[l] ? 1 : 0;
       s.regime[l] = to;
     }
@@ -455,7 +457,7 @@ CC_SEPARATE void step_lanes(const ModelParams& p, int k, LaneState<L>& s) {
       const float y = s.yield_max[b][l] - gap;
       const float x = logf(y / (1.0f - y)) + s.yield_noise[b][l] * z[b][1][l];
       // log logistic(x), stable for either sign of x
-      const float log_y_noisy = min_of(x, 0.0f) - log1pf(expf(-fabsf(x)));
+      const float log_y_noisy = min_of(x, 0.0f) - log1p_from_log(expf(-fabsf(x)));
       // Bitwise & (not &&) and selects keep the lane loop free of branches.
       const float log_y = ((y > 0.0f) & (y < 1.0f)) ? log_y_noisy : (y >= 1.0f ? 0.0f : -INFINITY);
       // 3. HBM supply and what this bloc may use this period.

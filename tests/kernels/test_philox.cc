@@ -1,6 +1,10 @@
 // Philox4x32-10 through our stream wrapper against Random123's published known-answer vectors.
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <limits>
+#include <vector>
+
 #include "kernels/philox_stream.h"
 
 namespace chipcast {
@@ -43,6 +47,51 @@ TEST(Philox, UniformsStayInsideOpenInterval) {
   EXPECT_LT(uniform_open(0xffffffffu), 1.0);
   EXPECT_GT(uniform_float(0u), 0.0f);
   EXPECT_LE(uniform_float(0xffffffffu), 1.0f);
+}
+
+// The integer test w < uniform_threshold(p) must decide exactly as the double
+// test uniform_open(w) < p: at every word next to the threshold, for
+// probabilities on and next to the uniforms' own values, and at the ends.
+TEST(Philox, UniformThresholdDecidesExactlyAsTheDoubleTest) {
+  std::vector<double> ps = {0.0, -0.5, 1.0, 1.5, std::nan(""), 1e-300, 1.0 / 8589934592.0,
+                            0.5, 0.25, 0.05, 0.1 + 0.12, 1.0 - 1e-12, std::nextafter(1.0, 0.0)};
+  for (uint32_t w : {0u, 1u, 2u, 12345u, 0x7fffffffu, 0x80000000u, 0xfffffffeu, 0xffffffffu}) {
+    const double u = uniform_open(w);
+    ps.push_back(u);
+    ps.push_back(std::nextafter(u, 0.0));
+    ps.push_back(std::nextafter(u, 2.0));
+  }
+  for (int i = 0; i < 2000; ++i) {  // Philox-drawn probabilities in (0, 1)
+    const Words4 x = philox_words(7, static_cast<uint64_t>(i), 0u, 0u);
+    ps.push_back((static_cast<double>(x.w0) * 4294967296.0 + x.w1) / 18446744073709551616.0);
+  }
+  for (double p : ps) {
+    const uint64_t t = uniform_threshold(p);
+    ASSERT_LE(t, uint64_t{1} << 32) << p;
+    // The decision flips exactly at the threshold: check the words on either side.
+    for (int64_t d = -2; d <= 1; ++d) {
+      const int64_t w = static_cast<int64_t>(t) + d;
+      if (w < 0 || w > 0xffffffffLL) continue;
+      const uint32_t word = static_cast<uint32_t>(w);
+      EXPECT_EQ(word_below(word, t), uniform_open(word) < p) << "p=" << p << " w=" << w;
+    }
+    for (uint32_t word : {0u, 0xffffffffu}) EXPECT_EQ(word_below(word, t), uniform_open(word) < p) << p;
+  }
+}
+
+// log1p_from_log against the double-precision log1p (an independent oracle)
+// over the range the model uses it on, x = exp(-|logit|) in (0, 1].
+TEST(SimdMath, Log1pFromLogIsAccurateToAFewUlp) {
+  double worst = 0.0;
+  for (int i = 0; i <= 200000; ++i) {
+    const float x = std::exp(-static_cast<float>(i) * 0.0005f);  // 1 .. e^-100
+    const double exact = std::log1p(static_cast<double>(x));
+    const double got = log1p_from_log(x);
+    const double ulp = std::nextafter(static_cast<float>(exact), 2.0f) - static_cast<float>(exact);
+    worst = std::max(worst, std::fabs(got - exact) / ulp);
+  }
+  EXPECT_LT(worst, 4.0);
+  EXPECT_EQ(log1p_from_log(0.0f), 0.0f);
 }
 
 }  // namespace
