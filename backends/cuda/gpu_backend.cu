@@ -25,15 +25,14 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <exception>
 #include <mutex>
 #include <stdexcept>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "backends/cuda/batch_functors.h"
 #include "backends/cuda/batch_sink.h"
+#include "backends/cuda/device_work.h"
 
 #if CHIPCAST_HIP
 #include <rocprim/device/device_histogram.hpp>
@@ -352,19 +351,12 @@ struct DeviceContext {
       limit = static_cast<int64_t>(kMemoryShare * static_cast<double>(free_bytes)) / per;
       limit = std::min<int64_t>(std::max<int64_t>(limit, kMinPiece), kMaxPiece);
     }
-    int64_t cap = std::min(limit, BatchBuffers::stride_for(want));
-    while (true) {
-      try {
-        allocate_buffers(mode, cap);
-        capacity = cap;
-        return cap;
-      } catch (const GpuError& e) {
-        free_buffers();
-        if (!e.out_of_memory() || cap <= kMinPiece) throw;
-        cap = std::max<int64_t>(kMinPiece, cap / 2);
-        limit = cap;  // what fits now; later calls do not try larger
-      }
-    }
+    const int64_t asked = std::min(limit, BatchBuffers::stride_for(want));
+    const int64_t cap = allocate_shrinking<GpuError>(
+        asked, kMinPiece, [&](int64_t c) { allocate_buffers(mode, c); }, [&] { free_buffers(); });
+    if (cap < asked) limit = cap;  // what fits now; later calls do not try larger
+    capacity = cap;
+    return cap;
   }
 
   void allocate_buffers(Aggregation mode, int64_t cap) {
@@ -488,33 +480,6 @@ struct DeviceContext {
     }
   }
 };
-
-// Runs fn(device index, first, count) for each device's contiguous share of
-// [first, first + count) on its own host thread; rethrows the first failure.
-template <class Fn>
-void split_across(size_t devices, uint64_t first, uint64_t count, Fn fn) {
-  if (devices == 1) {
-    fn(0, first, count);
-    return;
-  }
-  std::vector<std::thread> threads;
-  std::vector<std::exception_ptr> errors(devices);
-  uint64_t offset = 0;
-  for (size_t d = 0; d < devices; ++d) {
-    const uint64_t share = count / devices + (d < count % devices ? 1 : 0);
-    threads.emplace_back([&, d, offset, share] {
-      try {
-        if (share) fn(d, first + offset, share);
-      } catch (...) {
-        errors[d] = std::current_exception();
-      }
-    });
-    offset += share;
-  }
-  for (auto& t : threads) t.join();
-  for (auto& e : errors)
-    if (e) std::rethrow_exception(e);
-}
 
 std::string no_device_reason() {
   int n = 0;
