@@ -1,4 +1,4 @@
-// CSV number and field formatting and the UTC timestamp of the analysis commands.
+// CSV number and field formatting, backend provenance and error reporting of the analysis commands.
 #include "host/analysis/analysis_output.h"
 
 #include <fmt/format.h>
@@ -6,6 +6,7 @@
 #include <omp.h>
 
 #include <ctime>
+#include <stdexcept>
 
 namespace chipcast::analysis {
 
@@ -33,6 +34,27 @@ std::unique_ptr<Backend> make_analysis_backend(const std::string& name, int thre
   info.threads = threads > 0 ? threads : omp_get_max_threads();
   info.started_utc = utc_now();
   return backend;
+}
+
+void add_analysis_info(nlohmann::ordered_json& j, const AnalysisInfo& info) {
+  j["backend"] = info.backend;
+  j["backend_detail"] = info.backend_detail;
+  j["threads"] = info.threads;
+  j["seconds"] = info.seconds;
+  j["started_utc"] = info.started_utc;
+}
+
+int run_reporting_errors(const std::function<void()>& body) {
+  try {
+    body();
+  } catch (const std::invalid_argument& e) {
+    fmt::print(stderr, "error: {}\n", e.what());
+    return kExitUsage;
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "error: {}\n", e.what());
+    return kExitRuntime;
+  }
+  return kExitOk;
 }
 
 }  // namespace chipcast::analysis

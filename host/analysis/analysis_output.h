@@ -1,6 +1,7 @@
 // Shared pieces of the analysis commands' outputs: provenance, number formatting, exit statuses.
 #pragma once
 #include <cmath>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -28,6 +29,13 @@ struct AnalysisInfo {
 
 // The backend an analysis runs on, with its provenance filled into `info`.
 std::unique_ptr<Backend> make_analysis_backend(const std::string& name, int threads, AnalysisInfo& info);
+// Writes `info` into an analysis's JSON (backend, backend_detail, threads, seconds, started_utc, in that order).
+void add_analysis_info(nlohmann::ordered_json& j, const AnalysisInfo& info);
+
+// Runs the part of an analysis command that follows loading its inputs and returns the command's exit status:
+// kExitOk, or, with "error: ..." on stderr, kExitUsage for std::invalid_argument (a bad spec found only now) and
+// kExitRuntime for any other std::exception (backend or I/O).
+int run_reporting_errors(const std::function<void()>& body);
 
 // A finite number, or JSON null (NaN, inf and "after the horizon" are null).
 inline nlohmann::ordered_json json_number(double v) {

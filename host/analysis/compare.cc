@@ -273,11 +273,7 @@ std::string compare_json(const Comparison& c, const AnalysisInfo& info) {
   j["version"] = CHIPCAST_VERSION;
   j["trajectories"] = c.trajectories;
   j["seed"] = c.seed;
-  j["backend"] = info.backend;
-  j["backend_detail"] = info.backend_detail;
-  j["threads"] = info.threads;
-  j["seconds"] = info.seconds;
-  j["started_utc"] = info.started_utc;
+  add_analysis_info(j, info);
   j["baseline"] = json{{"config_path", c.baseline_path}, {"config_sha256", c.baseline_sha256}};
   j["method"] = json{
       {"common_random_numbers",
@@ -416,7 +412,7 @@ int cmd_compare(const std::vector<std::string>& configs, const CompareOptions& o
     scenarios.push_back(s.get());
   }
   const std::filesystem::path out = options.out.empty() ? std::filesystem::path("out") / "compare" : std::filesystem::path(options.out);
-  try {
+  return run_reporting_errors([&] {
     AnalysisInfo info;
     auto backend = make_analysis_backend(options.backend, options.threads, info);
     const auto t0 = std::chrono::steady_clock::now();
@@ -438,14 +434,7 @@ int cmd_compare(const std::vector<std::string>& configs, const CompareOptions& o
       fmt::print("{} scenarios x {} trajectories in {:.2f} s on {}; outputs in {}\n", scenarios.size(), n,
                  info.seconds, info.backend_detail, out.string());
     }
-  } catch (const std::invalid_argument& e) {
-    fmt::print(stderr, "error: {}\n", e.what());
-    return kExitUsage;
-  } catch (const std::exception& e) {
-    fmt::print(stderr, "error: {}\n", e.what());
-    return kExitRuntime;
-  }
-  return kExitOk;
+  });
 }
 
 }  // namespace chipcast

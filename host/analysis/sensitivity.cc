@@ -331,11 +331,7 @@ std::string sensitivity_json(const SensitivityResult& r, const Scenario& scenari
   j["config_sha256"] = scenario.sha256;
   j["seed"] = scenario.run.seed;
   j["sampling"] = scenario.run.sampling;
-  j["backend"] = info.backend;
-  j["backend_detail"] = info.backend_detail;
-  j["threads"] = info.threads;
-  j["seconds"] = info.seconds;
-  j["started_utc"] = info.started_utc;
+  add_analysis_info(j, info);
   j["seconds_sobol_runs"] = r.seconds_sobol_runs;
   j["seconds_bootstrap"] = r.seconds_bootstrap;
   j["seconds_tornado"] = r.seconds_tornado;
@@ -501,7 +497,7 @@ int cmd_sensitivity(const std::string& config, const SensitivityOptions& options
   const std::filesystem::path out =
       options.out.empty() ? std::filesystem::path("out") / std::filesystem::path(config).stem()
                           : std::filesystem::path(options.out);
-  try {
+  return run_reporting_errors([&] {
     AnalysisInfo info;
     auto backend = make_analysis_backend(options.backend, options.threads, info);
     const auto t0 = std::chrono::steady_clock::now();
@@ -524,14 +520,7 @@ int cmd_sensitivity(const std::string& config, const SensitivityOptions& options
                  r.trajectories_run, info.seconds, r.seconds_sobol_runs, r.seconds_bootstrap, r.seconds_tornado,
                  info.backend_detail, out.string());
     }
-  } catch (const std::invalid_argument& e) {
-    fmt::print(stderr, "error: {}\n", e.what());
-    return kExitUsage;
-  } catch (const std::exception& e) {
-    fmt::print(stderr, "error: {}\n", e.what());
-    return kExitRuntime;
-  }
-  return kExitOk;
+  });
 }
 
 }  // namespace chipcast
