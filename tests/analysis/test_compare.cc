@@ -1,11 +1,8 @@
 // Scenario comparison with common random numbers: exact zeros against itself, paired standard errors that are
 // smaller than unpaired ones and that match the spread of the shift across seeds.
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <cmath>
-#include <filesystem>
-#include <fstream>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -14,32 +11,27 @@
 #include "backends/backend.h"
 #include "host/analysis/compare.h"
 #include "host/config/scenario.h"
+#include "tests/support/scenario_files.h"
+#include "tests/support/source_paths.h"
 
 namespace chipcast {
 namespace {
 
-namespace fs = std::filesystem;
-const std::string kSource = CHIPCAST_SOURCE_DIR;
+using testing::kMinimalToml;
+using testing::kSourceDir;
 
-class CompareTest : public ::testing::Test {
+class CompareTest : public testing::ScenarioFileTest {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("chipcast_test_compare_" + std::to_string(::getpid()) + "_" +
-                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::create_directories(dir_);
+    ScenarioFileTest::SetUp();
     BackendOptions o;
     o.threads = 2;
     backend_ = make_backend("openmp", o);
   }
-  void TearDown() override { fs::remove_all(dir_); }
-  std::string write(const std::string& name, const std::string& text) {
-    std::ofstream(dir_ / name) << text;
-    return (dir_ / name).string();
-  }
   // A small scenario (10 years) whose domestic output is HBM-bound, so that
   // hbm_growth moves the parity year; `mean` is hbm_growth's mean.
   std::string small(const std::string& name, double mean) {
-    return write(name, "extends = \"" + kSource + "/tests/config/data/minimal.toml\"\n[domestic]\n" +
+    return write(name, "extends = \"" + kMinimalToml + "\"\n[domestic]\n" +
                            "hbm_growth = { dist = \"normal\", mean = " + std::to_string(mean) +
                            ", sd = 0.1 }\nperf_growth = { dist = \"uniform\", low = 0.2, high = 0.3 }\n");
   }
@@ -53,12 +45,11 @@ class CompareTest : public ::testing::Test {
     }
     return analysis::compare_scenarios(sc, *backend_, n, chunk);
   }
-  fs::path dir_;
   std::unique_ptr<Backend> backend_;
 };
 
 TEST_F(CompareTest, ScenarioAgainstItselfHasExactlyZeroShiftAndStandardError) {
-  const std::string base = kSource + "/configs/baseline.toml";
+  const std::string base = kSourceDir + "/configs/baseline.toml";
   const auto c = compare({base, base}, 4096, 20261123);
   ASSERT_EQ(c.scenarios.size(), 1u);
   for (const auto& m : c.scenarios[0].metrics) {
@@ -95,7 +86,7 @@ TEST_F(CompareTest, ScenarioAgainstItselfHasExactlyZeroShiftAndStandardError) {
 // parity year can only move earlier, and the paired standard error of the
 // shift in P(parity by Y) is far below the unpaired one.
 TEST_F(CompareTest, PairedStandardErrorIsSmallerThanUnpairedForCloseScenarios) {
-  const std::string base = kSource + "/configs/baseline.toml";
+  const std::string base = kSourceDir + "/configs/baseline.toml";
   const std::string nudged = write("nudged.toml", "extends = \"" + base + "\"\n[domestic]\n" +
                                                       "wafer_growth = { dist = \"normal\", mean = 0.31, sd = 0.12, "
                                                       "min = -0.20, max = 0.80 }\n");

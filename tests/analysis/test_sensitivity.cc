@@ -1,11 +1,8 @@
 // `sensitivity` pieces on real scenarios: output specs, factors and groups, Saltelli designs through streams,
 // and an end-to-end run whose answers are known (a parameter the output ignores has exactly zero indices).
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <cmath>
-#include <filesystem>
-#include <fstream>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -15,38 +12,32 @@
 #include "host/analysis/crossing_stream.h"
 #include "host/analysis/sensitivity.h"
 #include "host/config/scenario.h"
+#include "tests/support/scenario_files.h"
+#include "tests/support/source_paths.h"
 
 namespace chipcast {
 namespace {
 
-namespace fs = std::filesystem;
 using analysis::OutputSpec;
-const std::string kSource = CHIPCAST_SOURCE_DIR;
+using testing::kMinimalToml;
+using testing::kSourceDir;
 
-class SensitivityTest : public ::testing::Test {
+class SensitivityTest : public testing::ScenarioFileTest {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("chipcast_test_sens_" + std::to_string(::getpid()) + "_" +
-                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::create_directories(dir_);
+    ScenarioFileTest::SetUp();
     BackendOptions o;
     o.threads = 2;
     backend_ = make_backend("openmp", o);
   }
-  void TearDown() override { fs::remove_all(dir_); }
-  std::string write(const std::string& name, const std::string& text) {
-    std::ofstream(dir_ / name) << text;
-    return (dir_ / name).string();
-  }
   // minimal.toml, domestic output HBM-bound: hbm_growth decides the parity
   // year; perf_growth only touches compute, so units ignore it.
   std::string small(const std::string& extra = "") {
-    return write("small.toml", "extends = \"" + kSource + "/tests/config/data/minimal.toml\"\n[domestic]\n" +
+    return write("small.toml", "extends = \"" + kMinimalToml + "\"\n[domestic]\n" +
                                    "hbm_growth = { dist = \"normal\", mean = 0.45, sd = 0.1 }\n" +
                                    "perf_growth = { dist = \"uniform\", low = 0.2, high = 0.3 }\n" +
                                    "hbm_vol = { dist = \"uniform\", low = 0.05, high = 0.15 }\n" + extra);
   }
-  fs::path dir_;
   std::unique_ptr<Backend> backend_;
 };
 
@@ -76,7 +67,7 @@ TEST_F(SensitivityTest, OutputSpecsParseAndMapCrossingTimes) {
 }
 
 TEST_F(SensitivityTest, FactorsGroupCorrelatedParametersAndPolicyOnRequest) {
-  auto sc = load_scenario(kSource + "/configs/baseline.toml");
+  auto sc = load_scenario(kSourceDir + "/configs/baseline.toml");
   const auto all = analysis::sensitivity_factors(*sc, false, {});
   int uncertain = 0;
   for (const auto& n : sc->param_names) uncertain += n.empty() ? 0 : 1;

@@ -1,7 +1,6 @@
 // load_scenario: parsing, distributions, extends merging, policy, shocks, overrides, and every error kind.
 #include <gtest/gtest.h>
 #include <openssl/evp.h>
-#include <unistd.h>
 
 #include <boost/math/distributions/beta.hpp>
 #include <boost/math/distributions/lognormal.hpp>
@@ -19,11 +18,11 @@
 
 #include "host/config/scenario.h"
 #include "kernels/tally_layout.h"
+#include "tests/support/scenario_files.h"
 
 namespace chipcast {
 namespace {
 
-namespace fs = std::filesystem;
 using parity::bloc_param_index;
 using parity::effect_param_index;
 using parity::shock_rate_index;
@@ -52,35 +51,11 @@ std::string sha256_of(const std::string& text) {
   return out;
 }
 
-class ConfigTest : public ::testing::Test {
+class ConfigTest : public testing::ScenarioFileTest {
  protected:
-  void SetUp() override {
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    dir_ = fs::temp_directory_path() /
-           ("chipcast_test_config_" + std::to_string(::getpid()) + "_" + info->name());
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-
-  std::string write(const std::string& name, const std::string& text) {
-    const fs::path p = dir_ / name;
-    fs::create_directories(p.parent_path());
-    std::ofstream(p) << text;
-    return p.string();
-  }
   // A scenario that starts from minimal.toml and overrides it with `body`.
   std::string scenario(const std::string& body, const std::string& name = "scenario.toml") {
     return write(name, "extends = \"" + data("minimal.toml") + "\"\n" + body);
-  }
-  // The ConfigError message of loading `path`; fails the test when it loads.
-  static std::string error_of(const std::string& path, const Overrides& o = {}) {
-    try {
-      load_scenario(path, o);
-    } catch (const ConfigError& e) {
-      return e.what();
-    }
-    ADD_FAILURE() << path << " loaded without error";
-    return "";
   }
   // Loading `body` (over minimal.toml) fails with a message naming the file and every one of `parts`.
   void expect_error(const std::string& body, std::initializer_list<std::string> parts) {
@@ -89,8 +64,6 @@ class ConfigTest : public ::testing::Test {
     EXPECT_NE(msg.find(path), std::string::npos) << "file not named: " << msg;
     for (const auto& p : parts) EXPECT_NE(msg.find(p), std::string::npos) << "'" << p << "' missing in: " << msg;
   }
-
-  fs::path dir_;
 };
 
 const Dist& param(const Scenario& s, int bloc, int p) { return s.params.params[bloc_param_index(bloc, p)]; }

@@ -2,14 +2,11 @@
 #include <gtest/gtest.h>
 
 #include "tests/support/rank_statistics.h"
-#include <unistd.h>
 
 #include <algorithm>
 #include <boost/math/distributions/lognormal.hpp>
 #include <boost/math/distributions/normal.hpp>
 #include <cmath>
-#include <filesystem>
-#include <fstream>
 #include <numeric>
 #include <string>
 #include <vector>
@@ -17,15 +14,14 @@
 #include "host/config/correlation_matrix.h"
 #include "host/config/scenario.h"
 #include "models/parity/trajectory.h"
+#include "tests/support/scenario_files.h"
+#include "tests/support/source_paths.h"
 
 namespace chipcast {
 namespace {
 
-namespace fs = std::filesystem;
 using parity::bloc_param_index;
 using parity::kDomestic;
-
-const std::string kMinimal = std::string(CHIPCAST_SOURCE_DIR) + "/tests/config/data/minimal.toml";
 
 // minimal.toml with three uncertain domestic parameters.
 const char* kUncertain = R"(
@@ -35,30 +31,11 @@ learning_rate = { dist = "lognormal", median = 0.3, gsd = 1.6 }
 perf_growth = { dist = "uniform", low = 0.1, high = 0.4 }
 )";
 
-class CorrelationsTest : public ::testing::Test {
+class CorrelationsTest : public testing::ScenarioFileTest {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("chipcast_test_corr_" + std::to_string(::getpid()) + "_" +
-                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-
   std::string scenario(const std::string& body) {
-    const fs::path p = dir_ / "s.toml";
-    std::ofstream(p) << "extends = \"" << kMinimal << "\"\n" << kUncertain << body;
-    return p.string();
+    return write("s.toml", "extends = \"" + testing::kMinimalToml + "\"\n" + kUncertain + body);
   }
-  static std::string error_of(const std::string& path, const Overrides& o = {}) {
-    try {
-      load_scenario(path, o);
-    } catch (const ConfigError& e) {
-      return e.what();
-    }
-    ADD_FAILURE() << path << " loaded without error";
-    return "";
-  }
-  fs::path dir_;
 };
 
 std::string pair(const std::string& a, const std::string& b, double rank) {

@@ -1,0 +1,11 @@
+// Files in the source tree that tests read (tests/CMakeLists.txt defines CHIPCAST_SOURCE_DIR for every test).
+#pragma once
+#include <string>
+
+namespace chipcast::testing {
+
+inline const std::string kSourceDir = CHIPCAST_SOURCE_DIR;
+// The smallest complete scenario; the tests' own scenarios extend it.
+inline const std::string kMinimalToml = kSourceDir + "/tests/config/data/minimal.toml";
+
+}  // namespace chipcast::testing
