@@ -6,6 +6,7 @@
 #include <string>
 
 #include "tests/support/cli_runner.h"
+#include "tests/support/source_paths.h"
 
 namespace chipcast {
 namespace {
@@ -15,9 +16,7 @@ using testing::run_chipcast;
 using testing::ScratchDir;
 using testing::write_text;
 
-const std::string kSource = CHIPCAST_SOURCE_DIR;
-const std::string kBaseline = kSource + "/configs/baseline.toml";
-const std::string kMinimal = kSource + "/tests/config/data/minimal.toml";
+const std::string kBaseline = testing::kSourceDir + "/configs/baseline.toml";
 
 class CliAnalysis : public ::testing::Test {
  protected:
@@ -31,8 +30,8 @@ class CliAnalysis : public ::testing::Test {
   // minimal.toml with three uncertain domestic parameters (HBM-bound, parity within the 10 years).
   static std::string small(const ScratchDir& dir, const std::string& name, double hbm_growth_mean) {
     const auto path = dir / name;
-    write_text(path, "extends = \"" + kMinimal + "\"\n[domestic]\nhbm_growth = { dist = \"normal\", mean = " +
-                         std::to_string(hbm_growth_mean) +
+    write_text(path, "extends = \"" + testing::kMinimalToml +
+                         "\"\n[domestic]\nhbm_growth = { dist = \"normal\", mean = " + std::to_string(hbm_growth_mean) +
                          ", sd = 0.1 }\nperf_growth = { dist = \"uniform\", low = 0.2, high = 0.3 }\n"
                          "hbm_vol = { dist = \"uniform\", low = 0.05, high = 0.15 }\n");
     return path.string();

@@ -7,17 +7,17 @@
 #include <string>
 
 #include "tests/support/cli_runner.h"
+#include "tests/support/source_paths.h"
 
 namespace chipcast {
 namespace {
 
+using testing::kMinimalToml;
+using testing::kSourceDir;
 using testing::read_text;
 using testing::run_chipcast;
 using testing::ScratchDir;
 using testing::write_text;
-
-const std::string kSource = CHIPCAST_SOURCE_DIR;
-const std::string kMinimal = kSource + "/tests/config/data/minimal.toml";
 
 // summary.json without the fields that describe the run rather than the result.
 nlohmann::json result_fields(const std::string& path) {
@@ -28,7 +28,7 @@ nlohmann::json result_fields(const std::string& path) {
 
 TEST(CliRun, OutputsAreByteIdenticalForAnyThreadCountAndBatchSize) {
   ScratchDir dir("determinism");
-  const std::string common = "run " + kSource + "/configs/baseline.toml -n 6000 -q";
+  const std::string common = "run " + kSourceDir + "/configs/baseline.toml -n 6000 -q";
   const auto a = run_chipcast(common + " --threads 1 --batch 1000 --out " + (dir / "a").string());
   const auto b = run_chipcast(common + " --threads 2 --batch 777 --out " + (dir / "b").string());
   const auto c = run_chipcast(common + " --threads 2 --out " + (dir / "c").string());
@@ -48,7 +48,7 @@ TEST(CliRun, OutputsAreByteIdenticalForAnyThreadCountAndBatchSize) {
 
 TEST(CliRun, SummaryCarriesProvenance) {
   ScratchDir dir("provenance");
-  const auto r = run_chipcast("run " + kMinimal + " -n 3000 -q --seed 11 --out " + (dir / "o").string());
+  const auto r = run_chipcast("run " + kMinimalToml + " -n 3000 -q --seed 11 --out " + (dir / "o").string());
   ASSERT_EQ(r.status, 0) << r.output;
   const auto j = nlohmann::json::parse(read_text(dir / "o" / "summary.json"));
   EXPECT_EQ(j["trajectories"], 3000);
@@ -67,7 +67,7 @@ TEST(CliRun, SummaryCarriesProvenance) {
 
 TEST(CliRun, NeverReachingParityReportsNullQuantiles) {
   ScratchDir dir("censored");
-  std::string text = read_text(kMinimal);
+  std::string text = read_text(kMinimalToml);
   // A threshold no trajectory can reach: every one is right-censored.
   text = std::regex_replace(text, std::regex("dt = 0.25"), "dt = 0.25\nthreshold = 1.0e6");
   write_text(dir / "never.toml", text);
@@ -95,7 +95,7 @@ class CliBadInput : public ::testing::TestWithParam<BadInput> {};
 TEST_P(CliBadInput, FailsNamingTheKeyAndWritesNothing) {
   const BadInput& b = GetParam();
   ScratchDir dir(std::string("bad-") + b.name);
-  std::string text = read_text(kMinimal);
+  std::string text = read_text(kMinimalToml);
   const std::string changed = std::regex_replace(text, std::regex(b.from), b.to);
   ASSERT_NE(changed, text) << "fixture pattern did not match: " << b.from;
   write_text(dir / "bad.toml", changed);
@@ -141,7 +141,7 @@ TEST(CliRun, MalformedTomlNamesTheLine) {
 }
 
 TEST(CliRun, ValidatePrintsTheResolvedScenario) {
-  const auto r = run_chipcast("validate " + kSource + "/configs/taiwan_disruption.toml");
+  const auto r = run_chipcast("validate " + kSourceDir + "/configs/taiwan_disruption.toml");
   ASSERT_EQ(r.status, 0) << r.output;
   EXPECT_NE(r.output.find("[domestic]"), std::string::npos);
   EXPECT_EQ(r.output.find("extends"), std::string::npos) << "extends should be resolved away";
@@ -156,7 +156,7 @@ TEST(CliRun, InfoListsVersionAndBackends) {
 
 TEST(CliRun, UnknownBackendIsAClearError) {
   ScratchDir dir("backend");
-  const auto r = run_chipcast("run " + kMinimal + " -q --backend nosuch --out " + (dir / "o").string());
+  const auto r = run_chipcast("run " + kMinimalToml + " -q --backend nosuch --out " + (dir / "o").string());
   EXPECT_NE(r.status, 0);
   EXPECT_NE(r.output.find("nosuch"), std::string::npos) << r.output;
 }
