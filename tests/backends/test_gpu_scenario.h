@@ -16,14 +16,13 @@
 #include "host/stats/summary.h"
 #include "kernels/tally_layout.h"
 #include "models/parity/params.h"
+#include "tests/support/model_fixtures.h"
 
 namespace chipcast::testing {
 
+// A normal truncated to [lo, hi] and a lognormal to [lo, inf), probability bounds from Boost.Math.
 inline Dist gpu_normal(double mean, double sd, double lo = -INFINITY, double hi = INFINITY) {
-  Dist d;
-  d.kind = DistKind::normal;
-  d.p0 = mean;
-  d.p1 = sd;
+  Dist d = normal_dist(mean, sd);
   boost::math::normal n(mean, sd);
   d.lo = lo;
   d.hi = hi;
@@ -32,29 +31,11 @@ inline Dist gpu_normal(double mean, double sd, double lo = -INFINITY, double hi 
   return d;
 }
 inline Dist gpu_lognormal(double median, double gsd, double lo = 0.0) {
-  Dist d;
-  d.kind = DistKind::lognormal;
-  d.p0 = std::log(median);
-  d.p1 = std::log(gsd);
+  Dist d = lognormal_dist(median, gsd);
   if (lo > 0) {
     d.lo = lo;
     d.u_lo = cdf(boost::math::normal(d.p0, d.p1), std::log(lo));
   }
-  return d;
-}
-inline Dist gpu_uniform(double low, double high) {
-  Dist d;
-  d.kind = DistKind::uniform;
-  d.p0 = low;
-  d.p1 = high;
-  return d;
-}
-inline Dist gpu_triangular(double low, double mode, double high) {
-  Dist d;
-  d.kind = DistKind::triangular;
-  d.p0 = low;
-  d.p1 = mode;
-  d.p2 = high;
   return d;
 }
 // beta(a, b) on [0, 1], its quantile table in slot `table` (Boost.Math's ibeta_inv).
@@ -80,14 +61,8 @@ inline Dist gpu_beta(parity::ModelParams& p, int table, double a, double b) {
 inline std::unique_ptr<parity::ModelParams> rich_scenario(uint64_t seed = 20261123, int periods = 136,
                                                           double dt = 0.25) {
   using namespace parity;
-  auto p = std::make_unique<ModelParams>();
-  p->seed = seed;
-  p->periods = periods;
-  p->dt = dt;
-  p->start_year = 2026.0;
-  p->threshold = 1.0;
+  auto p = base_params(dt, periods, seed);
   p->sustain = 2;
-  p->sub_bins = sub_bins_for(dt);
   for (int b = 0; b < kNumBlocs; ++b) {
     const bool dom = b == kDomestic;
     auto set = [&](int k, Dist d) { p->params[bloc_param_index(b, k)] = d; };
@@ -95,9 +70,9 @@ inline std::unique_ptr<parity::ModelParams> rich_scenario(uint64_t seed = 202611
     set(kWaferGrowth, dom ? gpu_normal(0.30, 0.12, -0.2, 0.8) : gpu_normal(0.10, 0.05));
     set(kWaferVol, fixed_dist(dom ? 0.15 : 0.08));
     set(kWaferCap, dom ? gpu_lognormal(1e5, 2.0, 2e4) : gpu_lognormal(3e5, 1.5));
-    set(kDiesPerWafer, dom ? gpu_triangular(30, 42, 60) : fixed_dist(43));
+    set(kDiesPerWafer, dom ? triangular_dist(30, 42, 60) : fixed_dist(43));
     set(kYield0, dom ? gpu_beta(*p, 0, 4, 6) : fixed_dist(0.7));
-    set(kYieldMax, dom ? gpu_beta(*p, 1, 7, 4) : gpu_uniform(0.85, 0.95));
+    set(kYieldMax, dom ? gpu_beta(*p, 1, 7, 4) : uniform_dist(0.85, 0.95));
     set(kLearningRate, gpu_lognormal(0.4, 1.6));
     set(kYieldNoise, fixed_dist(0.15));
     set(kPerf0, dom ? gpu_lognormal(0.6, 1.3) : fixed_dist(2.0));
@@ -105,7 +80,7 @@ inline std::unique_ptr<parity::ModelParams> rich_scenario(uint64_t seed = 202611
     set(kHbm0, dom ? gpu_lognormal(2.6e7, 1.5) : gpu_lognormal(2.1e9, 1.2));
     set(kHbmGrowth, gpu_normal(dom ? 0.35 : 0.2, 0.1));
     set(kHbmVol, fixed_dist(0.1));
-    set(kHbmPerChip0, dom ? gpu_uniform(80, 128) : fixed_dist(188));
+    set(kHbmPerChip0, dom ? uniform_dist(80, 128) : fixed_dist(188));
     set(kHbmPerChipGrowth, fixed_dist(0.15));
     set(kPackaging0, dom ? gpu_lognormal(1e6, 1.5) : gpu_lognormal(1.25e7, 1.2));
     set(kPackagingGrowth, gpu_normal(dom ? 0.3 : 0.2, 0.05));
@@ -116,24 +91,18 @@ inline std::unique_ptr<parity::ModelParams> rich_scenario(uint64_t seed = 202611
   const double annual[3][3] = {{0, 0.2, 0.05}, {0.05, 0, 0.15}, {0.02, 0.1, 0}};
   for (int i = 0; i < 3; ++i)
     for (int j = 0; j < 3; ++j) p->q[i][j] = i == j ? 0.0 : 1.0 - std::pow(1.0 - annual[i][j], dt);
-  for (int r = 0; r < kMaxRegimes; ++r)
-    for (int b = 0; b < kNumBlocs; ++b) {
-      p->params[effect_param_index(r, b, kWaferGrowthAdj)] = fixed_dist(0.0);
-      p->params[effect_param_index(r, b, kLearningMult)] = fixed_dist(1.0);
-      p->params[effect_param_index(r, b, kHbmMult)] = fixed_dist(1.0);
-    }
-  p->params[effect_param_index(0, kDomestic, kHbmMult)] = gpu_uniform(1.2, 1.8);
+  p->params[effect_param_index(0, kDomestic, kHbmMult)] = uniform_dist(1.2, 1.8);
   p->params[effect_param_index(0, kForeign, kWaferGrowthAdj)] = fixed_dist(-0.02);
   p->params[effect_param_index(2, kDomestic, kWaferGrowthAdj)] = gpu_normal(-0.10, 0.03);
   p->params[effect_param_index(2, kDomestic, kLearningMult)] = fixed_dist(0.7);
-  p->params[effect_param_index(2, kDomestic, kHbmMult)] = gpu_uniform(0.3, 0.7);
+  p->params[effect_param_index(2, kDomestic, kHbmMult)] = uniform_dist(0.3, 0.7);
   p->num_events = 1;
   p->events[0].period = 4;
   p->events[0].regime = 2;
   p->events[0].probability = 0.3;
   p->num_shocks = 2;
   p->shocks[0].bloc = kForeign;
-  p->shocks[0].loss = gpu_uniform(0.3, 0.9);
+  p->shocks[0].loss = uniform_dist(0.3, 0.9);
   p->params[shock_rate_index(0)] = gpu_lognormal(0.02, 1.5);
   p->shocks[1].bloc = kDomestic;
   p->shocks[1].loss = gpu_beta(*p, 2, 2, 5);

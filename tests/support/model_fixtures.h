@@ -11,12 +11,40 @@
 
 namespace chipcast::testing {
 
-// A scenario where nothing binds but wafer capacity and every parameter is
-// fixed: domestic log capacity is Brownian motion with drift `nu` and
-// volatility `sigma` starting `a` below the foreign one, foreign constant, so
-// the log ratio of every metric is log(thr) - a + nu t + sigma W_t.
-inline std::unique_ptr<parity::ModelParams> brownian_params(double a, double nu, double sigma, double dt,
-                                                            int periods, uint64_t seed) {
+// Distributions by their usual parameters, untruncated (fixed_dist is in kernels/distributions.h).
+inline Dist normal_dist(double mean, double sd) {
+  Dist d;
+  d.kind = DistKind::normal;
+  d.p0 = mean;
+  d.p1 = sd;
+  return d;
+}
+inline Dist lognormal_dist(double median, double gsd) {
+  Dist d;
+  d.kind = DistKind::lognormal;
+  d.p0 = std::log(median);
+  d.p1 = std::log(gsd);
+  return d;
+}
+inline Dist uniform_dist(double low, double high) {
+  Dist d;
+  d.kind = DistKind::uniform;
+  d.p0 = low;
+  d.p1 = high;
+  return d;
+}
+inline Dist triangular_dist(double low, double mode, double high) {
+  Dist d;
+  d.kind = DistKind::triangular;
+  d.p0 = low;
+  d.p1 = mode;
+  d.p2 = high;
+  return d;
+}
+
+// The time grid from 2026, parity at a ratio of 1 sustained one period, and one regime whose effects change
+// nothing; every bloc parameter is left for the caller to set.
+inline std::unique_ptr<parity::ModelParams> base_params(double dt, int periods, uint64_t seed) {
   using namespace parity;
   auto p = std::make_unique<ModelParams>();
   p->seed = seed;
@@ -26,6 +54,25 @@ inline std::unique_ptr<parity::ModelParams> brownian_params(double a, double nu,
   p->threshold = 1.0;
   p->sustain = 1;
   p->sub_bins = sub_bins_for(dt);
+  p->num_regimes = 1;
+  p->initial_regime = 0;
+  for (int r = 0; r < kMaxRegimes; ++r)
+    for (int b = 0; b < kNumBlocs; ++b) {
+      p->params[effect_param_index(r, b, kWaferGrowthAdj)] = fixed_dist(0.0);
+      p->params[effect_param_index(r, b, kLearningMult)] = fixed_dist(1.0);
+      p->params[effect_param_index(r, b, kHbmMult)] = fixed_dist(1.0);
+    }
+  return p;
+}
+
+// A scenario where nothing binds but wafer capacity and every parameter is
+// fixed: domestic log capacity is Brownian motion with drift `nu` and
+// volatility `sigma` starting `a` below the foreign one, foreign constant, so
+// the log ratio of every metric is log(thr) - a + nu t + sigma W_t.
+inline std::unique_ptr<parity::ModelParams> brownian_params(double a, double nu, double sigma, double dt,
+                                                            int periods, uint64_t seed) {
+  using namespace parity;
+  auto p = base_params(dt, periods, seed);
   for (int b = 0; b < kNumBlocs; ++b) {
     auto set = [&](int k, double v) { p->params[bloc_param_index(b, k)] = fixed_dist(v); };
     set(kWafers0, b == kDomestic ? 1e4 * std::exp(-a) : 1e4);
@@ -47,14 +94,6 @@ inline std::unique_ptr<parity::ModelParams> brownian_params(double a, double nu,
     set(kPackaging0, 1e30);
     set(kPackagingGrowth, 0.0);
   }
-  p->num_regimes = 1;
-  p->initial_regime = 0;
-  for (int r = 0; r < kMaxRegimes; ++r)
-    for (int b = 0; b < kNumBlocs; ++b) {
-      p->params[effect_param_index(r, b, kWaferGrowthAdj)] = fixed_dist(0.0);
-      p->params[effect_param_index(r, b, kLearningMult)] = fixed_dist(1.0);
-      p->params[effect_param_index(r, b, kHbmMult)] = fixed_dist(1.0);
-    }
   return p;
 }
 
@@ -63,20 +102,6 @@ inline std::unique_ptr<parity::ModelParams> brownian_params(double a, double nu,
 inline std::unique_ptr<parity::ModelParams> rich_params(uint64_t seed, int periods = 60) {
   using namespace parity;
   auto p = brownian_params(2.5, 0.05, 0.2, 0.25, periods, seed);
-  auto normal = [](double mean, double sd) {
-    Dist d;
-    d.kind = DistKind::normal;
-    d.p0 = mean;
-    d.p1 = sd;
-    return d;
-  };
-  auto lognormal = [](double median, double gsd) {
-    Dist d;
-    d.kind = DistKind::lognormal;
-    d.p0 = std::log(median);
-    d.p1 = std::log(gsd);
-    return d;
-  };
   // Beta(2, 5) on [0, 1] through a table of its quantiles at i/(n-1),
   // computed here by bisection on the regularised incomplete beta written
   // as the closed-form CDF of Beta(2, 5): 1 - (1-x)^5 (1 + 5x).
@@ -95,20 +120,20 @@ inline std::unique_ptr<parity::ModelParams> rich_params(uint64_t seed, int perio
   beta.table = 0;
   beta.p0 = 0.1;
   beta.p1 = 0.9;
-  p->params[bloc_param_index(kDomestic, kWaferGrowth)] = normal(0.1, 0.05);
-  p->params[bloc_param_index(kForeign, kWaferGrowth)] = normal(0.05, 0.03);
-  p->params[bloc_param_index(kDomestic, kHbm0)] = lognormal(1e6, 1.5);
+  p->params[bloc_param_index(kDomestic, kWaferGrowth)] = normal_dist(0.1, 0.05);
+  p->params[bloc_param_index(kForeign, kWaferGrowth)] = normal_dist(0.05, 0.03);
+  p->params[bloc_param_index(kDomestic, kHbm0)] = lognormal_dist(1e6, 1.5);
   p->params[bloc_param_index(kDomestic, kHbmPerChip0)] = fixed_dist(64);
   p->params[bloc_param_index(kDomestic, kYield0)] = beta;
   p->params[bloc_param_index(kDomestic, kYieldMax)] = fixed_dist(0.95);
-  p->params[bloc_param_index(kDomestic, kLearningRate)] = lognormal(0.3, 1.3);
+  p->params[bloc_param_index(kDomestic, kLearningRate)] = lognormal_dist(0.3, 1.3);
   p->params[bloc_param_index(kDomestic, kYieldNoise)] = fixed_dist(0.2);
   p->num_regimes = 3;
   p->q[0][1] = 0.03;
   p->q[0][2] = 0.01;
   p->q[1][0] = 0.05;
   p->q[2][1] = 0.1;
-  p->params[effect_param_index(1, kDomestic, kWaferGrowthAdj)] = normal(-0.1, 0.02);
+  p->params[effect_param_index(1, kDomestic, kWaferGrowthAdj)] = normal_dist(-0.1, 0.02);
   p->params[effect_param_index(1, kDomestic, kHbmMult)] = fixed_dist(0.5);
   p->params[effect_param_index(2, kDomestic, kLearningMult)] = fixed_dist(1.5);
   p->num_events = 1;
@@ -116,7 +141,7 @@ inline std::unique_ptr<parity::ModelParams> rich_params(uint64_t seed, int perio
   p->num_shocks = 2;
   p->shocks[0].bloc = kForeign;
   p->shocks[0].loss = beta;
-  p->params[shock_rate_index(0)] = lognormal(0.05, 2.0);
+  p->params[shock_rate_index(0)] = lognormal_dist(0.05, 2.0);
   p->shocks[1].bloc = kDomestic;
   p->shocks[1].loss = fixed_dist(0.2);
   p->params[shock_rate_index(1)] = fixed_dist(0.1);
