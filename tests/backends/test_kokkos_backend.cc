@@ -21,36 +21,10 @@ namespace {
 
 #if CHIPCAST_TEST_KOKKOS
 
-
-Dist normal(double mean, double sd) {
-  Dist d;
-  d.kind = DistKind::normal;
-  d.p0 = mean;
-  d.p1 = sd;
-  return d;
-}
-Dist lognormal(double median, double gsd) {
-  Dist d;
-  d.kind = DistKind::lognormal;
-  d.p0 = std::log(median);
-  d.p1 = std::log(gsd);
-  return d;
-}
-Dist uniform(double low, double high) {
-  Dist d;
-  d.kind = DistKind::uniform;
-  d.p0 = low;
-  d.p1 = high;
-  return d;
-}
-Dist triangular(double low, double mode, double high) {
-  Dist d;
-  d.kind = DistKind::triangular;
-  d.p0 = low;
-  d.p1 = mode;
-  d.p2 = high;
-  return d;
-}
+using testing::lognormal_dist;
+using testing::normal_dist;
+using testing::triangular_dist;
+using testing::uniform_dist;
 
 // Every feature the kernels have: all distribution kinds (one truncated, one
 // read from a quantile table), noisy yields and learning, HBM and packaging
@@ -72,24 +46,24 @@ std::unique_ptr<parity::ModelParams> busy_params(uint64_t seed) {
   beta.table = 0;
   for (int b = 0; b < kNumBlocs; ++b) {
     auto set = [&](int k, const Dist& d) { p->params[bloc_param_index(b, k)] = d; };
-    Dist growth = normal(b == kDomestic ? 0.10 : 0.03, 0.05);
+    Dist growth = normal_dist(b == kDomestic ? 0.10 : 0.03, 0.05);
     growth.u_lo = 0.05;  // truncated to [q(0.05), q(0.95)] and clamped
     growth.u_hi = 0.95;
     growth.lo = -0.1;
     growth.hi = 0.3;
     set(kWaferGrowth, growth);
-    set(kWaferCap, lognormal(b == kDomestic ? 4e4 : 6e4, 1.5));
-    set(kYield0, uniform(0.3, 0.6));
-    set(kYieldMax, triangular(0.6, 0.85, 0.95));
-    set(kLearningRate, uniform(0.2, 0.8));
-    set(kYieldNoise, lognormal(0.1, 1.5));
-    set(kPerfGrowth, normal(0.3, 0.05));
-    set(kHbm0, lognormal(3e5, 1.3));  // HBM and packaging can bind
-    set(kHbmGrowth, normal(0.15, 0.05));
-    set(kHbmVol, uniform(0.02, 0.1));
+    set(kWaferCap, lognormal_dist(b == kDomestic ? 4e4 : 6e4, 1.5));
+    set(kYield0, uniform_dist(0.3, 0.6));
+    set(kYieldMax, triangular_dist(0.6, 0.85, 0.95));
+    set(kLearningRate, uniform_dist(0.2, 0.8));
+    set(kYieldNoise, lognormal_dist(0.1, 1.5));
+    set(kPerfGrowth, normal_dist(0.3, 0.05));
+    set(kHbm0, lognormal_dist(3e5, 1.3));  // HBM and packaging can bind
+    set(kHbmGrowth, normal_dist(0.15, 0.05));
+    set(kHbmVol, uniform_dist(0.02, 0.1));
     set(kHbmPerChipGrowth, fixed_dist(0.1));
-    set(kPackaging0, lognormal(b == kDomestic ? 2e5 : 4e5, 1.5));
-    set(kPackagingGrowth, normal(0.2, 0.05));
+    set(kPackaging0, lognormal_dist(b == kDomestic ? 2e5 : 4e5, 1.5));
+    set(kPackagingGrowth, normal_dist(0.2, 0.05));
   }
   p->num_regimes = 3;
   p->q[0][1] = 0.03;
@@ -97,18 +71,18 @@ std::unique_ptr<parity::ModelParams> busy_params(uint64_t seed) {
   p->q[1][0] = 0.08;
   p->q[2][0] = 0.05;
   p->q[2][1] = 0.05;
-  p->params[effect_param_index(1, kDomestic, kWaferGrowthAdj)] = normal(-0.1, 0.05);
-  p->params[effect_param_index(1, kForeign, kHbmMult)] = uniform(0.5, 0.9);
-  p->params[effect_param_index(2, kDomestic, kLearningMult)] = triangular(1.0, 2.0, 4.0);
+  p->params[effect_param_index(1, kDomestic, kWaferGrowthAdj)] = normal_dist(-0.1, 0.05);
+  p->params[effect_param_index(1, kForeign, kHbmMult)] = uniform_dist(0.5, 0.9);
+  p->params[effect_param_index(2, kDomestic, kLearningMult)] = triangular_dist(1.0, 2.0, 4.0);
   p->params[effect_param_index(2, kForeign, kWaferGrowthAdj)] = beta;
   p->num_events = 1;
   p->events[0] = EventSpec{12, 2, 0.4};
   p->num_shocks = 2;
   p->shocks[0].bloc = kForeign;
   p->shocks[0].loss = beta;
-  p->params[shock_rate_index(0)] = lognormal(0.1, 2.0);
+  p->params[shock_rate_index(0)] = lognormal_dist(0.1, 2.0);
   p->shocks[1].bloc = kDomestic;
-  p->shocks[1].loss = uniform(0.1, 0.3);
+  p->shocks[1].loss = uniform_dist(0.1, 0.3);
   p->params[shock_rate_index(1)] = fixed_dist(0.15);
   return p;
 }
