@@ -20,14 +20,8 @@ namespace {
 using testing::kMinimalToml;
 using testing::kSourceDir;
 
-class CompareTest : public testing::ScenarioFileTest {
+class CompareTest : public testing::ScenarioRunTest {
  protected:
-  void SetUp() override {
-    ScenarioFileTest::SetUp();
-    BackendOptions o;
-    o.threads = 2;
-    backend_ = make_backend("openmp", o);
-  }
   // A small scenario (10 years) whose domestic output is HBM-bound, so that
   // hbm_growth moves the parity year; `mean` is hbm_growth's mean.
   std::string small(const std::string& name, double mean) {
@@ -45,7 +39,6 @@ class CompareTest : public testing::ScenarioFileTest {
     }
     return analysis::compare_scenarios(sc, *backend_, n, chunk);
   }
-  std::unique_ptr<Backend> backend_;
 };
 
 TEST_F(CompareTest, ScenarioAgainstItselfHasExactlyZeroShiftAndStandardError) {

@@ -22,14 +22,8 @@ using analysis::OutputSpec;
 using testing::kMinimalToml;
 using testing::kSourceDir;
 
-class SensitivityTest : public testing::ScenarioFileTest {
+class SensitivityTest : public testing::ScenarioRunTest {
  protected:
-  void SetUp() override {
-    ScenarioFileTest::SetUp();
-    BackendOptions o;
-    o.threads = 2;
-    backend_ = make_backend("openmp", o);
-  }
   // minimal.toml, domestic output HBM-bound: hbm_growth decides the parity
   // year; perf_growth only touches compute, so units ignore it.
   std::string small(const std::string& extra = "") {
@@ -38,7 +32,6 @@ class SensitivityTest : public testing::ScenarioFileTest {
                                    "perf_growth = { dist = \"uniform\", low = 0.2, high = 0.3 }\n" +
                                    "hbm_vol = { dist = \"uniform\", low = 0.05, high = 0.15 }\n" + extra);
   }
-  std::unique_ptr<Backend> backend_;
 };
 
 TEST_F(SensitivityTest, OutputSpecsParseAndMapCrossingTimes) {

@@ -1,12 +1,14 @@
-// A test fixture for tests that write scenario files and load them.
+// Test fixtures for tests that write scenario files and load or run them.
 #pragma once
 #include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <string>
 
+#include "backends/backend.h"
 #include "host/config/scenario.h"
 
 namespace chipcast::testing {
@@ -42,6 +44,19 @@ class ScenarioFileTest : public ::testing::Test {
   }
 
   std::filesystem::path dir_;
+};
+
+// ScenarioFileTest with a two-thread OpenMP backend to run the scenarios on.
+class ScenarioRunTest : public ScenarioFileTest {
+ protected:
+  void SetUp() override {
+    ScenarioFileTest::SetUp();
+    BackendOptions o;
+    o.threads = 2;
+    backend_ = make_backend("openmp", o);
+  }
+
+  std::unique_ptr<Backend> backend_;
 };
 
 }  // namespace chipcast::testing
