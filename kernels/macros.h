@@ -55,6 +55,16 @@
 #define CC_SEPARATE CC_FUNCTION
 #endif
 
+// A rarely taken path kept out of line on a GPU, so that its registers do
+// not add to those of the loop around it: the simulate kernel's register
+// count decides how many threads an SM holds (the shock draws inlined took
+// it from 128 to 137 registers on sm_90, 108 out of line). Inlined elsewhere.
+#if CHIPCAST_GPU_COMPILER && !(defined(CHIPCAST_KOKKOS_FUNCTION_MACROS) && CHIPCAST_KOKKOS_FUNCTION_MACROS)
+#define CC_COLD __host__ __device__ __noinline__
+#else
+#define CC_COLD CC_FUNCTION
+#endif
+
 // Fixed-count loops over blocs, metrics and series: unrolled on a GPU, so that
 // the arrays they index have constant indices and stay in registers (a
 // run-time index puts an array in slow local memory). The host vectorises the

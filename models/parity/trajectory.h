@@ -302,8 +302,9 @@ CC_FUNCTION constexpr int shock_loss_uniform_index(int k) { return kMaxEvents + 
 // occurring with probability p_k / tail_k while none before it has occurred,
 // and p_k after. Occurrence words come four to a slot, loss words from other
 // slots (drawn only when needed). Writes the lane's jumps log(1 - loss).
+// Out of line on a GPU (CC_COLD): it runs in a few percent of the periods.
 template <int L>
-CC_FUNCTION void lane_shocks(const ModelParams& p, uint32_t period, int l, LaneState<L>& s) {
+CC_COLD void lane_shocks(const ModelParams& p, uint32_t period, int l, LaneState<L>& s) {
   const TrajectoryHalves t = trajectory_halves(s.first, l);
   const uint64_t seed = p.seed;
   bool occurred = false;
