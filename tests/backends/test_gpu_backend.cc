@@ -59,7 +59,7 @@ class GpuBackend : public ::testing::Test {
   }
 };
 
-// Per trajectory, the GPU's float math (its own logf/expf/sincospif) differs
+// Per trajectory, the GPU's float math (its own logf/expf/sincosf) differs
 // from the host's by rounding, which can move a crossing that sits next to
 // the threshold; allowed: 0.01 % of trajectories beyond 1e-4 years.
 TEST_F(GpuBackend, CrossingTimesMatchOpenMP) {
