@@ -171,6 +171,19 @@ constexpr int kBlocksPerChunk = 32;  // as in the OpenMP backend
 constexpr int64_t kChunk = static_cast<int64_t>(kLanes) * kBlocksPerChunk;
 using HostState = parity::LaneState<kLanes>;
 
+// Claims chunks of kChunk trajectories from a shared counter until none is
+// left, running each through the 16-lane kernels into `sink`.
+template <class Sink>
+void run_claimed_chunks(const parity::ModelParams& params, uint64_t first, int64_t count,
+                        std::atomic<int64_t>& next_chunk, HostState* state, Sink& sink) {
+  const int64_t chunks = (count + kChunk - 1) / kChunk;
+  for (int64_t c = next_chunk.fetch_add(1); c < chunks; c = next_chunk.fetch_add(1)) {
+    const int64_t begin = c * kChunk;
+    const int64_t n = std::min<int64_t>(kChunk, count - begin);
+    parity::run_blocks<kLanes>(params, first + begin, n, begin, state, sink);
+  }
+}
+
 struct HostBlocksTally {
   const parity::ModelParams* params;
   uint64_t first;
@@ -182,12 +195,7 @@ struct HostBlocksTally {
   void operator()(const int64_t w) const {
     partials[w]->clear();
     HistSink sink{partials[w]->view()};
-    const int64_t chunks = (count + kChunk - 1) / kChunk;
-    for (int64_t c = next_chunk->fetch_add(1); c < chunks; c = next_chunk->fetch_add(1)) {
-      const int64_t begin = c * kChunk;
-      const int64_t n = std::min<int64_t>(kChunk, count - begin);
-      parity::run_blocks<kLanes>(*params, first + begin, n, begin, states[w], sink);
-    }
+    run_claimed_chunks(*params, first, count, *next_chunk, states[w], sink);
   }
 };
 
@@ -201,12 +209,7 @@ struct HostBlocksCrossing {
 
   void operator()(const int64_t w) const {
     CrossingTimeSink sink{times, count};  // chunks write disjoint indices
-    const int64_t chunks = (count + kChunk - 1) / kChunk;
-    for (int64_t c = next_chunk->fetch_add(1); c < chunks; c = next_chunk->fetch_add(1)) {
-      const int64_t begin = c * kChunk;
-      const int64_t n = std::min<int64_t>(kChunk, count - begin);
-      parity::run_blocks<kLanes>(*params, first + begin, n, begin, states[w], sink);
-    }
+    run_claimed_chunks(*params, first, count, *next_chunk, states[w], sink);
   }
 };
 
