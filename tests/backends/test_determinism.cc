@@ -1,6 +1,8 @@
 // Determinism on every backend: the tally does not depend on threads, batch size or how the index range is split.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "host/run/runner.h"
 #include "tests/support/model_fixtures.h"
 
@@ -32,6 +34,31 @@ TEST_P(Determinism, SameTallyForAnyThreadsBatchesAndSplits) {
   // The check can fail: another seed gives another tally.
   auto q = testing::rich_params(7);
   EXPECT_FALSE(whole == run_batches(*a, *q, RunPlan{0, n, 0}, nullptr));
+}
+
+// Every trajectory identical (no randomness), so each row's counts pile into
+// one bin: more than 2^16 of them checks that counts never wrap (the OpenMP
+// backend counts levels in 16 bits and flushes them into 32 bits before they
+// could), whether one thread counts them in one call or many calls do.
+TEST_P(Determinism, CountsBeyondSixteenBitsInOneBin) {
+  auto p = testing::brownian_params(1.0, 0.1, 0.0, 0.25, 6, 11);
+  const uint64_t n = 3 * 65536 + 11;
+  BackendOptions one;
+  one.threads = 1;
+  const Tally whole = run_batches(*make_backend(GetParam(), one), *p, RunPlan{0, n, n}, nullptr);
+  const Tally batched = run_batches(*make_backend(GetParam(), BackendOptions{}), *p, RunPlan{0, n, 20000}, nullptr);
+  EXPECT_TRUE(whole == batched);
+  for (int k = 0; k < p->periods; ++k)
+    for (int q = 0; q < kNumSeries; ++q) {
+      uint64_t largest = 0;
+      uint64_t total = 0;
+      for (int b = 0; b < kLevelBins; ++b) {
+        largest = std::max(largest, whole.level_row(k, q)[b]);
+        total += whole.level_row(k, q)[b];
+      }
+      EXPECT_EQ(total, n) << "period " << k << " series " << q;
+      EXPECT_EQ(largest, n) << "period " << k << " series " << q;
+    }
 }
 
 TEST_P(Determinism, CrossingTimesDoNotDependOnTheRangeStart) {
