@@ -32,6 +32,7 @@
 #include <string>
 #include <vector>
 
+#include "host/run/hot_levels.h"
 #include "kernels/hist_sink.h"
 #include "models/parity/trajectory.h"
 
@@ -172,14 +173,16 @@ constexpr int64_t kChunk = static_cast<int64_t>(kLanes) * kBlocksPerChunk;
 using HostState = parity::LaneState<kLanes>;
 
 // Claims chunks of kChunk trajectories from a shared counter until none is
-// left, running each through the 16-lane kernels into `sink`.
-template <class Sink>
+// left, running each through the 16-lane kernels into `sink`, after
+// before(chunk size).
+template <class Sink, class Before>
 void run_claimed_chunks(const parity::ModelParams& params, uint64_t first, int64_t count,
-                        std::atomic<int64_t>& next_chunk, HostState* state, Sink& sink) {
+                        std::atomic<int64_t>& next_chunk, HostState* state, Sink& sink, Before before) {
   const int64_t chunks = (count + kChunk - 1) / kChunk;
   for (int64_t c = next_chunk.fetch_add(1); c < chunks; c = next_chunk.fetch_add(1)) {
     const int64_t begin = c * kChunk;
     const int64_t n = std::min<int64_t>(kChunk, count - begin);
+    before(n);
     parity::run_blocks<kLanes>(params, first + begin, n, begin, state, sink);
   }
 }
@@ -190,12 +193,15 @@ struct HostBlocksTally {
   int64_t count;
   std::atomic<int64_t>* next_chunk;
   PartialTally* const* partials;
+  HotLevels* const* hot;
   HostState* const* states;
 
   void operator()(const int64_t w) const {
     partials[w]->clear();
-    HistSink sink{partials[w]->view()};
-    run_claimed_chunks(*params, first, count, *next_chunk, states[w], sink);
+    HotSink sink{partials[w]->view(), hot[w]->counts()};
+    run_claimed_chunks(*params, first, count, *next_chunk, states[w], sink,
+                       [&](int64_t n) { hot[w]->before_chunk(n, sink.view.level); });
+    hot[w]->flush(sink.view.level);
   }
 };
 
@@ -209,7 +215,7 @@ struct HostBlocksCrossing {
 
   void operator()(const int64_t w) const {
     CrossingTimeSink sink{times, count};  // chunks write disjoint indices
-    run_claimed_chunks(*params, first, count, *next_chunk, states[w], sink);
+    run_claimed_chunks(*params, first, count, *next_chunk, states[w], sink, [](int64_t) {});
   }
 };
 
@@ -347,14 +353,16 @@ class KokkosBackend final : public Backend {
       ensure_workers(p);
       std::atomic<int64_t> next{0};
       std::vector<PartialTally*> partials;
+      std::vector<HotLevels*> hot;
       std::vector<HostState*> states;
       for (int w = 0; w < workers_; ++w) {
         partials.push_back(partials_[w].get());
+        hot.push_back(&hot_[w]);
         states.push_back(states_[w].data());
       }
       Kokkos::parallel_for("chipcast::host_blocks_tally", Kokkos::RangePolicy<Space, Index>(0, workers_),
                            HostBlocksTally{&p, first, static_cast<int64_t>(count), &next, partials.data(),
-                                           states.data()});
+                                           hot.data(), states.data()});
       Space().fence();
       for (int w = 0; w < workers_; ++w) tally.add(partials_[w]->view(), 0);
       tally.trajectories += count;
@@ -386,6 +394,7 @@ class KokkosBackend final : public Backend {
     partials_.clear();
     states_.assign(workers_, std::vector<HostState>(kBlocksPerChunk));
     for (int w = 0; w < workers_; ++w) partials_.push_back(std::make_unique<PartialTally>(p.periods, p.sub_bins));
+    hot_.assign(workers_, HotLevels(p.periods));
     shape_periods_ = p.periods;
     shape_sub_ = p.sub_bins;
   }
@@ -393,6 +402,7 @@ class KokkosBackend final : public Backend {
   int workers_ = 1;
   int shape_periods_ = -1, shape_sub_ = -1;
   std::vector<std::unique_ptr<PartialTally>> partials_;
+  std::vector<HotLevels> hot_;
   std::vector<std::vector<HostState>> states_;
 };
 

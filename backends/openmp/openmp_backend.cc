@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "host/run/hot_levels.h"
 #include "kernels/hist_sink.h"
 #include "models/parity/trajectory.h"
 
@@ -20,49 +21,6 @@ constexpr int kBlocksPerChunk = 32;  // 512 trajectories advance period by perio
 constexpr int64_t kChunk = static_cast<int64_t>(kLanes) * kBlocksPerChunk;
 
 using State = parity::LaneState<kLanes>;
-
-// Level counts go first into 16-bit counters, flushed into the thread's
-// 32-bit partial tally before any could overflow: half the bytes for the
-// increments to touch. Each chunk touches its rows of every period (the whole
-// level tally, 7.3 MB in 16 bits for the baseline's 136 periods, more than a
-// core's L2), so the tally's memory traffic is the part of the model's time
-// that other work on the machine slows; 16-bit counters ran the baseline
-// 10-15 % faster at such a moment (bench/RESULTS.md).
-constexpr int64_t kFlushAfter = 65535;  // trajectories counted between flushes, at most
-
-struct HotLevels {
-  std::vector<uint16_t> counts;  // [period][series][kLevelBins], like HistView::level
-  int64_t pending = 0;           // trajectories counted since the last flush
-
-  // Adds the 16-bit counts into `level` (32-bit, same layout) and zeroes them.
-  void flush(uint32_t* level) {
-    uint16_t* c = counts.data();
-    const size_t n = counts.size();
-    for (size_t i = 0; i < n; ++i) {
-      if (c[i] == 0) continue;  // most bins of most rows are empty
-      level[i] += c[i];
-      c[i] = 0;
-    }
-    pending = 0;
-  }
-};
-
-// HistSink with the level counts in a HotLevels buffer.
-struct HotSink {
-  HistView view;
-  uint16_t* level16;
-  void level(int k, int series, int64_t, int bin) {
-    if (bin < 0) {
-      ++view.anomalies[kAnomalyNanRatio];
-      return;
-    }
-    ++level16[(static_cast<int64_t>(k) * kNumSeries + series) * kLevelBins + bin];
-  }
-  void crossing(int metric, int64_t, int bin, float) { ++view.crossing_row(metric)[bin]; }
-  void censored(int metric, int64_t) {
-    ++view.crossing_row(metric)[crossing_bins(view.periods, view.sub_bins) - 1];
-  }
-};
 
 class OpenMPBackend final : public Backend {
  public:
@@ -85,15 +43,14 @@ class OpenMPBackend final : public Backend {
       const int t = omp_get_thread_num();
       partials_[t]->clear();
       HotLevels& hot = hot_[t];
-      HotSink sink{partials_[t]->view(), hot.counts.data()};
+      HotSink sink{partials_[t]->view(), hot.counts()};
       std::vector<State>& states = states_[t];
 #pragma omp for schedule(dynamic, 1)
       for (int64_t c = 0; c < chunks; ++c) {
         const int64_t begin = c * kChunk;
         const int64_t n = std::min<int64_t>(kChunk, static_cast<int64_t>(count) - begin);
-        if (hot.pending + n > kFlushAfter) hot.flush(sink.view.level);
+        hot.before_chunk(n, sink.view.level);
         parity::run_blocks<kLanes>(p, first + begin, n, begin, states.data(), sink);
-        hot.pending += n;
       }
       hot.flush(sink.view.level);
     }
@@ -123,8 +80,7 @@ class OpenMPBackend final : public Backend {
     partials_.clear();
     states_.assign(threads_, std::vector<State>(kBlocksPerChunk));
     for (int t = 0; t < threads_; ++t) partials_.push_back(std::make_unique<PartialTally>(p.periods, p.sub_bins));
-    hot_.assign(threads_, HotLevels{});
-    for (HotLevels& h : hot_) h.counts.assign(static_cast<size_t>(p.periods) * kNumSeries * kLevelBins, 0);
+    hot_.assign(threads_, HotLevels(p.periods));
     shape_periods_ = p.periods;
     shape_sub_ = p.sub_bins;
   }
