@@ -15,7 +15,7 @@ namespace chipcast {
 // period (the whole level tally, 7.3 MB in 16 bits for the baseline's 136
 // periods, more than a core's L2), so the tally's memory traffic is the part
 // of the model's time that other work on the machine slows; 16-bit counters
-// ran the baseline 1-17 % faster on the development VM (bench/RESULTS.md).
+// ran the baseline 2-18 % faster on the development VM (bench/RESULTS.md).
 class HotLevels {
  public:
   // At most this many trajectories are counted between flushes: each adds at
