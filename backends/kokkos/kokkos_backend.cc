@@ -158,8 +158,8 @@ void require_alive() {
 // Host execution spaces (Serial, OpenMP, Threads, HPX): exactly the OpenMP
 // backend's computation. The same LaneState<16> blocks, compiled with the
 // same flags, so the tallies are byte-identical to it; chunks of 32 blocks
-// advance period by period; each worker counts into its own 32-bit partial
-// tally without atomics.
+// advance period by period; each worker counts into its own partial tally
+// without atomics (levels through 16-bit HotLevels, as OpenMP does).
 //
 // Kokkos gives a range functor no portable thread id (UniqueToken is
 // Kokkos::Experimental), so the parallel_for runs one work item per worker
@@ -198,7 +198,7 @@ struct HostBlocksTally {
 
   void operator()(const int64_t w) const {
     partials[w]->clear();
-    HotSink sink{partials[w]->view(), hot[w]->counts()};
+    HotSink sink{{partials[w]->view()}, hot[w]->counts()};
     run_claimed_chunks(*params, first, count, *next_chunk, states[w], sink,
                        [&](int64_t n) { hot[w]->before_chunk(n, sink.view.level); });
     hot[w]->flush(sink.view.level);

@@ -43,7 +43,7 @@ class OpenMPBackend final : public Backend {
       const int t = omp_get_thread_num();
       partials_[t]->clear();
       HotLevels& hot = hot_[t];
-      HotSink sink{partials_[t]->view(), hot.counts()};
+      HotSink sink{{partials_[t]->view()}, hot.counts()};
       std::vector<State>& states = states_[t];
 #pragma omp for schedule(dynamic, 1)
       for (int64_t c = 0; c < chunks; ++c) {

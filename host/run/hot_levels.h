@@ -22,7 +22,7 @@ class HotLevels {
   // most one count to a bin, so no 16-bit counter can overflow.
   static constexpr int64_t kFlushAfter = 65535;
 
-  explicit HotLevels(int periods = 0) : counts_(static_cast<size_t>(periods) * kNumSeries * kLevelBins, 0) {}
+  explicit HotLevels(int periods) : counts_(static_cast<size_t>(periods) * kNumSeries * kLevelBins, 0) {}
   uint16_t* counts() { return counts_.data(); }
 
   // Before counting a chunk of n trajectories: flushes first if the chunk
@@ -50,10 +50,9 @@ class HotLevels {
   int64_t pending_ = 0;  // trajectories counted since the last flush
 };
 
-// HistSink with the level counts in a HotLevels buffer (crossings and
-// anomalies straight into the partial tally).
-struct HotSink {
-  HistView view;
+// HistSink with the level counts in a HotLevels buffer; crossings and
+// anomalies go straight into the partial tally, as HistSink's do.
+struct HotSink : HistSink {
   uint16_t* level16;
   void level(int k, int series, int64_t, int bin) {
     if (bin < 0) {
@@ -61,10 +60,6 @@ struct HotSink {
       return;
     }
     ++level16[(static_cast<int64_t>(k) * kNumSeries + series) * kLevelBins + bin];
-  }
-  void crossing(int metric, int64_t, int bin, float) { ++view.crossing_row(metric)[bin]; }
-  void censored(int metric, int64_t) {
-    ++view.crossing_row(metric)[crossing_bins(view.periods, view.sub_bins) - 1];
   }
 };
 
