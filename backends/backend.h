@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "host/run/tally.h"
+#include "tally/tally.h"
 #include "models/parity/params.h"
 
 namespace chipcast {

@@ -18,7 +18,7 @@ set(CMAKE_CUDA_STANDARD_REQUIRED ON)
 find_package(CUDAToolkit REQUIRED)
 
 add_library(chipcast_gpu STATIC backends/cuda/gpu_backend.cu)
-target_link_libraries(chipcast_gpu PUBLIC chipcast_host CUDA::cudart_static PRIVATE chipcast_kernels)
+target_link_libraries(chipcast_gpu PUBLIC chipcast_tally CUDA::cudart_static PRIVATE chipcast_kernels)
 target_compile_options(chipcast_gpu PRIVATE
   # The model's constexpr index helpers are called from device code; without
   # this flag nvcc only warns (#20013-D) and emits a broken kernel.

@@ -16,7 +16,7 @@ find_package(rocprim CONFIG REQUIRED HINTS /opt/rocm $ENV{ROCM_PATH})
 add_library(chipcast_gpu STATIC backends/cuda/gpu_backend.cu)
 # A .cu file is C++ to CMake here; hip::device adds `-x hip` and --offload-arch.
 set_source_files_properties(backends/cuda/gpu_backend.cu PROPERTIES LANGUAGE CXX)
-target_link_libraries(chipcast_gpu PUBLIC chipcast_host hip::host PRIVATE chipcast_kernels hip::device roc::rocprim_hip)
+target_link_libraries(chipcast_gpu PUBLIC chipcast_tally hip::host PRIVATE chipcast_kernels hip::device roc::rocprim_hip)
 
 target_link_libraries(chipcast_backends PUBLIC chipcast_gpu)
 target_compile_definitions(chipcast_backends PUBLIC CHIPCAST_HAVE_GPU=1)

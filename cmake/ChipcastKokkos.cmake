@@ -11,7 +11,8 @@
 # the Kokkos and OpenMP backends get identical flags (their tallies are
 # compared byte for byte).
 set(CMAKE_CXX_EXTENSIONS OFF)
-set_target_properties(chipcast_host chipcast_backends PROPERTIES CXX_EXTENSIONS OFF)
+# The targets created before this point; the later ones take CMAKE_CXX_EXTENSIONS.
+set_target_properties(chipcast_tally chipcast_backends PROPERTIES CXX_EXTENSIONS OFF)
 
 find_package(Kokkos CONFIG)
 if(NOT Kokkos_FOUND)
@@ -73,7 +74,7 @@ message(STATUS "Kokkos ${Kokkos_VERSION} from ${Kokkos_DIR}: devices ${Kokkos_DE
 # Only this library sees Kokkos (and, with a CUDA Kokkos, Kokkos' compiler
 # launcher or nvcc_wrapper): the rest of chipcast stays host-compiled.
 add_library(chipcast_kokkos STATIC ${PROJECT_SOURCE_DIR}/backends/kokkos/kokkos_backend.cc)
-target_link_libraries(chipcast_kokkos PUBLIC chipcast_host PRIVATE Kokkos::kokkos)
+target_link_libraries(chipcast_kokkos PUBLIC chipcast_tally PRIVATE Kokkos::kokkos)
 # A Kokkos 4 built with Kokkos_ENABLE_COMPILE_AS_CMAKE_LANGUAGE wants its
 # consumers' sources compiled as that language (CUDA or HIP).
 if(Kokkos_COMPILE_LANGUAGE AND NOT Kokkos_COMPILE_LANGUAGE STREQUAL "CXX")

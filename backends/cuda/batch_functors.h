@@ -4,7 +4,7 @@
 
 #include "backends/cuda/batch_sink.h"
 #include "kernels/macros.h"
-#include "kernels/tally_layout.h"
+#include "kernels/tally/tally_layout.h"
 #include "models/parity/trajectory.h"
 
 namespace chipcast::gpu {

@@ -2,9 +2,10 @@
 #pragma once
 #include <stdint.h>
 
-#include "kernels/hist_sink.h"
 #include "kernels/macros.h"
-#include "kernels/tally_layout.h"
+#include "kernels/tally/hist_view.h"
+#include "kernels/tally/sinks.h"
+#include "kernels/tally/tally_layout.h"
 
 namespace chipcast::gpu {
 
@@ -47,6 +48,17 @@ struct BatchBuffers {
   }
 };
 
+// ViewCounters (kernels/tally/sinks.h) with device (or host builtin) atomics;
+// the counting rules are CountSink's.
+struct AtomicViewCounters {
+  HistView view;
+  CC_FUNCTION void add_level(int k, int series, int bin) { atomic_add_u32(view.level_row(k, series) + bin, 1u); }
+  CC_FUNCTION void add_anomaly(int a) { atomic_add_u32(view.anomalies + a, 1u); }
+  CC_FUNCTION void add_crossing(int metric, int bin) { atomic_add_u32(view.crossing_row(metric) + bin, 1u); }
+  CC_FUNCTION TallyShape shape() const { return view.shape; }
+};
+using AtomicHistSink = CountSink<AtomicViewCounters>;
+
 // One sink type for every GPU-path mode (a runtime switch, uniform across a
 // launch), so the model is compiled into the simulate kernel once.
 // Indices i are batch-local trajectory indices.
@@ -54,37 +66,35 @@ struct BatchSink {
   Aggregation mode = Aggregation::buffer;
   BatchBuffers buffers;      // buffer mode
   HistView hist;             // atomic mode: global uint32 histograms
-  float* times = nullptr;    // times mode: [metric][times_count]
-  int64_t times_count = 0;
+  CrossingTimeSink times;    // times mode
 
   CC_FUNCTION void level(int k, int series, int64_t i, int bin) {
     if (mode == Aggregation::buffer) {
       const int64_t row = static_cast<int64_t>(k) * kNumSeries + series;
       buffers.level_bins[row * buffers.stride + i] = bin < 0 ? kNanBinCode : static_cast<uint16_t>(bin);
     } else if (mode == Aggregation::atomic) {
-      if (bin < 0)
-        atomic_add_u32(hist.anomalies + kAnomalyNanRatio, 1u);
-      else
-        atomic_add_u32(hist.level_row(k, series) + bin, 1u);
+      atomic().level(k, series, i, bin);
     }
   }
   CC_FUNCTION void crossing(int metric, int64_t i, int bin, float t) {
     if (mode == Aggregation::buffer)
       buffers.cross_bins[metric * buffers.stride + i] = bin;
     else if (mode == Aggregation::atomic)
-      atomic_add_u32(hist.crossing_row(metric) + bin, 1u);
+      atomic().crossing(metric, i, bin, t);
     else
-      times[metric * times_count + i] = t;
+      times.crossing(metric, i, bin, t);
   }
   CC_FUNCTION void censored(int metric, int64_t i) {
-    const int bin = crossing_bins(hist.periods, hist.sub_bins) - 1;
     if (mode == Aggregation::buffer)
-      buffers.cross_bins[metric * buffers.stride + i] = bin;
+      buffers.cross_bins[metric * buffers.stride + i] = hist.shape.censored_bin();
     else if (mode == Aggregation::atomic)
-      atomic_add_u32(hist.crossing_row(metric) + bin, 1u);
+      atomic().censored(metric, i);
     else
-      times[metric * times_count + i] = -1.0f;
+      times.censored(metric, i);
   }
+
+  // The atomic mode's counting, as every counting sink does it.
+  CC_FUNCTION AtomicHistSink atomic() const { return AtomicHistSink{AtomicViewCounters{hist}}; }
 };
 
 }  // namespace chipcast::gpu

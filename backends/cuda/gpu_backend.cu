@@ -33,6 +33,7 @@
 #include "backends/cuda/batch_functors.h"
 #include "backends/cuda/batch_sink.h"
 #include "backends/cuda/device_work.h"
+#include "tally/partial_tally.h"
 
 #if CHIPCAST_HIP
 #include <rocprim/device/device_histogram.hpp>
@@ -214,7 +215,7 @@ struct DeviceContext {
   Stream stream = nullptr;
   parity::ModelParams* params = nullptr;
   // One uint32 partial tally on the device, and its host copy.
-  int periods = -1, sub_bins = -1;
+  TallyShape shape{-1, -1};
   uint32_t* level = nullptr;
   uint32_t* crossing = nullptr;
   uint32_t* anomalies = nullptr;
@@ -271,12 +272,11 @@ struct DeviceContext {
     v.level = level;
     v.crossing = crossing;
     v.anomalies = anomalies;
-    v.periods = periods;
-    v.sub_bins = sub_bins;
+    v.shape = shape;
     return v;
   }
-  size_t level_count() const { return static_cast<size_t>(periods) * kNumSeries * kLevelBins; }
-  size_t crossing_count() const { return static_cast<size_t>(kNumMetrics) * crossing_bins(periods, sub_bins); }
+  size_t level_count() const { return static_cast<size_t>(shape.level_entries()); }
+  size_t crossing_count() const { return static_cast<size_t>(shape.crossing_entries()); }
 
   void free_histograms() {
     device_free(level);
@@ -296,16 +296,15 @@ struct DeviceContext {
 
   // Histograms for this shape; buffers sized for another shape are dropped.
   void ensure_histograms(const parity::ModelParams& p) {
-    if (periods == p.periods && sub_bins == p.sub_bins) return;
+    if (shape == parity::tally_shape(p)) return;
     free_histograms();
     free_buffers();
-    periods = p.periods;
-    sub_bins = p.sub_bins;
+    shape = parity::tally_shape(p);
     CC_GPU_CHECK(CC_GPU(Malloc)(&level, level_count() * sizeof(uint32_t)));
     CC_GPU_CHECK(CC_GPU(Malloc)(&crossing, crossing_count() * sizeof(uint32_t)));
     CC_GPU_CHECK(CC_GPU(Malloc)(&anomalies, kNumAnomalies * sizeof(uint32_t)));
     CC_GPU_CHECK(CC_GPU(Malloc)(&cross_scratch, crossing_count() * sizeof(uint32_t)));
-    host = std::make_unique<PartialTally>(periods, sub_bins);
+    host = std::make_unique<PartialTally>(shape);
   }
 
   void zero_histograms() {
@@ -343,7 +342,7 @@ struct DeviceContext {
     free_buffers();
     buffer_mode = mode;
     const int64_t per = mode == Aggregation::times ? kNumMetrics * static_cast<int64_t>(sizeof(float))
-                                                   : BatchBuffers::bytes_per_trajectory(periods);
+                                                   : BatchBuffers::bytes_per_trajectory(shape.periods);
     limit = std::min<int64_t>(static_cast<int64_t>(fixed_batch), kMaxPiece);
     if (limit == 0) {
       size_t free_bytes = 0, total = 0;
@@ -365,11 +364,11 @@ struct DeviceContext {
       return;
     }
     const int64_t stride = BatchBuffers::stride_for(cap);
-    const int64_t rows = static_cast<int64_t>(periods) * kNumSeries;
+    const int64_t rows = static_cast<int64_t>(shape.periods) * kNumSeries;
     CC_GPU_CHECK(CC_GPU(Malloc)(&level_bins, static_cast<size_t>(rows * stride) * sizeof(uint16_t)));
     CC_GPU_CHECK(CC_GPU(Malloc)(&cross_bins, static_cast<size_t>(kNumMetrics * stride) * sizeof(int32_t)));
     size_t bytes = 0;
-    CC_GPU_CHECK(crossing_histogram(nullptr, bytes, cross_bins, cross_scratch, crossing_bins(periods, sub_bins), cap,
+    CC_GPU_CHECK(crossing_histogram(nullptr, bytes, cross_bins, cross_scratch, shape.crossing_bins(), cap,
                                     stream));
     CC_GPU_CHECK(CC_GPU(Malloc)(&temp, std::max<size_t>(bytes, 1)));
     temp_bytes = bytes;
@@ -389,7 +388,7 @@ struct DeviceContext {
     if (mode != Aggregation::buffer) return record_phases(n, false);
 
     const int64_t stride = sink.buffers.stride;
-    const int64_t rows = static_cast<int64_t>(periods) * kNumSeries;
+    const int64_t rows = static_cast<int64_t>(shape.periods) * kNumSeries;
     const int64_t chunks = blocks_for(n, static_cast<int>(kHistogramChunk));
     for (int64_t row0 = 0; row0 < rows; row0 += kMaxGridY) {
       const dim3 grid(static_cast<unsigned>(chunks), static_cast<unsigned>(std::min(kMaxGridY, rows - row0)));
@@ -398,7 +397,7 @@ struct DeviceContext {
       CC_GPU_CHECK_LAUNCH("level_histogram_kernel");
     }
     mark(2);
-    const int cbins = crossing_bins(periods, sub_bins);
+    const int cbins = shape.crossing_bins();
     for (int m = 0; m < kNumMetrics; ++m) {
       size_t bytes = temp_bytes;
       CC_GPU_CHECK(crossing_histogram(temp, bytes, cross_bins + m * stride, cross_scratch + m * cbins, cbins, n, stream));
@@ -467,8 +466,7 @@ struct DeviceContext {
       BatchSink sink;
       sink.mode = Aggregation::times;
       sink.hist = hist_view();
-      sink.times = times;
-      sink.times_count = n;
+      sink.times = CrossingTimeSink{times, n};
       SimulateBlocks<1> f{params, first + done, n, sink};
       simulate_kernel<<<static_cast<unsigned>(blocks_for(n, kSimulateThreads)), kSimulateThreads, 0, stream>>>(f);
       CC_GPU_CHECK_LAUNCH("simulate_kernel");
@@ -529,7 +527,7 @@ class GpuBackend final : public Backend {
   uint64_t preferred_batch() const override { return (uint64_t{1} << 26) * devices_.size(); }
 
   void run(const parity::ModelParams& p, uint64_t first, uint64_t count, Tally& tally) override {
-    if (tally.periods != p.periods || tally.sub_bins != p.sub_bins)
+    if (tally.shape != parity::tally_shape(p))
       throw std::invalid_argument(name() + " backend: the tally's shape does not match the parameters");
     if (count == 0) return;
     std::mutex tally_mutex;

@@ -13,6 +13,7 @@
 
 #include "backends/cuda/batch_functors.h"
 #include "backends/cuda/batch_sink.h"
+#include "tally/partial_tally.h"
 
 namespace chipcast {
 namespace {
@@ -110,8 +111,7 @@ class ThrustOmpBackend final : public Backend {
       BatchSink sink;
       sink.mode = Aggregation::times;
       sink.hist = device_view(p);
-      sink.times = raw(times_);
-      sink.times_count = n;
+      sink.times = CrossingTimeSink{raw(times_), n};
       simulate(first + done, n, sink);
       for (int m = 0; m < kNumMetrics; ++m)
         thrust::copy(times_.begin() + m * n, times_.begin() + (m + 1) * n, out + m * count + done);
@@ -124,13 +124,13 @@ class ThrustOmpBackend final : public Backend {
     // The device copy of the parameters, as bytes (as cudaMemcpy would), once per call.
     params_.resize(sizeof p);
     thrust::copy_n(reinterpret_cast<const unsigned char*>(&p), sizeof p, params_.begin());
-    if (periods_ == p.periods && sub_bins_ == p.sub_bins) return;
-    periods_ = p.periods;
-    sub_bins_ = p.sub_bins;
-    level_.assign(static_cast<size_t>(p.periods) * kNumSeries * kLevelBins, 0u);
-    crossing_.assign(static_cast<size_t>(kNumMetrics) * crossing_bins(p.periods, p.sub_bins), 0u);
+    const TallyShape shape = parity::tally_shape(p);
+    if (shape_ == shape) return;
+    shape_ = shape;
+    level_.assign(static_cast<size_t>(shape.level_entries()), 0u);
+    crossing_.assign(static_cast<size_t>(shape.crossing_entries()), 0u);
     anomalies_.assign(kNumAnomalies, 0u);
-    host_ = std::make_unique<PartialTally>(p.periods, p.sub_bins);
+    host_ = std::make_unique<PartialTally>(shape);
   }
 
   HistView device_view(const parity::ModelParams& p) {
@@ -138,8 +138,7 @@ class ThrustOmpBackend final : public Backend {
     v.level = raw(level_);
     v.crossing = raw(crossing_);
     v.anomalies = raw(anomalies_);
-    v.periods = p.periods;
-    v.sub_bins = p.sub_bins;
+    v.shape = parity::tally_shape(p);
     return v;
   }
 
@@ -154,7 +153,7 @@ class ThrustOmpBackend final : public Backend {
   int lanes_;
   int64_t piece_;
   Aggregation mode_ = Aggregation::buffer;
-  int periods_ = -1, sub_bins_ = -1;
+  TallyShape shape_{-1, -1};
   thrust::device_vector<unsigned char> params_;  // one ModelParams (malloc-aligned)
   thrust::device_vector<uint32_t> level_, crossing_, anomalies_;
   thrust::device_vector<uint16_t> level_bins_;

@@ -32,9 +32,10 @@
 #include <string>
 #include <vector>
 
-#include "host/run/hot_levels.h"
-#include "kernels/hist_sink.h"
+#include "kernels/tally/sinks.h"
 #include "models/parity/trajectory.h"
+#include "tally/hot_levels.h"
+#include "tally/partial_tally.h"
 
 namespace chipcast {
 namespace kokkos_detail {
@@ -198,10 +199,10 @@ struct HostBlocksTally {
 
   void operator()(const int64_t w) const {
     partials[w]->clear();
-    HotSink sink{{partials[w]->view()}, hot[w]->counts()};
+    HotSink sink = hot[w]->sink(partials[w]->view());
     run_claimed_chunks(*params, first, count, *next_chunk, states[w], sink,
-                       [&](int64_t n) { hot[w]->before_chunk(n, sink.view.level); });
-    hot[w]->flush(sink.view.level);
+                       [&](int64_t n) { hot[w]->before_chunk(n, sink.counters.view.level); });
+    hot[w]->flush(sink.counters.view.level);
   }
 };
 
@@ -229,22 +230,20 @@ struct HostBlocksCrossing {
 // Kokkos::Experimental. Counts are integers, so the order of the atomics
 // cannot change the result.
 
-struct AtomicHistSink {
+// ViewCounters (kernels/tally/sinks.h) with Kokkos atomics; the counting
+// rules are CountSink's.
+struct AtomicViewCounters {
   HistView view;
-  KOKKOS_INLINE_FUNCTION void level(int k, int series, int64_t, int bin) const {
-    if (bin < 0) {
-      Kokkos::atomic_add(&view.anomalies[kAnomalyNanRatio], uint32_t{1});
-      return;
-    }
+  KOKKOS_INLINE_FUNCTION void add_level(int k, int series, int bin) const {
     Kokkos::atomic_add(&view.level_row(k, series)[bin], uint32_t{1});
   }
-  KOKKOS_INLINE_FUNCTION void crossing(int metric, int64_t, int bin, float) const {
+  KOKKOS_INLINE_FUNCTION void add_anomaly(int a) const { Kokkos::atomic_add(&view.anomalies[a], uint32_t{1}); }
+  KOKKOS_INLINE_FUNCTION void add_crossing(int metric, int bin) const {
     Kokkos::atomic_add(&view.crossing_row(metric)[bin], uint32_t{1});
   }
-  KOKKOS_INLINE_FUNCTION void censored(int metric, int64_t) const {
-    Kokkos::atomic_add(&view.crossing_row(metric)[crossing_bins(view.periods, view.sub_bins) - 1], uint32_t{1});
-  }
+  KOKKOS_INLINE_FUNCTION TallyShape shape() const { return view.shape; }
 };
+using AtomicHistSink = CountSink<AtomicViewCounters>;
 
 template <class Mem>
 using ParamsView = Kokkos::View<const parity::ModelParams*, Mem>;
@@ -257,7 +256,7 @@ struct SingleLaneTally {
 
   KOKKOS_INLINE_FUNCTION void operator()(const int64_t i) const {
     parity::LaneState<1> s;
-    AtomicHistSink sink{view};
+    AtomicHistSink sink{AtomicViewCounters{view}};
     parity::run_blocks<1>(params(0), first + static_cast<uint64_t>(i), 1, i, &s, sink);
   }
 };
@@ -289,23 +288,13 @@ ParamsView<typename Space::memory_space> params_in(const parity::ModelParams& p)
 template <class Space>
 void single_lane_run(const parity::ModelParams& p, uint64_t first, uint64_t count, Tally& tally) {
   using Mem = typename Space::memory_space;
-  const size_t n_level = static_cast<size_t>(p.periods) * kNumSeries * kLevelBins;
-  const size_t n_crossing = static_cast<size_t>(kNumMetrics) * crossing_bins(p.periods, p.sub_bins);
-  Kokkos::View<uint32_t*, Mem> counts("chipcast::counts", n_level + n_crossing + kNumAnomalies);  // zeroed
-  auto view_of = [&](uint32_t* base) {
-    HistView v;
-    v.level = base;
-    v.crossing = base + n_level;
-    v.anomalies = base + n_level + n_crossing;
-    v.periods = p.periods;
-    v.sub_bins = p.sub_bins;
-    return v;
-  };
+  const TallyShape shape = parity::tally_shape(p);
+  Kokkos::View<uint32_t*, Mem> counts("chipcast::counts", static_cast<size_t>(HistView::block_entries(shape)));  // zeroed
   Kokkos::parallel_for("chipcast::single_lane_tally",
                        Kokkos::RangePolicy<Space, Index>(0, static_cast<int64_t>(count)),
-                       SingleLaneTally<Mem>{params_in<Space>(p), view_of(counts.data()), first});
+                       SingleLaneTally<Mem>{params_in<Space>(p), HistView::of_block(counts.data(), shape), first});
   const auto host = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), counts);  // fences
-  tally.add(view_of(host.data()), count);
+  tally.add(HistView::of_block(host.data(), shape), count);
 }
 
 template <class Space>
@@ -390,17 +379,17 @@ class KokkosBackend final : public Backend {
  private:
   // Per-worker partial tallies and lane states, kept between batches of the same shape.
   void ensure_workers(const parity::ModelParams& p) {
-    if (!partials_.empty() && shape_periods_ == p.periods && shape_sub_ == p.sub_bins) return;
+    const TallyShape shape = parity::tally_shape(p);
+    if (!partials_.empty() && shape_ == shape) return;
     partials_.clear();
     states_.assign(workers_, std::vector<HostState>(kBlocksPerChunk));
-    for (int w = 0; w < workers_; ++w) partials_.push_back(std::make_unique<PartialTally>(p.periods, p.sub_bins));
-    hot_.assign(workers_, HotLevels(p.periods));
-    shape_periods_ = p.periods;
-    shape_sub_ = p.sub_bins;
+    for (int w = 0; w < workers_; ++w) partials_.push_back(std::make_unique<PartialTally>(shape));
+    hot_.assign(workers_, HotLevels(shape));
+    shape_ = shape;
   }
 
   int workers_ = 1;
-  int shape_periods_ = -1, shape_sub_ = -1;
+  TallyShape shape_{-1, -1};
   std::vector<std::unique_ptr<PartialTally>> partials_;
   std::vector<HotLevels> hot_;
   std::vector<std::vector<HostState>> states_;

@@ -9,9 +9,10 @@
 #include <string>
 #include <vector>
 
-#include "host/run/hot_levels.h"
-#include "kernels/hist_sink.h"
+#include "kernels/tally/sinks.h"
 #include "models/parity/trajectory.h"
+#include "tally/hot_levels.h"
+#include "tally/partial_tally.h"
 
 namespace chipcast {
 namespace {
@@ -43,16 +44,16 @@ class OpenMPBackend final : public Backend {
       const int t = omp_get_thread_num();
       partials_[t]->clear();
       HotLevels& hot = hot_[t];
-      HotSink sink{{partials_[t]->view()}, hot.counts()};
+      HotSink sink = hot.sink(partials_[t]->view());
       std::vector<State>& states = states_[t];
 #pragma omp for schedule(dynamic, 1)
       for (int64_t c = 0; c < chunks; ++c) {
         const int64_t begin = c * kChunk;
         const int64_t n = std::min<int64_t>(kChunk, static_cast<int64_t>(count) - begin);
-        hot.before_chunk(n, sink.view.level);
+        hot.before_chunk(n, sink.counters.view.level);
         parity::run_blocks<kLanes>(p, first + begin, n, begin, states.data(), sink);
       }
-      hot.flush(sink.view.level);
+      hot.flush(sink.counters.view.level);
     }
     for (int t = 0; t < threads_; ++t) tally.add(partials_[t]->view(), 0);
     tally.trajectories += count;
@@ -76,17 +77,17 @@ class OpenMPBackend final : public Backend {
 
  private:
   void ensure_partials(const parity::ModelParams& p) {
-    if (!partials_.empty() && shape_periods_ == p.periods && shape_sub_ == p.sub_bins) return;
+    const TallyShape shape = parity::tally_shape(p);
+    if (!partials_.empty() && shape_ == shape) return;
     partials_.clear();
     states_.assign(threads_, std::vector<State>(kBlocksPerChunk));
-    for (int t = 0; t < threads_; ++t) partials_.push_back(std::make_unique<PartialTally>(p.periods, p.sub_bins));
-    hot_.assign(threads_, HotLevels(p.periods));
-    shape_periods_ = p.periods;
-    shape_sub_ = p.sub_bins;
+    for (int t = 0; t < threads_; ++t) partials_.push_back(std::make_unique<PartialTally>(shape));
+    hot_.assign(threads_, HotLevels(shape));
+    shape_ = shape;
   }
 
   int threads_;
-  int shape_periods_ = -1, shape_sub_ = -1;
+  TallyShape shape_{-1, -1};
   std::vector<std::unique_ptr<PartialTally>> partials_;
   std::vector<std::vector<State>> states_;
   std::vector<HotLevels> hot_;

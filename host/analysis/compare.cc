@@ -42,37 +42,23 @@ struct PairCounts {
   uint64_t earlier = 0, later = 0, unchanged = 0;
 };
 
-struct Grid {
-  double start = 0, dt = 0;
-  int periods = 0, sub_bins = 0;
-  int fine_per_period() const { return sub_bins * kFinePerBin; }
-  double fine_width() const { return dt / fine_per_period(); }
-  int fine_bins() const { return periods * fine_per_period(); }
-  // Fine bin (t in (b w, (b+1) w]) of a crossing time, or fine_bins() when censored.
-  int fine_bin(float t) const {
-    if (t < 0.0f) return fine_bins();
-    // A crossing dated exactly on a bin edge (T_k itself) belongs to the bin
-    // it closes; the small tolerance keeps k*dt / w from rounding up past it.
-    int b = static_cast<int>(std::ceil(static_cast<double>(t) / fine_width() - 1e-6)) - 1;
-    return std::clamp(b, 0, fine_bins() - 1);
-  }
-};
-
 // The q-quantile as the upper edge of the first bin whose cumulative count
-// reaches q * n (summary.h's rule, on finer bins); nullopt after the horizon.
-std::optional<double> histogram_quantile_year(const std::vector<uint64_t>& counts, uint64_t n, const Grid& g,
+// reaches q * n (summary.h's rule, on the finer bins of `g`); nullopt after
+// the horizon. The edge is the bin's period start plus (j+1) bin widths, not
+// TimeGrid::bin_upper_edge: for some dt (0.1, 0.05) the two round apart in the
+// last bit, and compare.json keeps the digits it always had.
+std::optional<double> histogram_quantile_year(const std::vector<uint64_t>& counts, uint64_t n, const TimeGrid& g,
                                               double q) {
   uint64_t cum = 0;
-  for (int b = 0; b < g.fine_bins(); ++b) {
+  for (int b = 0; b < g.time_bins(); ++b) {
     cum += counts[b];
     if (counts[b] > 0 && static_cast<double>(cum) / static_cast<double>(n) >= q)
-      return g.start + g.dt * (b / g.fine_per_period()) +
-             g.fine_width() * (b % g.fine_per_period() + 1);
+      return g.period_start(b / g.sub_bins) + g.bin_width() * (b % g.sub_bins + 1);
   }
   return std::nullopt;
 }
 
-std::optional<double> quantile_of(const GroupHistograms& h, int m, int group /* -1: all */, const Grid& g,
+std::optional<double> quantile_of(const GroupHistograms& h, int m, int group /* -1: all */, const TimeGrid& g,
                                   double q) {
   std::vector<uint64_t> c(static_cast<size_t>(h.bins) + 1, 0);
   uint64_t n = 0;
@@ -112,14 +98,15 @@ Comparison compare_scenarios(const std::vector<const Scenario*>& scenarios, Back
     throw std::invalid_argument(fmt::format("compare needs at least {} trajectories (got {})", 2 * groups, n));
   for (size_t s = 1; s < scenarios.size(); ++s) check_same_design(*scenarios[0], *scenarios[s]);
   const parity::ModelParams& p0 = scenarios[0]->params;
-  const Grid grid{p0.start_year, p0.dt, p0.periods, p0.sub_bins};
+  // Median bins: the run's crossing bins refined kFinePerBin times.
+  const TimeGrid grid = parity::time_grid(p0).refined(kFinePerBin);
   const size_t S = scenarios.size();
   const int periods = grid.periods;
 
   std::vector<GroupHistograms> hist(S);
   for (auto& h : hist) {
     h.groups = groups;
-    h.bins = grid.fine_bins();
+    h.bins = grid.time_bins();
     h.counts.assign(static_cast<size_t>(kMetrics) * groups * (h.bins + 1), 0);
     h.group_size.assign(groups, 0);
     // Trajectory j is in group floor(j K / n), i.e. group g is [ceil(g n / K), ceil((g+1) n / K)).
@@ -135,14 +122,14 @@ Comparison compare_scenarios(const std::vector<const Scenario*>& scenarios, Back
 
   std::vector<float> ta, tb;
   std::vector<int> bin_a;
-  const int per = grid.fine_per_period();
+  const int per = grid.sub_bins;
   for (uint64_t first = 0; first < n; first += chunk) {
     const uint64_t len = std::min(chunk, n - first);
     crossing_times_of(backend, scenarios[0]->params, first, len, ta, len);
     bin_a.resize(static_cast<size_t>(kMetrics * len));
     for (int m = 0; m < kMetrics; ++m)
       for (uint64_t i = 0; i < len; ++i) {
-        const int b = grid.fine_bin(ta[m * len + i]);
+        const int b = grid.bin_of(ta[m * len + i]);
         bin_a[m * len + i] = b;
         const int g = static_cast<int>((first + i) * groups / n);
         ++hist[0].row(m, g)[b];
@@ -153,7 +140,7 @@ Comparison compare_scenarios(const std::vector<const Scenario*>& scenarios, Back
         PairCounts& pc = pairs[s][m];
         for (uint64_t i = 0; i < len; ++i) {
           const float t_b = tb[m * len + i];
-          const int b = grid.fine_bin(t_b);
+          const int b = grid.bin_of(t_b);
           const int g = static_cast<int>((first + i) * groups / n);
           ++hist[s].row(m, g)[b];
           // Period of the crossing (periods = censored): crossed by T_k iff k >= it.
@@ -183,7 +170,7 @@ Comparison compare_scenarios(const std::vector<const Scenario*>& scenarios, Back
   out.trajectories = n;
   out.seed = p0.seed;
   out.groups = groups;
-  out.median_bin_width = grid.fine_width();
+  out.median_bin_width = grid.bin_width();
   out.baseline_path = scenarios[0]->path;
   out.baseline_sha256 = scenarios[0]->sha256;
   const double nd = static_cast<double>(n);
@@ -235,7 +222,7 @@ Comparison compare_scenarios(const std::vector<const Scenario*>& scenarios, Back
       for (int g = 0; g < groups; ++g) {
         const uint32_t* ra = hist[0].row(m, g);
         const uint32_t* rb = hist[s].row(m, g);
-        for (int b = 0; b < grid.fine_bins(); ++b) {
+        for (int b = 0; b < grid.time_bins(); ++b) {
           by_a[b / per] += ra[b];
           by_b[b / per] += rb[b];
         }
@@ -248,7 +235,7 @@ Comparison compare_scenarios(const std::vector<const Scenario*>& scenarios, Back
         n01 += pc.d01[k];
         n10 += pc.d10[k];
         PeriodShift row;
-        row.year = grid.start + grid.dt * (k + 1);
+        row.year = grid.period_end(k);
         row.p_a = ca / nd;
         row.p_b = cb / nd;
         // Per trajectory D = 1{T_b <= Y} - 1{T_a <= Y} is +1 n01 times, -1 n10

@@ -16,7 +16,7 @@
 #include "host/config/correlation_matrix.h"
 #include "host/config/dist_parser.h"
 #include "host/config/merged_config.h"
-#include "kernels/tally_layout.h"
+#include "kernels/tally/tally_layout.h"
 
 namespace chipcast {
 namespace {

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "host/config/scenario.h"
+#include "host/run/write_file_atomic.h"  // write_outputs' file writing, for report's callers too
 #include "host/stats/summary.h"
 
 namespace chipcast {
@@ -40,13 +41,7 @@ std::string bands_csv(const Summary& summary);
 //   units    median 2041.25  90% band 2033.50 – after 2060   P(no parity by 2060) = 0.12
 std::string headline(const Scenario& scenario, const Summary& summary);
 
-// Writes `content` to a temporary file in path's folder, flushes and fsyncs
-// it, renames it onto `path` and fsyncs the folder, so readers see either the
-// old file or the complete new one. The temporary file is removed on failure.
-// Throws std::runtime_error naming the path.
 // The current time as ISO 8601 UTC, e.g. 2026-11-23T07:25:39Z (provenance).
 std::string utc_now();
-
-void write_file_atomic(const std::filesystem::path& path, const std::string& content);
 
 }  // namespace chipcast

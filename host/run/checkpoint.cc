@@ -11,7 +11,7 @@
 #include <system_error>
 #include <vector>
 
-#include "host/report/report.h"
+#include "host/run/write_file_atomic.h"
 
 namespace chipcast {
 namespace {
@@ -165,8 +165,8 @@ std::string encode_checkpoint(const Checkpoint& c, const Tally& tally) {
   pay.text(c.backend);
   pay.f64(c.seconds);
   pay.u64(tally.trajectories);
-  pay.i32(tally.periods);
-  pay.i32(tally.sub_bins);
+  pay.i32(tally.shape.periods);
+  pay.i32(tally.shape.sub_bins);
   pay.u64(c.done.size());
   for (const auto& r : c.done) {
     pay.u64(r.first);
@@ -321,9 +321,9 @@ void check_checkpoint_matches(const Checkpoint& c, const CheckpointIdentity& wan
   if (c.seed != want.seed) diffs.push_back(fmt::format("seed {} in the checkpoint, {} now", c.seed, want.seed));
   if (c.total != want.total)
     diffs.push_back(fmt::format("trajectories {} in the checkpoint, {} now", c.total, want.total));
-  if (c.tally.periods != want.periods || c.tally.sub_bins != want.sub_bins)
+  if (c.tally.shape != TallyShape{want.periods, want.sub_bins})
     diffs.push_back(fmt::format("tally shape {} periods x {} sub-bins in the checkpoint, {} x {} now",
-                                c.tally.periods, c.tally.sub_bins, want.periods, want.sub_bins));
+                                c.tally.shape.periods, c.tally.shape.sub_bins, want.periods, want.sub_bins));
   if (c.config_sha256 != want.config_sha256)
     // The digest is of the resolved config, [run] included: a seed or trajectory change alone changes it too.
     diffs.push_back(fmt::format("resolved config sha256 {} ({}) in the checkpoint, {} ({}) now (compare with "

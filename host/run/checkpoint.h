@@ -6,7 +6,7 @@
 #include <stdexcept>
 #include <string>
 
-#include "host/run/tally.h"
+#include "tally/tally.h"
 #include "host/run/trajectory_ranges.h"
 
 namespace chipcast {

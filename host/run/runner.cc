@@ -44,7 +44,7 @@ enum StepFlag : unsigned {
 void reduce_to_root(const Tally& local, const Tally& base, const MpiContext& mpi, Tally& sum) {
   if (mpi.is_root()) {
     if (sum.level.size() != local.level.size() || sum.crossing.size() != local.crossing.size())
-      sum = Tally(local.periods, local.sub_bins);
+      sum = Tally(local.shape);
     const bool with_base = !base.level.empty();
     if (with_base && (base.level.size() != local.level.size() || base.crossing.size() != local.crossing.size()))
       throw std::invalid_argument("the resumed tally's shape differs from this run's");

@@ -9,7 +9,7 @@
 #include "backends/backend.h"
 #include "host/run/mpi_context.h"
 #include "host/run/progress.h"
-#include "host/run/tally.h"
+#include "tally/tally.h"
 #include "host/run/trajectory_ranges.h"
 
 namespace chipcast {

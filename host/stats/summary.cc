@@ -11,6 +11,9 @@
 
 namespace chipcast {
 
+// The text names the layout's range and bin width (kernels/tally/tally_layout.h).
+static_assert(kLowDecade == -12 && kHighDecade == 18 && kBinsPerDecade == 100,
+              "kQuantileMethod describes a different bin layout: update it");
 const char* const kQuantileMethod =
     "Crossing-year q-quantile: the upper edge of the first crossing-time bin (width dt/sub_bins "
     "<= 0.01 year) at which the cumulative share of trajectories crossed reaches q, so "
@@ -35,24 +38,20 @@ std::string year_str(double y) { return fmt::format("{:.2f}", y); }
 
 }  // namespace
 
-double crossing_bin_upper_edge(int bin, int sub_bins, double start_year, double dt) {
-  const int k = bin / sub_bins;
-  const int j = bin % sub_bins;
-  return start_year + dt * (static_cast<double>(k) + static_cast<double>(j + 1) / sub_bins);
+TimeGrid report_grid(TallyShape shape, const RunSettings& run) {
+  return TimeGrid{run.start_year, run.dt, shape.periods, shape.sub_bins};
 }
 
-std::optional<double> crossing_year_quantile(const uint64_t* counts, int periods, int sub_bins,
-                                             uint64_t trajectories, double start_year, double dt,
+std::optional<double> crossing_year_quantile(const uint64_t* counts, const TimeGrid& grid, uint64_t trajectories,
                                              double q) {
   if (!(q > 0.0 && q <= 1.0))
     throw std::invalid_argument(fmt::format("crossing-year quantile level {} is outside (0, 1]", q));
   if (trajectories == 0) return std::nullopt;
-  const int bins = periods * sub_bins;  // the censored bin (index `bins`) never counts
+  const int bins = grid.time_bins();  // the censored bin (index `bins`) never counts
   uint64_t cum = 0;
   for (int b = 0; b < bins; ++b) {
     cum += counts[b];
-    if (counts[b] > 0 && share_reaches(cum, trajectories, q))
-      return crossing_bin_upper_edge(b, sub_bins, start_year, dt);
+    if (counts[b] > 0 && share_reaches(cum, trajectories, q)) return grid.bin_upper_edge(b);
   }
   return std::nullopt;
 }
@@ -97,10 +96,10 @@ double histogram_quantile(const uint64_t* counts, double q, LevelBinKind* kind) 
       value = 0.0;
     } else if (b == kBinUnder) {
       used = LevelBinKind::kUnder;
-      value = 1e-12;
+      value = kLevelRangeLow;
     } else if (b == kBinOver) {
       used = LevelBinKind::kOver;
-      value = 1e18;
+      value = kLevelRangeHigh;
     } else if (b == kBinInfinite) {
       used = LevelBinKind::kInfinite;
       value = std::numeric_limits<double>::infinity();
@@ -109,9 +108,8 @@ double histogram_quantile(const uint64_t* counts, double q, LevelBinKind* kind) 
       const double before = static_cast<double>(cum - counts[b]);
       double f = (q * static_cast<double>(total) - before) / static_cast<double>(counts[b]);
       f = std::clamp(f, 0.0, 1.0);
-      // The kernels bin with 1/0.01f == 100.0f bins per decade from -12 exactly.
-      const double log10_value = -12.0 + (static_cast<double>(b - kBinFirstRegular) + f) / 100.0;
-      value = std::pow(10.0, log10_value);
+      // The kernels bin with 1/kLog10Width == kBinsPerDecade bins per decade from kLowDecade exactly.
+      value = std::pow(10.0, regular_bin_log10(b, f));
     }
   }
   if (kind) *kind = used;
@@ -161,13 +159,14 @@ std::string clamp_note(const std::string& what, const ClampRecord& r, const char
 }  // namespace
 
 Summary summarize(const Tally& tally, const RunSettings& run) {
-  if (tally.periods < 0 || tally.sub_bins < 1)
+  if (tally.shape.periods < 0 || tally.shape.sub_bins < 1)
     throw std::invalid_argument(fmt::format("tally has an invalid shape ({} periods, {} sub-bins)",
-                                            tally.periods, tally.sub_bins));
+                                            tally.shape.periods, tally.shape.sub_bins));
   Summary s;
   const uint64_t n = tally.trajectories;
-  const int periods = tally.periods;
-  const int sub = tally.sub_bins;
+  const TimeGrid grid = report_grid(tally.shape, run);
+  const int periods = grid.periods;
+  const int sub = grid.sub_bins;
   s.trajectories = n;
   s.nan_ratios = tally.anomalies[kAnomalyNanRatio];
 
@@ -179,14 +178,12 @@ Summary summarize(const Tally& tally, const RunSettings& run) {
         periods, run.start_year, run.horizon_year, run.dt, implied));
   if (n == 0) s.notes.push_back("no trajectories were run; probabilities are 0 and quantiles null");
 
-  auto period_end = [&](int k) { return run.start_year + run.dt * static_cast<double>(k + 1); };
-
   for (int m = 0; m < kNumMetrics; ++m) {
     MetricSummary& ms = s.metrics[m];
     ms.name = kMetricNames[m];
     const uint64_t* row = tally.crossing_row(m);
     uint64_t row_total = 0;
-    for (int b = 0; b < tally.crossing_bin_count(); ++b) row_total += row[b];
+    for (int b = 0; b < tally.shape.crossing_bins(); ++b) row_total += row[b];
     if (row_total != n)
       s.notes.push_back(fmt::format("{}: the crossing histogram holds {} trajectories, the tally {}",
                                     ms.name, row_total, n));
@@ -198,7 +195,7 @@ Summary summarize(const Tally& tally, const RunSettings& run) {
         throw std::invalid_argument(fmt::format(
             "inconsistent tally: {} {} trajectories crossed by period {} of {} run", cum, ms.name, k, n));
       CrossingRow r{};
-      r.year = period_end(k);
+      r.year = grid.period_end(k);
       r.p_crossed = n ? static_cast<double>(cum) / static_cast<double>(n) : 0.0;
       r.stderr_mc = n ? std::sqrt(r.p_crossed * (1.0 - r.p_crossed) / static_cast<double>(n)) : 0.0;
       const Interval ci = wilson_interval(cum, n);
@@ -210,11 +207,18 @@ Summary summarize(const Tally& tally, const RunSettings& run) {
       ms.p_parity_by_horizon = static_cast<double>(cum) / static_cast<double>(n);
       ms.p_no_parity_by_horizon = static_cast<double>(n - cum) / static_cast<double>(n);
     }
-    ms.q05 = crossing_year_quantile(row, periods, sub, n, run.start_year, run.dt, 0.05);
-    ms.q50 = crossing_year_quantile(row, periods, sub, n, run.start_year, run.dt, 0.50);
-    ms.q95 = crossing_year_quantile(row, periods, sub, n, run.start_year, run.dt, 0.95);
+    ms.q05 = crossing_year_quantile(row, grid, n, 0.05);
+    ms.q50 = crossing_year_quantile(row, grid, n, 0.50);
+    ms.q95 = crossing_year_quantile(row, grid, n, 0.95);
   }
 
+  // The ends of the level histograms' range, as the notes name them ("1e-12", "1e18").
+  struct RangeEnd {
+    std::string value, where;
+  };
+  const std::string low = fmt::format("1e{}", kLowDecade), high = fmt::format("1e{}", kHighDecade);
+  const RangeEnd range_low{low, "below the histogram range (< " + low + ")"};
+  const RangeEnd range_high{high, "above the histogram range (>= " + high + ")"};
   s.bands.reserve(static_cast<size_t>(kNumSeries) * periods);
   for (int m = 0; m < kNumMetrics; ++m) {
     for (int se = 0; se < kSeriesPerMetric; ++se) {
@@ -224,7 +228,7 @@ Summary summarize(const Tally& tally, const RunSettings& run) {
         BandRow br{};
         br.metric = m;
         br.series = se;
-        br.year = period_end(k);
+        br.year = grid.period_end(k);
         const uint64_t* row = tally.level_row(k, m * kSeriesPerMetric + se);
         bool under_here = false, over_here = false, empty_here = false;
         for (int qi = 0; qi < 5; ++qi) {
@@ -245,9 +249,9 @@ Summary summarize(const Tally& tally, const RunSettings& run) {
       }
       const std::string what = fmt::format("{} {}", kMetricNames[m], kSeriesNames[se]);
       if (under.period_ends > 0)
-        s.notes.push_back(clamp_note(what, under, "below the histogram range (< 1e-12)", "1e-12"));
+        s.notes.push_back(clamp_note(what, under, range_low.where.c_str(), range_low.value.c_str()));
       if (over.period_ends > 0)
-        s.notes.push_back(clamp_note(what, over, "above the histogram range (>= 1e18)", "1e18"));
+        s.notes.push_back(clamp_note(what, over, range_high.where.c_str(), range_high.value.c_str()));
       if (empty > 0 && n > 0)
         s.notes.push_back(fmt::format("{}: no binned values at {} period ends; quantiles reported as nan",
                                       what, empty));

@@ -7,7 +7,8 @@
 #include <vector>
 
 #include "host/config/scenario.h"
-#include "host/run/tally.h"
+#include "kernels/tally/time_grid.h"
+#include "tally/tally.h"
 
 namespace chipcast {
 
@@ -57,22 +58,20 @@ extern const char* const kQuantileMethod;
 // implied by `run` is reported in `notes`, not thrown.
 Summary summarize(const Tally& tally, const RunSettings& run);
 
-// Upper edge of crossing bin `bin` (< periods*sub_bins): with k = bin / sub_bins
-// and j = bin % sub_bins, start + dt * (k + (j+1)/sub_bins). Equals the period
-// end T_k exactly when j = sub_bins - 1.
-double crossing_bin_upper_edge(int bin, int sub_bins, double start_year, double dt);
+// The time grid a tally of `shape` summarised with `run` reports on: run's
+// start and dt, the tally's periods and sub-bins.
+TimeGrid report_grid(TallyShape shape, const RunSettings& run);
 
 // The crossing-year q-quantile, q in (0, 1]: the smallest T with
-// P(parity by T) >= q, read from the fine crossing histogram `counts`
-// (crossing_bins(periods, sub_bins) entries, the last one censored). It is
-// the UPPER edge of the first bin whose cumulative count c satisfies
+// P(parity by T) >= q, read from the fine crossing histogram `counts` on
+// `grid` (grid.shape().crossing_bins() entries, the last one censored). It is
+// the UPPER edge (TimeGrid::bin_upper_edge) of the first bin whose cumulative count c satisfies
 // c / trajectories >= q, so P(parity by T) >= q holds exactly at the reported
 // T, and T exceeds the exact sample quantile by less than one bin width
 // (dt / sub_bins <= 0.01 year). Censored trajectories never count as crossed:
 // nullopt ("after the horizon") when P(parity by horizon) < q, or when
 // trajectories == 0. Throws std::invalid_argument for q outside (0, 1].
-std::optional<double> crossing_year_quantile(const uint64_t* counts, int periods, int sub_bins,
-                                             uint64_t trajectories, double start_year, double dt,
+std::optional<double> crossing_year_quantile(const uint64_t* counts, const TimeGrid& grid, uint64_t trajectories,
                                              double q);
 
 struct Interval {
@@ -88,12 +87,13 @@ Interval wilson_interval(uint64_t successes, uint64_t n, double confidence = 0.9
 enum class LevelBinKind { kRegular, kZero, kUnder, kOver, kInfinite, kEmpty };
 
 // The q-quantile (q in [0, 1]) of a level histogram of kLevelBins counts
-// (kernels/tally_layout.h). With N_h the row's total (NaN never binned), it
+// (kernels/tally/tally_layout.h). With N_h the row's total (NaN never binned), it
 // lies in the first non-empty bin whose cumulative count reaches q * N_h,
 // i.e. the bin holding the ceil(q * N_h)-th smallest value; inside a regular
 // bin it is interpolated linearly in log10, so it is within 0.01 decade of
-// that sample value. Special bins give 0 (zero), 1e-12 (under the range),
-// 1e18 (over the range) and +inf (infinite); an empty row gives NaN.
+// that sample value. Special bins give 0 (zero), kLevelRangeLow (1e-12, under
+// the range), kLevelRangeHigh (1e18, over the range) and +inf (infinite); an
+// empty row gives NaN.
 // `kind`, when given, receives the bin kind used.
 double histogram_quantile(const uint64_t* counts, double q, LevelBinKind* kind = nullptr);
 

@@ -3,6 +3,8 @@
 #include <stdint.h>
 
 #include "kernels/distributions.h"
+#include "kernels/tally/tally_shape.h"
+#include "kernels/tally/time_grid.h"
 
 namespace chipcast::parity {
 
@@ -82,14 +84,14 @@ struct SamplingDesign {
 
 struct ModelParams {
   uint64_t seed = 2026;
-  // Time: periods k = 0..periods-1 with period ends T_k = start_year + (k+1)*dt.
+  // Time: periods k = 0..periods-1 of dt years from start_year (time_grid()).
   int32_t periods = 0;
   double dt = 0.25;
   double start_year = 2026.0;
   // Parity: first run of `sustain` periods with ratio >= threshold.
   double threshold = 1.0;
   int32_t sustain = 1;
-  int32_t sub_bins = 25;  // crossing-time bins per period (tally_layout.h)
+  int32_t sub_bins = 25;  // crossing-time bins per period (sub_bins_for(dt), time_grid.h)
 
   // Every epistemic scalar; unused slots stay fixed at 0.
   Dist params[kMaxParams];
@@ -110,5 +112,9 @@ struct ModelParams {
 
   QuantileTables tables;
 };
+
+// The time grid and the tally shape these parameters run on.
+CC_FUNCTION TimeGrid time_grid(const ModelParams& p) { return TimeGrid{p.start_year, p.dt, p.periods, p.sub_bins}; }
+CC_FUNCTION TallyShape tally_shape(const ModelParams& p) { return TallyShape{p.periods, p.sub_bins}; }
 
 }  // namespace chipcast::parity

@@ -8,7 +8,7 @@
 #include "kernels/macros.h"
 #include "kernels/philox_stream.h"
 #include "kernels/simd_math.h"
-#include "kernels/tally_layout.h"
+#include "kernels/tally/tally_layout.h"
 #include "models/parity/params.h"
 
 namespace chipcast::parity {

@@ -14,7 +14,7 @@
 #include "host/config/scenario.h"
 #include "host/run/runner.h"
 #include "host/stats/summary.h"
-#include "kernels/tally_layout.h"
+#include "kernels/tally/tally_layout.h"
 #include "models/parity/params.h"
 #include "tests/support/model_fixtures.h"
 
@@ -140,7 +140,7 @@ inline Tally run_tally(Backend& backend, const parity::ModelParams& p, uint64_t 
 
 // First difference between two tallies, for a readable failure.
 inline std::string first_difference(const Tally& a, const Tally& b) {
-  if (a.periods != b.periods || a.sub_bins != b.sub_bins) return "shapes differ";
+  if (a.shape != b.shape) return "shapes differ";
   if (a.trajectories != b.trajectories)
     return "trajectories " + std::to_string(a.trajectories) + " vs " + std::to_string(b.trajectories);
   size_t diffs = 0;

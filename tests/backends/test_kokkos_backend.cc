@@ -113,11 +113,11 @@ void expect_identical(const Tally& a, const Tally& b, const std::string& what) {
 // equality would prove little).
 void expect_busy(const Tally& t) {
   const uint64_t* row = t.crossing_row(parity::kUnits);
-  const uint64_t censored = row[t.crossing_bin_count() - 1];
+  const uint64_t censored = row[t.shape.crossing_bins() - 1];
   EXPECT_GT(censored, t.trajectories / 20);
   EXPECT_LT(censored, t.trajectories - t.trajectories / 20);
   uint64_t spread_bins = 0;
-  for (int b = 0; b < kLevelBins; ++b) spread_bins += t.level_row(t.periods - 1, 0)[b] > 0;
+  for (int b = 0; b < kLevelBins; ++b) spread_bins += t.level_row(t.shape.periods - 1, 0)[b] > 0;
   EXPECT_GT(spread_bins, 50u) << "the last period's ratio should be spread over many bins";
 }
 
@@ -178,7 +178,7 @@ TEST(KokkosBackend, SingleLaneDeviceAlgorithmAgreesOnTheHost) {
   EXPECT_LE(level_moved, kCount / 100) << "level counts that moved bins";
   for (int m = 0; m < kNumMetrics; ++m) {
     uint64_t sum = 0;
-    for (int b = 0; b < s.crossing_bin_count(); ++b) sum += s.crossing_row(m)[b];
+    for (int b = 0; b < s.shape.crossing_bins(); ++b) sum += s.crossing_row(m)[b];
     EXPECT_EQ(sum, kCount) << "metric " << m;
   }
   std::vector<float> a(kNumMetrics * 2000), b(kNumMetrics * 2000);

@@ -32,8 +32,8 @@ TEST(ThrustOmpPath, SixteenLanesEqualOpenMPExactly) {
   auto p = rich_scenario();
   const uint64_t n = 30000;
   const Tally ref = run_tally(*openmp(), *p, n);
-  ASSERT_GT(ref.crossing_row(parity::kUnits)[ref.crossing_bin_count() - 1], 0u) << "some trajectories are censored";
-  ASSERT_LT(ref.crossing_row(parity::kUnits)[ref.crossing_bin_count() - 1], n) << "some trajectories cross";
+  ASSERT_GT(ref.crossing_row(parity::kUnits)[ref.shape.crossing_bins() - 1], 0u) << "some trajectories are censored";
+  ASSERT_LT(ref.crossing_row(parity::kUnits)[ref.shape.crossing_bins() - 1], n) << "some trajectories cross";
   for (const char* mode : {"buffer", "atomic"})
     for (uint64_t piece : {uint64_t{4099}, uint64_t{1} << 15}) {
       const Tally got = run_tally(*thrust_omp(mode, 16, piece), *p, n, 7001);

@@ -17,7 +17,7 @@
 #include <string>
 
 #include "host/config/scenario.h"
-#include "kernels/tally_layout.h"
+#include "kernels/tally/time_grid.h"
 #include "tests/support/scenario_files.h"
 
 namespace chipcast {

@@ -23,7 +23,7 @@ class ModelStatistics : public ::testing::TestWithParam<std::string> {
   static double p_by(const Tally& t, int metric, int k) {
     const uint64_t* row = t.crossing_row(metric);
     uint64_t c = 0;
-    for (int b = 0; b < (k + 1) * t.sub_bins; ++b) c += row[b];
+    for (int b = 0; b < (k + 1) * t.shape.sub_bins; ++b) c += row[b];
     return static_cast<double>(c) / t.trajectories;
   }
   static double frac_in_bin(const Tally& t, int k, int series, int bin) {
@@ -143,7 +143,7 @@ TEST_P(ModelStatistics, NeverReachingParityIsCensored) {
   auto p = brownian_params(5.0, -0.1, 0.05, 0.25, 136, 1);
   const uint64_t n = 5000;
   const Tally t = run(*p, n);
-  for (int m = 0; m < kNumMetrics; ++m) EXPECT_EQ(t.crossing_row(m)[t.crossing_bin_count() - 1], n);
+  for (int m = 0; m < kNumMetrics; ++m) EXPECT_EQ(t.crossing_row(m)[t.shape.crossing_bins() - 1], n);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, ModelStatistics, ::testing::ValuesIn(testing::runnable_backends()),

@@ -50,8 +50,8 @@ class ReportTest : public ::testing::Test {
     // compute: none; memory: all in the first bin.
     Tally t(4, 850);
     t.trajectories = 100;
-    auto row = [&](int m) { return t.crossing.data() + static_cast<size_t>(m) * t.crossing_bin_count(); };
-    const int censored = t.crossing_bin_count() - 1;
+    auto row = [&](int m) { return t.crossing.data() + static_cast<size_t>(m) * t.shape.crossing_bins(); };
+    const int censored = t.shape.crossing_bins() - 1;
     row(0)[10] = 10;
     row(0)[900] = 50;
     row(0)[censored] = 40;

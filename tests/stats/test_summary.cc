@@ -10,7 +10,7 @@
 #include <random>
 #include <vector>
 
-#include "kernels/tally_layout.h"
+#include "kernels/tally/tally_layout.h"
 
 namespace chipcast {
 namespace {
@@ -117,7 +117,7 @@ class CrossingTest : public ::testing::Test {
   static constexpr int kPeriods = 4, kSub = 25;
   Tally t{kPeriods, kSub};
   RunSettings run = settings(2026.0, 2027.0, 0.25);
-  uint64_t* row(int metric) { return t.crossing.data() + static_cast<size_t>(metric) * t.crossing_bin_count(); }
+  uint64_t* row(int metric) { return t.crossing.data() + static_cast<size_t>(metric) * t.shape.crossing_bins(); }
   int censored_bin() const { return kPeriods * kSub; }
 };
 
@@ -178,12 +178,12 @@ TEST_F(CrossingTest, ProbabilityByPeriodEndAndIntervals) {
 TEST_F(CrossingTest, QuantileIsUpperEdgeOfFineBin) {
   uint64_t* u = row(0);
   u[kSub + 7] = 100;  // period 1, sub-bin 7: (2026.32, 2026.33]
-  const auto q = crossing_year_quantile(u, kPeriods, kSub, 100, 2026.0, 0.25, 0.5);
+  const auto q = crossing_year_quantile(u, TimeGrid{2026.0, 0.25, kPeriods, kSub}, 100, 0.5);
   ASSERT_TRUE(q);
   EXPECT_NEAR(*q, 2026.0 + 0.25 + 8 * 0.01, 1e-12);
-  EXPECT_DOUBLE_EQ(crossing_bin_upper_edge(kSub + 7, kSub, 2026.0, 0.25), 2026.0 + 0.25 * (1 + 8.0 / 25));
+  EXPECT_DOUBLE_EQ(TimeGrid{2026.0, 0.25, kPeriods, kSub}.bin_upper_edge(kSub + 7), 2026.0 + 0.25 * (1 + 8.0 / 25));
   // The last sub-bin of a period ends exactly at the period end.
-  EXPECT_EQ(crossing_bin_upper_edge(2 * kSub + kSub - 1, kSub, 2026.0, 0.25), 2026.75);
+  EXPECT_EQ(TimeGrid{2026.0, 0.25, kPeriods, kSub}.bin_upper_edge(2 * kSub + kSub - 1), 2026.75);
 }
 
 TEST_F(CrossingTest, QuantileWhenLevelIsExactlyReached) {
@@ -195,30 +195,30 @@ TEST_F(CrossingTest, QuantileWhenLevelIsExactlyReached) {
   u[censored_bin()] = 5;
   const double start = 2026.0, dt = 0.25;
   // P(by upper edge of bin 10) = 0.05 exactly: q05 is that edge, not the next bin's.
-  EXPECT_NEAR(*crossing_year_quantile(u, kPeriods, kSub, 100, start, dt, 0.05), 2026.11, 1e-12);
+  EXPECT_NEAR(*crossing_year_quantile(u, TimeGrid{start, dt, kPeriods, kSub}, 100, 0.05), 2026.11, 1e-12);
   // 0.50 reached exactly at bin 30.
-  EXPECT_NEAR(*crossing_year_quantile(u, kPeriods, kSub, 100, start, dt, 0.50), 2026.31, 1e-12);
+  EXPECT_NEAR(*crossing_year_quantile(u, TimeGrid{start, dt, kPeriods, kSub}, 100, 0.50), 2026.31, 1e-12);
   // Just above 0.05 moves to bin 30.
-  EXPECT_NEAR(*crossing_year_quantile(u, kPeriods, kSub, 100, start, dt, 0.0500001), 2026.31, 1e-12);
+  EXPECT_NEAR(*crossing_year_quantile(u, TimeGrid{start, dt, kPeriods, kSub}, 100, 0.0500001), 2026.31, 1e-12);
   // 0.95 reached exactly at bin 60 (censored do not count, but 95 crossed do).
-  EXPECT_NEAR(*crossing_year_quantile(u, kPeriods, kSub, 100, start, dt, 0.95), 2026.61, 1e-12);
+  EXPECT_NEAR(*crossing_year_quantile(u, TimeGrid{start, dt, kPeriods, kSub}, 100, 0.95), 2026.61, 1e-12);
   // Above P(by horizon) = 0.95: after the horizon.
-  EXPECT_FALSE(crossing_year_quantile(u, kPeriods, kSub, 100, start, dt, 0.951));
-  EXPECT_FALSE(crossing_year_quantile(u, kPeriods, kSub, 100, start, dt, 1.0));
+  EXPECT_FALSE(crossing_year_quantile(u, TimeGrid{start, dt, kPeriods, kSub}, 100, 0.951));
+  EXPECT_FALSE(crossing_year_quantile(u, TimeGrid{start, dt, kPeriods, kSub}, 100, 1.0));
   // The same with other counts giving the decimal level exactly (19 of 20 = 0.95).
-  std::vector<uint64_t> v(t.crossing_bin_count(), 0);
+  std::vector<uint64_t> v(t.shape.crossing_bins(), 0);
   v[0] = 19;
   v[censored_bin()] = 1;
-  EXPECT_NEAR(*crossing_year_quantile(v.data(), kPeriods, kSub, 20, start, dt, 0.95), 2026.01, 1e-12);
-  EXPECT_THROW(crossing_year_quantile(u, kPeriods, kSub, 100, start, dt, 0.0), std::invalid_argument);
+  EXPECT_NEAR(*crossing_year_quantile(v.data(), TimeGrid{start, dt, kPeriods, kSub}, 20, 0.95), 2026.01, 1e-12);
+  EXPECT_THROW(crossing_year_quantile(u, TimeGrid{start, dt, kPeriods, kSub}, 100, 0.0), std::invalid_argument);
 }
 
 TEST_F(CrossingTest, CensoredTrajectoriesNeverCount) {
   uint64_t* u = row(0);
   u[censored_bin()] = 1000;
-  EXPECT_FALSE(crossing_year_quantile(u, kPeriods, kSub, 1000, 2026.0, 0.25, 0.05));
+  EXPECT_FALSE(crossing_year_quantile(u, TimeGrid{2026.0, 0.25, kPeriods, kSub}, 1000, 0.05));
   // Zero trajectories: no quantile, probabilities 0.
-  EXPECT_FALSE(crossing_year_quantile(u, kPeriods, kSub, 0, 2026.0, 0.25, 0.05));
+  EXPECT_FALSE(crossing_year_quantile(u, TimeGrid{2026.0, 0.25, kPeriods, kSub}, 0, 0.05));
 }
 
 TEST_F(CrossingTest, QuantileAgreesWithSampleWithinOneBin) {
@@ -242,7 +242,7 @@ TEST_F(CrossingTest, QuantileAgreesWithSampleWithinOneBin) {
   std::sort(times.begin(), times.end());
   for (double q : {0.05, 0.25, 0.5, 0.7}) {
     const size_t rank = static_cast<size_t>(std::ceil(q * n));
-    const auto got = crossing_year_quantile(c, kPeriods, kSub, n, 2026.0, 0.25, q);
+    const auto got = crossing_year_quantile(c, TimeGrid{2026.0, 0.25, kPeriods, kSub}, n, q);
     if (rank > times.size()) {
       EXPECT_FALSE(got);
       continue;
@@ -252,7 +252,7 @@ TEST_F(CrossingTest, QuantileAgreesWithSampleWithinOneBin) {
     EXPECT_GE(*got, exact - 1e-9) << q;
     EXPECT_LT(*got - exact, 0.01 + 1e-9) << q;
   }
-  EXPECT_FALSE(crossing_year_quantile(c, kPeriods, kSub, n, 2026.0, 0.25, 0.95));
+  EXPECT_FALSE(crossing_year_quantile(c, TimeGrid{2026.0, 0.25, kPeriods, kSub}, n, 0.95));
 }
 
 TEST_F(CrossingTest, InconsistentTallies) {
@@ -337,7 +337,7 @@ TEST(Summarize, BandsOrderValuesAndNotes) {
   const int periods = 3;
   Tally t(periods, 25);
   t.trajectories = 100;
-  for (int m = 0; m < kNumMetrics; ++m) t.crossing[static_cast<size_t>(m) * t.crossing_bin_count() + periods * 25] = 100;
+  for (int m = 0; m < kNumMetrics; ++m) t.crossing[static_cast<size_t>(m) * t.shape.crossing_bins() + periods * 25] = 100;
   std::mt19937_64 gen(11);
   std::normal_distribution<double> normal(0.0, 1.0);
   // Every (period, series) row holds a known sample; keep them to compare.

@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "backends/backend.h"
-#include "kernels/tally_layout.h"
+#include "kernels/tally/time_grid.h"
 #include "models/parity/params.h"
 
 namespace chipcast::testing {

@@ -5,31 +5,27 @@
 #include <string>
 #include <vector>
 
-#include "kernels/hist_sink.h"
-#include "kernels/tally_layout.h"
+#include "kernels/tally/hist_view.h"
+#include "kernels/tally/tally_layout.h"
+#include "kernels/tally/tally_shape.h"
 
 namespace chipcast {
 
 // Integer counts only, so merging (threads, devices, MPI ranks, resumed
 // checkpoints) is exact and order-free.
 struct Tally {
-  int32_t periods = 0;
-  int32_t sub_bins = 0;
+  TallyShape shape;
   uint64_t trajectories = 0;
-  std::vector<uint64_t> level;     // [period][series][kLevelBins]
-  std::vector<uint64_t> crossing;  // [metric][crossing_bins]
+  std::vector<uint64_t> level;     // [shape.level_entries()]: [period][series][kLevelBins]
+  std::vector<uint64_t> crossing;  // [shape.crossing_entries()]: [metric][shape.crossing_bins()]
   std::array<uint64_t, kNumAnomalies> anomalies{};
 
   Tally() = default;
-  Tally(int periods, int sub_bins);
+  explicit Tally(TallyShape shape);
+  Tally(int periods, int sub_bins) : Tally(TallyShape{periods, sub_bins}) {}
 
-  int crossing_bin_count() const { return crossing_bins(periods, sub_bins); }
-  const uint64_t* level_row(int k, int series) const {
-    return level.data() + (static_cast<size_t>(k) * kNumSeries + series) * kLevelBins;
-  }
-  const uint64_t* crossing_row(int metric) const {
-    return crossing.data() + static_cast<size_t>(metric) * crossing_bin_count();
-  }
+  const uint64_t* level_row(int k, int series) const { return level.data() + shape.level_offset(k, series); }
+  const uint64_t* crossing_row(int metric) const { return crossing.data() + shape.crossing_offset(metric); }
   // Adds another tally of the same shape (throws std::invalid_argument otherwise).
   void merge(const Tally& other);
   // Adds a 32-bit partial tally held in host memory, covering `trajectories`.
@@ -40,18 +36,6 @@ struct Tally {
   // the vectors have this shape's sizes; else what is wrong. Catches a tally
   // that lost or doubled a rank's or a batch's contribution.
   std::string inconsistency() const;
-};
-
-// Host-owned storage for one 32-bit partial tally (a thread's or a copy of a device's).
-class PartialTally {
- public:
-  PartialTally(int periods, int sub_bins);
-  HistView view() { return view_; }
-  void clear();
-
- private:
-  std::vector<uint32_t> level_, crossing_, anomalies_;
-  HistView view_;
 };
 
 }  // namespace chipcast
