@@ -83,7 +83,7 @@ struct LaneState {
   float cand_t[kNumMetrics][L];
 
   // Outputs of the last period, read by record_period().
-  int32_t bin[kNumSeries][L];     // level bin per series (metric*3 + {ratio, dom, for}); -1 = NaN
+  int32_t bin[kNumSeries][L];     // level bin per series (metric*3 + {ratio, dom, for}); kNanLevelBin = NaN
   int32_t new_cross[kNumMetrics][L];  // 1 if the crossing was confirmed this period
 };
 
@@ -491,7 +491,7 @@ CC_SEPARATE void step_lanes(const ModelParams& p, int k, LaneState<L>& s) {
       // lr is NaN exactly when either level is, or both are +inf (written on
       // the levels: g++ does not vectorise a NaN test on the select's result).
       const bool nan = is_nan_bits(ld) | is_nan_bits(lf) | ((ld == INFINITY) & (lf == INFINITY));
-      s.bin[m * kSeriesPerMetric + 0][l] = nan ? -1 : level_bin(lr, r_zero, r_inf);
+      s.bin[m * kSeriesPerMetric + 0][l] = nan ? kNanLevelBin : level_bin(lr, r_zero, r_inf);
       s.bin[m * kSeriesPerMetric + 1][l] = level_bin(ld, dom_zero, ld == INFINITY);
       s.bin[m * kSeriesPerMetric + 2][l] = level_bin(lf, for_zero, lf == INFINITY);
 
@@ -531,7 +531,7 @@ CC_SEPARATE void step_lanes(const ModelParams& p, int k, LaneState<L>& s) {
 
 // Hands lanes [0, n) of the last period's results to a sink; `base` is the
 // batch-local index of lane 0, and i = base + lane below:
-//   sink.level(k, series, i, bin)        (bin = -1 for a NaN ratio)
+//   sink.level(k, series, i, bin)        (bin = kNanLevelBin for a NaN ratio)
 //   sink.crossing(metric, i, bin, t)     (t: years since start_year)
 template <int L, class Sink>
 CC_FUNCTION void record_period(const LaneState<L>& s, int k, int n, int64_t base, Sink& sink) {

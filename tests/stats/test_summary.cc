@@ -178,12 +178,14 @@ TEST_F(CrossingTest, ProbabilityByPeriodEndAndIntervals) {
 TEST_F(CrossingTest, QuantileIsUpperEdgeOfFineBin) {
   uint64_t* u = row(0);
   u[kSub + 7] = 100;  // period 1, sub-bin 7: (2026.32, 2026.33]
-  const auto q = crossing_year_quantile(u, TimeGrid{2026.0, 0.25, kPeriods, kSub}, 100, 0.5);
+  const TimeGrid grid{2026.0, 0.25, kPeriods, kSub};
+  const auto q = crossing_year_quantile(u, grid, 100, 0.5);
   ASSERT_TRUE(q);
   EXPECT_NEAR(*q, 2026.0 + 0.25 + 8 * 0.01, 1e-12);
-  EXPECT_DOUBLE_EQ(TimeGrid{2026.0, 0.25, kPeriods, kSub}.bin_upper_edge(kSub + 7), 2026.0 + 0.25 * (1 + 8.0 / 25));
-  // The last sub-bin of a period ends exactly at the period end.
-  EXPECT_EQ(TimeGrid{2026.0, 0.25, kPeriods, kSub}.bin_upper_edge(2 * kSub + kSub - 1), 2026.75);
+  EXPECT_DOUBLE_EQ(grid.bin_upper_edge(kSub + 7), 2026.0 + 0.25 * (1 + 8.0 / 25));
+  // The last sub-bin of a period ends exactly at the period end, T_2.
+  EXPECT_EQ(grid.bin_upper_edge(2 * kSub + kSub - 1), 2026.75);
+  EXPECT_EQ(grid.period_end(2), 2026.75);
 }
 
 TEST_F(CrossingTest, QuantileWhenLevelIsExactlyReached) {

@@ -1,0 +1,144 @@
+// The tally layer's rules: shape sizes, the time grid's edges and bins, and the counting sinks' NaN and censored rules.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdint>
+#include <vector>
+
+#include "kernels/tally/sinks.h"
+#include "kernels/tally/tally_shape.h"
+#include "kernels/tally/time_grid.h"
+#include "tally/hot_levels.h"
+#include "tally/partial_tally.h"
+#include "tally/tally.h"
+
+namespace chipcast {
+namespace {
+
+TEST(TallyShape, SizesAndOffsets) {
+  const TallyShape s{3, 4};
+  EXPECT_EQ(s.crossing_bins(), 3 * 4 + 1);
+  EXPECT_EQ(s.censored_bin(), 12);
+  EXPECT_EQ(s.level_entries(), int64_t{3} * 9 * kLevelBins);
+  EXPECT_EQ(s.crossing_entries(), int64_t{3} * 13);
+  // Row (k, series) starts after k*9 + series whole rows; the rows tile the array.
+  EXPECT_EQ(s.level_offset(2, 8) + kLevelBins, s.level_entries());
+  EXPECT_EQ(s.crossing_offset(2) + s.crossing_bins(), s.crossing_entries());
+  EXPECT_TRUE(s.valid());
+  EXPECT_FALSE((TallyShape{0, 4}).valid());
+  EXPECT_NE(s, (TallyShape{3, 5}));
+}
+
+TEST(TimeGrid, PeriodEndsAndBinEdges) {
+  const TimeGrid g{2026.0, 0.25, 8, 25};
+  EXPECT_EQ(g.period_end(0), 2026.25);
+  EXPECT_EQ(g.period_start(0), 2026.0);
+  EXPECT_EQ(g.horizon(), 2028.0);
+  EXPECT_EQ(g.time_bins(), 200);
+  EXPECT_EQ(g.shape(), (TallyShape{8, 25}));
+  // The last bin of each period closes exactly at the period end.
+  for (int k = 0; k < g.periods; ++k) EXPECT_EQ(g.bin_upper_edge(k * 25 + 24), g.period_end(k)) << k;
+  EXPECT_NEAR(g.bin_upper_edge(25 + 7), 2026.25 + 8 * 0.01, 1e-12);
+  EXPECT_EQ(sub_bins_for(0.25), 25);
+  EXPECT_EQ(sub_bins_for(0.1), 10);
+  EXPECT_EQ(sub_bins_for(0.001), 1);
+  const TimeGrid fine = g.refined(10);
+  EXPECT_EQ(fine.sub_bins, 250);
+  EXPECT_EQ(fine.periods, 8);
+  EXPECT_DOUBLE_EQ(fine.bin_width(), 0.001);
+}
+
+TEST(TimeGrid, BinOfATime) {
+  const TimeGrid g{2026.0, 0.25, 4, 25};  // bins of 0.01 year
+  EXPECT_EQ(g.bin_of(-1.0f), g.time_bins());  // censored
+  EXPECT_EQ(g.bin_of(kCensoredTime), g.time_bins());
+  EXPECT_EQ(g.bin_of(0.0f), 0);
+  EXPECT_EQ(g.bin_of(0.005f), 0);  // (0, 0.01]
+  EXPECT_EQ(g.bin_of(0.015f), 1);
+  // A period end belongs to the bin it closes, though 0.25f/0.01 rounds either way.
+  EXPECT_EQ(g.bin_of(0.25f), 24);
+  EXPECT_EQ(g.bin_of(0.75f), 74);
+  EXPECT_EQ(g.bin_of(1.0f), 99);
+  EXPECT_EQ(g.bin_of(5.0f), 99);  // past the horizon: clamped into the last time bin
+  // Every period end (exact in float here) falls in the bin that closes its period.
+  for (int k = 0; k < g.periods; ++k)
+    EXPECT_EQ(g.bin_of(static_cast<float>(g.period_end(k) - g.start_year)), k * g.sub_bins + g.sub_bins - 1) << k;
+}
+
+// One trajectory's results handed to a sink as the kernels do: a NaN ratio
+// and a real level in period 0, a crossing of metric 0, metric 1 censored.
+template <class Sink>
+void feed(Sink& sink, const TallyShape& s) {
+  sink.level(0, 0, 0, kNanLevelBin);
+  sink.level(0, 1, 0, kBinFirstRegular + 5);
+  sink.level(1, 1, 0, kBinOver);
+  sink.crossing(0, 0, 2 * s.sub_bins - 1, 0.5f);
+  sink.censored(1, 0);
+}
+
+void expect_counted(const HistView& v, const TallyShape& s) {
+  EXPECT_EQ(v.anomalies[kAnomalyNanRatio], 1u) << "a NaN ratio is an anomaly";
+  uint64_t ratio_row = 0;
+  for (int b = 0; b < kLevelBins; ++b) ratio_row += v.level_row(0, 0)[b];
+  EXPECT_EQ(ratio_row, 0u) << "a NaN ratio is never binned";
+  EXPECT_EQ(v.level_row(0, 1)[kBinFirstRegular + 5], 1u);
+  EXPECT_EQ(v.level_row(1, 1)[kBinOver], 1u);
+  EXPECT_EQ(v.crossing_row(0)[2 * s.sub_bins - 1], 1u);
+  EXPECT_EQ(v.crossing_row(1)[s.crossing_bins() - 1], 1u) << "censored is the last crossing bin";
+  uint64_t all = 0;
+  for (int64_t i = 0; i < s.crossing_entries(); ++i) all += v.crossing[i];
+  EXPECT_EQ(all, 2u);
+}
+
+TEST(Sinks, HistSinkCountsNanAsAnomalyAndCensoredInTheLastBin) {
+  const TallyShape s{3, 4};
+  PartialTally p(s);
+  HistSink sink{ViewCounters{p.view()}};
+  feed(sink, s);
+  expect_counted(p.view(), s);
+}
+
+TEST(Sinks, HotSinkCountsTheSameOnceFlushed) {
+  const TallyShape s{3, 4};
+  PartialTally p(s);
+  HotLevels hot(s);
+  HotSink sink = hot.sink(p.view());
+  hot.before_chunk(1, p.view().level);
+  feed(sink, s);
+  EXPECT_EQ(p.view().level_row(0, 1)[kBinFirstRegular + 5], 0u) << "levels wait in the 16-bit counters";
+  hot.flush(p.view().level);
+  expect_counted(p.view(), s);
+  EXPECT_EQ(hot.counts()[s.level_offset(0, 1) + kBinFirstRegular + 5], 0u) << "a flush zeroes the counters";
+}
+
+TEST(Sinks, CrossingTimeSinkMarksCensored) {
+  std::vector<float> t(3 * 2, 0.0f);
+  CrossingTimeSink sink{t.data(), 2};
+  feed(sink, TallyShape{3, 4});
+  EXPECT_EQ(t[0], 0.5f);
+  EXPECT_EQ(t[2], kCensoredTime);
+  EXPECT_EQ(t[1], 0.0f);  // lane 1 untouched
+}
+
+TEST(Tally, AddAndMergeKeepShapeAndCounts) {
+  const TallyShape s{2, 3};
+  PartialTally p(s);
+  HistSink sink{ViewCounters{p.view()}};
+  for (int m = 0; m < kNumMetrics; ++m) sink.censored(m, 0);
+  Tally a(s), b(s);
+  a.add(p.view(), 1);
+  EXPECT_EQ(a.inconsistency(), "");
+  b.merge(a);
+  b.merge(a);
+  EXPECT_EQ(b.trajectories, 2u);
+  EXPECT_EQ(b.crossing_row(2)[s.censored_bin()], 2u);
+  EXPECT_EQ(b.inconsistency(), "");
+  Tally other(TallyShape{2, 4});
+  EXPECT_THROW(b.merge(other), std::invalid_argument);
+  EXPECT_THROW(other.add(p.view(), 1), std::invalid_argument);
+  p.clear();
+  EXPECT_EQ(p.view().crossing_row(0)[s.censored_bin()], 0u);
+}
+
+}  // namespace
+}  // namespace chipcast
