@@ -24,7 +24,7 @@ class CliAnalysis : public ::testing::Test {
     const auto help = run_chipcast("compare --help");
     if (help.status != 0 || help.output.find("common random numbers") == std::string::npos)
       GTEST_SKIP() << "`chipcast compare` is not registered in host/cli/main.cc yet (add_analysis_commands from "
-                      "host/analysis/analysis_cli.h); exit status "
+                      "host/cli/analysis_commands.h); exit status "
                    << help.status;
   }
   // minimal.toml with three uncertain domestic parameters (HBM-bound, parity within the 10 years).
