@@ -164,5 +164,23 @@ TEST_F(CliAnalysis, SensitivityRefusesBadFlagsWithStatusTwoAndWritesNothing) {
   EXPECT_FALSE(std::filesystem::exists(dir / "o"));
 }
 
+// compare and sensitivity run through the run session, so they share `chipcast run`'s refusal to run
+// as one of several launcher tasks whose MPI world has one rank (each would do the whole job).
+TEST_F(CliAnalysis, AnalysesRefuseToRunAsOneOfManyTasks) {
+  ScratchDir dir("many-tasks");
+  const std::string a = small(dir, "a.toml", 0.5);
+  const std::string env = "SLURM_STEP_NUM_TASKS=4 ";
+  const auto cmp = testing::run_command(env + CHIPCAST_EXE + " compare " + a + " " + a + " -n 1000 -q --out " +
+                                        (dir / "c").string());
+  EXPECT_EQ(cmp.status, 2) << cmp.output;
+  EXPECT_NE(cmp.output.find("tasks the launcher started"), std::string::npos) << cmp.output;
+  const auto sens = testing::run_command(env + CHIPCAST_EXE + " sensitivity " + a +
+                                         " --base-samples 64 --tornado-trajectories 64 -q --out " + (dir / "s").string());
+  EXPECT_EQ(sens.status, 2) << sens.output;
+  EXPECT_NE(sens.output.find("tasks the launcher started"), std::string::npos) << sens.output;
+  EXPECT_FALSE(std::filesystem::exists(dir / "c"));
+  EXPECT_FALSE(std::filesystem::exists(dir / "s"));
+}
+
 }  // namespace
 }  // namespace chipcast

@@ -51,7 +51,7 @@ std::string slurp(const fs::path& p) {
 class RunSessionTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    scenario_ = load_scenario(kMinimal, Overrides{kTotal, uint64_t{3}});
+    scenario_ = load_scenario(kMinimal, Overrides{kTotal, uint64_t{3}, std::nullopt});
     BackendOptions bo;
     bo.threads = 1;
     reference_ = new Tally(run_batches(*make_backend("openmp", bo), scenario_->params, RunPlan{0, kTotal, 0}, nullptr));
@@ -128,7 +128,7 @@ TEST_F(RunSessionTest, WritesTheOutputFolderWhenAsked) {
   RunOptions o;
   o.out = dir_ / "out";
   o.command_line = "a test";
-  const RunResult r = session_->run(kMinimal, Overrides{kTotal, uint64_t{3}}, o);
+  const RunResult r = session_->run(kMinimal, Overrides{kTotal, uint64_t{3}, std::nullopt}, o);
   EXPECT_TRUE(r.tally == *reference_);
   EXPECT_EQ(r.scenario->sha256, scenario_->sha256);
   for (const char* f : {"summary.json", "crossing.csv", "bands.csv", "resolved.toml"})
@@ -208,7 +208,7 @@ TEST_F(RunSessionTest, RefusalsAreTyped) {
   EXPECT_NE(why.find("--resume"), std::string::npos) << why;
   // Another seed: refused too.
   o.resume = true;
-  const std::shared_ptr<const Scenario> other = load_scenario(kMinimal, Overrides{kTotal, uint64_t{4}});
+  const std::shared_ptr<const Scenario> other = load_scenario(kMinimal, Overrides{kTotal, uint64_t{4}, std::nullopt});
   EXPECT_EQ(error_kind([&] { session_->run(other, o); }, &why),
             RunErrorKind::checkpoint);
   EXPECT_NE(why.find("seed"), std::string::npos) << why;
