@@ -1,12 +1,7 @@
-// CSV number and field formatting, backend provenance and error reporting of the analysis commands.
+// CSV number and field formatting and backend provenance of the analyses.
 #include "host/analysis/analysis_output.h"
 
 #include <fmt/format.h>
-
-#include <omp.h>
-
-#include <ctime>
-#include <stdexcept>
 
 namespace chipcast::analysis {
 
@@ -25,15 +20,13 @@ std::string csv_field(const std::string& s) {
   return out + "\"";
 }
 
-std::unique_ptr<Backend> make_analysis_backend(const std::string& name, int threads, AnalysisInfo& info) {
-  BackendOptions options;
-  options.threads = threads;
-  auto backend = make_backend(name, options);
-  info.backend = backend->name();
-  info.backend_detail = backend->describe();
-  info.threads = threads > 0 ? threads : omp_get_max_threads();
+AnalysisInfo analysis_info(RunSession& session) {
+  AnalysisInfo info;
+  info.backend = session.backend_name();
+  info.backend_detail = session.backend_detail();
+  info.threads = session.threads();
   info.started_utc = utc_now();
-  return backend;
+  return info;
 }
 
 void add_analysis_info(nlohmann::ordered_json& j, const AnalysisInfo& info) {
@@ -42,19 +35,6 @@ void add_analysis_info(nlohmann::ordered_json& j, const AnalysisInfo& info) {
   j["threads"] = info.threads;
   j["seconds"] = info.seconds;
   j["started_utc"] = info.started_utc;
-}
-
-int run_reporting_errors(const std::function<void()>& body) {
-  try {
-    body();
-  } catch (const std::invalid_argument& e) {
-    fmt::print(stderr, "error: {}\n", e.what());
-    return kExitUsage;
-  } catch (const std::exception& e) {
-    fmt::print(stderr, "error: {}\n", e.what());
-    return kExitRuntime;
-  }
-  return kExitOk;
 }
 
 }  // namespace chipcast::analysis

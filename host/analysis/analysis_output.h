@@ -1,22 +1,15 @@
-// Shared pieces of the analysis commands' outputs: provenance, number formatting, exit statuses.
+// Shared pieces of the analyses' outputs: provenance and number formatting.
 #pragma once
 #include <cmath>
-#include <functional>
-#include <memory>
 #include <optional>
 #include <string>
 
 #include <nlohmann/json.hpp>
 
-#include "backends/backend.h"
 #include "host/report/report.h"
+#include "host/run/run_session.h"
 
 namespace chipcast::analysis {
-
-// Exit statuses, as `chipcast run` uses them.
-constexpr int kExitOk = 0;
-constexpr int kExitUsage = 2;    // bad scenario, flags or output spec; nothing written
-constexpr int kExitRuntime = 3;  // backend or I/O failure
 
 // How and where an analysis ran (written into its JSON).
 struct AnalysisInfo {
@@ -27,15 +20,11 @@ struct AnalysisInfo {
   std::string started_utc;
 };
 
-// The backend an analysis runs on, with its provenance filled into `info`.
-std::unique_ptr<Backend> make_analysis_backend(const std::string& name, int threads, AnalysisInfo& info);
+// The session's backend and threads, started now (seconds left 0). Makes the
+// backend: RunError(runtime) when it cannot be made.
+AnalysisInfo analysis_info(RunSession& session);
 // Writes `info` into an analysis's JSON (backend, backend_detail, threads, seconds, started_utc, in that order).
 void add_analysis_info(nlohmann::ordered_json& j, const AnalysisInfo& info);
-
-// Runs the part of an analysis command that follows loading its inputs and returns the command's exit status:
-// kExitOk, or, with "error: ..." on stderr, kExitUsage for std::invalid_argument (a bad spec found only now) and
-// kExitRuntime for any other std::exception (backend or I/O).
-int run_reporting_errors(const std::function<void()>& body);
 
 // A finite number, or JSON null (NaN, inf and "after the horizon" are null).
 inline nlohmann::ordered_json json_number(double v) {

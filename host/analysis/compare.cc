@@ -2,10 +2,8 @@
 #include "host/analysis/compare.h"
 
 #include <fmt/format.h>
-#include <omp.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <filesystem>
 #include <memory>
@@ -90,7 +88,7 @@ void check_same_design(const Scenario& a, const Scenario& b) {
 
 }  // namespace
 
-Comparison compare_scenarios(const std::vector<const Scenario*>& scenarios, Backend& backend, uint64_t n,
+Comparison compare_scenarios(const std::vector<const Scenario*>& scenarios, RunSession& session, uint64_t n,
                              uint64_t chunk, const std::function<void(uint64_t)>& progress) {
   if (scenarios.size() < 2) throw std::invalid_argument("compare needs at least two scenarios");
   const int groups = kCompareGroups;
@@ -125,7 +123,7 @@ Comparison compare_scenarios(const std::vector<const Scenario*>& scenarios, Back
   const int per = grid.sub_bins;
   for (uint64_t first = 0; first < n; first += chunk) {
     const uint64_t len = std::min(chunk, n - first);
-    crossing_times_of(backend, scenarios[0]->params, first, len, ta, len);
+    crossing_times_of(session, scenarios[0]->params, first, len, ta, len);
     bin_a.resize(static_cast<size_t>(kMetrics * len));
     for (int m = 0; m < kMetrics; ++m)
       for (uint64_t i = 0; i < len; ++i) {
@@ -135,7 +133,7 @@ Comparison compare_scenarios(const std::vector<const Scenario*>& scenarios, Back
         ++hist[0].row(m, g)[b];
       }
     for (size_t s = 1; s < S; ++s) {
-      crossing_times_of(backend, scenarios[s]->params, first, len, tb, len);
+      crossing_times_of(session, scenarios[s]->params, first, len, tb, len);
       for (int m = 0; m < kMetrics; ++m) {
         PairCounts& pc = pairs[s][m];
         for (uint64_t i = 0; i < len; ++i) {
@@ -372,56 +370,27 @@ std::string compare_headline(const Comparison& c, double horizon_year) {
   return out;
 }
 
-}  // namespace analysis
-
-int cmd_compare(const std::vector<std::string>& configs, const CompareOptions& options) {
-  using namespace analysis;
-  if (configs.size() < 2) {
-    fmt::print(stderr, "error: compare needs at least two configs (the first is the reference)\n");
-    return kExitUsage;
-  }
-  std::vector<std::unique_ptr<Scenario>> loaded;
-  try {
-    Overrides o{options.trajectories, options.seed, options.sampling};
-    loaded.push_back(load_scenario(configs[0], o));
-    // Every scenario runs with the first one's seed and trajectory count.
-    o.seed = loaded[0]->run.seed;
-    o.trajectories = loaded[0]->run.trajectories;
-    for (size_t i = 1; i < configs.size(); ++i) loaded.push_back(load_scenario(configs[i], o));
-  } catch (const ConfigError& e) {
-    fmt::print(stderr, "error: {}\n", e.what());
-    return kExitUsage;
-  }
-  std::vector<const Scenario*> scenarios;
-  for (const auto& s : loaded) {
-    if (!options.quiet)
-      for (const auto& w : s->warnings) fmt::print(stderr, "warning: {}\n", w);
-    scenarios.push_back(s.get());
-  }
-  const std::filesystem::path out = options.out.empty() ? std::filesystem::path("out") / "compare" : std::filesystem::path(options.out);
-  return run_reporting_errors([&] {
-    AnalysisInfo info;
-    auto backend = make_analysis_backend(options.backend, options.threads, info);
-    const auto t0 = std::chrono::steady_clock::now();
-    const uint64_t n = scenarios[0]->run.trajectories;
-    auto last = t0;
-    const auto progress = [&](uint64_t done) {
-      const auto now = std::chrono::steady_clock::now();
-      if (options.quiet || done >= n || now - last < std::chrono::seconds(5)) return;
-      last = now;
-      fmt::print(stderr, "compare: {}/{} trajectories x {} scenarios\n", done, n, scenarios.size());
-    };
-    const Comparison c = compare_scenarios(scenarios, *backend, n, kCrossingChunk, progress);
-    info.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    std::filesystem::create_directories(out);
-    write_file_atomic(out / "compare.csv", compare_csv(c));
-    write_file_atomic(out / "compare.json", compare_json(c, info));
-    if (!options.quiet) {
-      fmt::print("{}", compare_headline(c, scenarios[0]->run.horizon_year));
-      fmt::print("{} scenarios x {} trajectories in {:.2f} s on {}; outputs in {}\n", scenarios.size(), n,
-                 info.seconds, info.backend_detail, out.string());
-    }
-  });
+std::vector<std::shared_ptr<const Scenario>> load_compared_scenarios(const RunSession& session,
+                                                                     const std::vector<std::string>& configs,
+                                                                     const Overrides& overrides) {
+  if (configs.size() < 2)
+    throw std::invalid_argument(fmt::format(
+        "compare needs at least two configs (the first is the reference), got {}", configs.size()));
+  std::vector<std::shared_ptr<const Scenario>> loaded;
+  Overrides o = overrides;
+  loaded.push_back(session.load(configs[0], o));
+  // Every scenario runs with the first one's seed and trajectory count.
+  o.seed = loaded[0]->run.seed;
+  o.trajectories = loaded[0]->run.trajectories;
+  for (size_t i = 1; i < configs.size(); ++i) loaded.push_back(session.load(configs[i], o));
+  return loaded;
 }
 
+void write_compare_outputs(const std::filesystem::path& dir, const Comparison& c, const AnalysisInfo& info) {
+  std::filesystem::create_directories(dir);
+  write_file_atomic(dir / "compare.csv", compare_csv(c));
+  write_file_atomic(dir / "compare.json", compare_json(c, info));
+}
+
+}  // namespace analysis
 }  // namespace chipcast

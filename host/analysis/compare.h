@@ -1,35 +1,20 @@
-// `chipcast compare`: scenarios against the first with common random numbers and paired standard errors.
+// Scenarios against the first with common random numbers and paired standard errors (`chipcast compare`).
 #pragma once
 #include <array>
 #include <cstdint>
+#include <filesystem>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
-#include "backends/backend.h"
 #include "host/analysis/analysis_output.h"
 #include "host/analysis/crossing_stream.h"
 #include "host/config/scenario.h"
+#include "host/run/run_session.h"
 
 namespace chipcast {
-
-struct CompareOptions {
-  std::optional<uint64_t> trajectories;  // default: the first config's [run] trajectories
-  std::optional<uint64_t> seed;          // default: the first config's [run] seed, used for every scenario
-  std::optional<std::string> sampling;   // overrides every config's [run] sampling
-  std::string backend = "openmp";
-  int threads = 0;
-  std::string out;  // default: out/compare
-  bool quiet = false;
-};
-
-// Loads every config with the same seed and trajectory count, runs them on
-// the same trajectory indices (so each trajectory sees the same random numbers
-// for the same purpose in every scenario: common random numbers), and writes
-// compare.json and compare.csv into options.out. Prints a headline unless
-// quiet. Returns 0, 2 (bad config or flags; nothing written) or 3 (backend or I/O).
-int cmd_compare(const std::vector<std::string>& configs, const CompareOptions& options);
 
 namespace analysis {
 
@@ -80,11 +65,21 @@ struct Comparison {
   std::vector<ScenarioShift> scenarios;  // scenarios[1..] against scenarios[0], in order
 };
 
+// Loads every config with the first one's seed and trajectory count (after
+// `overrides`, which apply to the first, and its sampling to all), so that
+// the scenarios run on the same trajectory indices: each trajectory sees the
+// same random numbers for the same purpose in every scenario (common random
+// numbers). Throws RunError(config) for a bad config, std::invalid_argument
+// for fewer than two. Warnings stay in each scenario's `warnings`.
+std::vector<std::shared_ptr<const Scenario>> load_compared_scenarios(const RunSession& session,
+                                                                     const std::vector<std::string>& configs,
+                                                                     const Overrides& overrides);
+
 // The comparison of scenarios[1..] with scenarios[0] over trajectories [0, n).
 // Every scenario must have the same seed (params.seed) and time grid (start,
 // dt, periods); throws std::invalid_argument naming the mismatch otherwise.
 // `progress`, if set, is called with the trajectories done after each chunk.
-Comparison compare_scenarios(const std::vector<const Scenario*>& scenarios, Backend& backend, uint64_t n,
+Comparison compare_scenarios(const std::vector<const Scenario*>& scenarios, RunSession& session, uint64_t n,
                              uint64_t chunk = kCrossingChunk,
                              const std::function<void(uint64_t)>& progress = {});
 
@@ -94,6 +89,9 @@ std::string compare_json(const Comparison& c, const AnalysisInfo& info);
 // p_parity_by, one row per period end).
 std::string compare_csv(const Comparison& c);
 std::string compare_headline(const Comparison& c, double horizon_year);
+// Writes compare.csv and compare.json into `dir` (created if needed), each
+// atomically. Throws std::runtime_error naming the path.
+void write_compare_outputs(const std::filesystem::path& dir, const Comparison& c, const AnalysisInfo& info);
 
 }  // namespace analysis
 }  // namespace chipcast

@@ -2,21 +2,20 @@
 #pragma once
 #include <cmath>
 #include <cstdint>
-#include <functional>
 #include <vector>
 
-#include "backends/backend.h"
+#include "host/run/run_session.h"
 #include "models/parity/params.h"
 
 namespace chipcast::analysis {
 
-// Trajectories per Backend::crossing_times call: 3 floats each, so 12 MiB per chunk.
+// Trajectories per RunSession::crossing_times call: 3 floats each, so 12 MiB per chunk.
 constexpr uint64_t kCrossingChunk = uint64_t{1} << 20;
 
 // Crossing times (years since start_year, -1 = censored) of trajectories
 // [first, first + count), out[metric * count + i]; count must fit in memory
 // (3 floats per trajectory): callers split larger ranges themselves.
-void crossing_times_of(Backend& backend, const parity::ModelParams& params, uint64_t first, uint64_t count,
+void crossing_times_of(RunSession& session, const parity::ModelParams& params, uint64_t first, uint64_t count,
                        std::vector<float>& out, uint64_t chunk = kCrossingChunk);
 
 // The crossing time as a year offset with censored trajectories at +inf.

@@ -62,13 +62,13 @@ MeanSe mean_se(const std::vector<double>& v) {
 }
 
 // Outputs of trajectories [0, n) of `params` for the plan's output.
-std::vector<double> outputs_of(Backend& backend, const parity::ModelParams& params, const RunSettings& run,
+std::vector<double> outputs_of(RunSession& session, const parity::ModelParams& params, const RunSettings& run,
                                const OutputSpec& spec, uint64_t n, uint64_t* censored = nullptr) {
   std::vector<double> f(n);
   std::vector<float> t;
   for (uint64_t first = 0; first < n; first += kCrossingChunk) {
     const uint64_t len = std::min(kCrossingChunk, n - first);
-    crossing_times_of(backend, params, first, len, t, len);
+    crossing_times_of(session, params, first, len, t, len);
     const float* tm = t.data() + spec.metric * len;
     output_values(spec, run, tm, len, f.data() + first);
     if (censored)
@@ -196,7 +196,7 @@ parity::ModelParams saltelli_design(const parity::ModelParams& base, const std::
   return p;
 }
 
-SensitivityResult run_sensitivity(const Scenario& scenario, Backend& backend, const SensitivityPlan& plan,
+SensitivityResult run_sensitivity(const Scenario& scenario, RunSession& session, const SensitivityPlan& plan,
                                   const std::function<void(int, int)>& progress) {
   if (plan.factors.empty()) throw std::invalid_argument(scenario.path + ": no uncertain parameters to study");
   if (plan.base_samples < 2 || plan.base_samples >= (uint64_t{1} << 32))
@@ -233,14 +233,14 @@ SensitivityResult run_sensitivity(const Scenario& scenario, Backend& backend, co
   auto seconds_since = [](clock::time_point t) { return std::chrono::duration<double>(clock::now() - t).count(); };
   auto t0 = clock::now();
   uint64_t censored = 0;
-  const std::vector<double> f_a = outputs_of(backend, saltelli_design(base, {}), run, spec, n, &censored);
+  const std::vector<double> f_a = outputs_of(session, saltelli_design(base, {}), run, spec, n, &censored);
   step();
-  const std::vector<double> f_b = outputs_of(backend, saltelli_design(base, all_uncertain), run, spec, n, &censored);
+  const std::vector<double> f_b = outputs_of(session, saltelli_design(base, all_uncertain), run, spec, n, &censored);
   step();
   res.censored_share = static_cast<double>(censored) / (2.0 * n);
   std::vector<std::vector<double>> f_ab;
   for (const Factor& f : plan.factors) {
-    f_ab.push_back(outputs_of(backend, saltelli_design(base, f.members), run, spec, n));
+    f_ab.push_back(outputs_of(session, saltelli_design(base, f.members), run, spec, n));
     step();
   }
   std::vector<const double*> ab;
@@ -257,7 +257,7 @@ SensitivityResult run_sensitivity(const Scenario& scenario, Backend& backend, co
   parity::ModelParams medians = base;
   medians.design = parity::SamplingDesign{};
   for (int i : all_uncertain) medians.params[i] = fixed_dist(dist_quantile(base.params[i], base.tables, 0.5));
-  const std::vector<double> f_base = outputs_of(backend, medians, run, spec, m);
+  const std::vector<double> f_base = outputs_of(session, medians, run, spec, m);
   step();
   const MeanSe base_ms = mean_se(f_base);
   res.tornado_base = base_ms.mean;
@@ -270,10 +270,10 @@ SensitivityResult run_sensitivity(const Scenario& scenario, Backend& backend, co
     row.high = dist_quantile(base.params[i], base.tables, 0.9);
     parity::ModelParams p = medians;
     p.params[i] = fixed_dist(row.low);
-    const std::vector<double> lo = outputs_of(backend, p, run, spec, m);
+    const std::vector<double> lo = outputs_of(session, p, run, spec, m);
     step();
     p.params[i] = fixed_dist(row.high);
-    const std::vector<double> hi = outputs_of(backend, p, run, spec, m);
+    const std::vector<double> hi = outputs_of(session, p, run, spec, m);
     step();
     const MeanSe l = mean_se(lo), h = mean_se(hi);
     std::vector<double> diff(m);
@@ -464,63 +464,27 @@ std::string sensitivity_headline(const SensitivityResult& r) {
   return out;
 }
 
-}  // namespace analysis
-
-int cmd_sensitivity(const std::string& config, const SensitivityOptions& options) {
-  using namespace analysis;
-  std::unique_ptr<Scenario> sc;
+SensitivityPlan plan_sensitivity(const Scenario& scenario, const SensitivityRequest& request, int threads) {
   SensitivityPlan plan;
-  try {
-    // Latin sampling stratifies over the N rows of each matrix.
-    sc = load_scenario(config, Overrides{options.base_samples, options.seed, options.sampling});
-    plan.output = parse_output_spec(options.output, sc->run);
-    plan.factors = sensitivity_factors(*sc, options.group_policy, options.parameters);
-    if (plan.factors.empty()) throw std::invalid_argument(config + ": no uncertain parameters to study");
-  } catch (const ConfigError& e) {
-    fmt::print(stderr, "error: {}\n", e.what());
-    return kExitUsage;
-  } catch (const std::invalid_argument& e) {
-    fmt::print(stderr, "error: {}\n", e.what());
-    return kExitUsage;
-  }
-  if (options.bootstrap < 0) {
-    fmt::print(stderr, "error: --bootstrap {}: must be >= 0\n", options.bootstrap);
-    return kExitUsage;
-  }
-  if (!options.quiet)
-    for (const auto& w : sc->warnings) fmt::print(stderr, "warning: {}\n", w);
-  plan.base_samples = options.base_samples;
-  plan.bootstrap = options.bootstrap;
-  plan.bootstrap_seed = sc->run.seed ^ kBootstrapSeedMix;
-  plan.tornado_trajectories = options.tornado_trajectories;
-  plan.threads = options.threads;
-  const std::filesystem::path out =
-      options.out.empty() ? std::filesystem::path("out") / std::filesystem::path(config).stem()
-                          : std::filesystem::path(options.out);
-  return run_reporting_errors([&] {
-    AnalysisInfo info;
-    auto backend = make_analysis_backend(options.backend, options.threads, info);
-    const auto t0 = std::chrono::steady_clock::now();
-    auto last = t0;
-    const auto progress = [&](int done, int all) {
-      const auto now = std::chrono::steady_clock::now();
-      if (options.quiet || done >= all || now - last < std::chrono::seconds(5)) return;
-      last = now;
-      fmt::print(stderr, "sensitivity: {}/{} designs\n", done, all);
-    };
-    const SensitivityResult r = run_sensitivity(*sc, *backend, plan, progress);
-    info.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    std::filesystem::create_directories(out);
-    write_file_atomic(out / "sensitivity.csv", sensitivity_csv(r));
-    write_file_atomic(out / "sensitivity.json", sensitivity_json(r, *sc, info));
-    if (!options.quiet) {
-      fmt::print("{}", sensitivity_headline(r));
-      fmt::print("{} trajectories in {:.2f} s (Saltelli runs {:.2f} s, bootstrap {:.2f} s, tornado {:.2f} s) on {}; "
-                 "outputs in {}\n",
-                 r.trajectories_run, info.seconds, r.seconds_sobol_runs, r.seconds_bootstrap, r.seconds_tornado,
-                 info.backend_detail, out.string());
-    }
-  });
+  plan.output = parse_output_spec(request.output, scenario.run);
+  plan.factors = sensitivity_factors(scenario, request.group_policy, request.parameters);
+  if (plan.factors.empty()) throw std::invalid_argument(scenario.path + ": no uncertain parameters to study");
+  if (request.bootstrap < 0)
+    throw std::invalid_argument(fmt::format("--bootstrap {}: must be >= 0", request.bootstrap));
+  plan.base_samples = request.base_samples;
+  plan.bootstrap = request.bootstrap;
+  plan.bootstrap_seed = scenario.run.seed ^ kBootstrapSeedMix;
+  plan.tornado_trajectories = request.tornado_trajectories;
+  plan.threads = threads;
+  return plan;
 }
 
+void write_sensitivity_outputs(const std::filesystem::path& dir, const SensitivityResult& r, const Scenario& scenario,
+                               const AnalysisInfo& info) {
+  std::filesystem::create_directories(dir);
+  write_file_atomic(dir / "sensitivity.csv", sensitivity_csv(r));
+  write_file_atomic(dir / "sensitivity.json", sensitivity_json(r, scenario, info));
+}
+
+}  // namespace analysis
 }  // namespace chipcast

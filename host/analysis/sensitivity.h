@@ -1,37 +1,18 @@
-// `chipcast sensitivity`: one-at-a-time tornado and Sobol indices (Saltelli designs) of one output of a scenario.
+// One-at-a-time tornado and Sobol indices (Saltelli designs) of one output of a scenario (`chipcast sensitivity`).
 #pragma once
 #include <cstdint>
+#include <filesystem>
 #include <functional>
 #include <optional>
 #include <string>
 #include <vector>
 
-#include "backends/backend.h"
 #include "host/analysis/analysis_output.h"
 #include "host/analysis/sobol.h"
 #include "host/config/scenario.h"
+#include "host/run/run_session.h"
 
 namespace chipcast {
-
-struct SensitivityOptions {
-  std::string output = "parity_year:units";  // see parse_output_spec
-  uint64_t base_samples = uint64_t{1} << 14;  // N: rows of the Saltelli matrices
-  int bootstrap = 200;                        // bootstrap replicates for the intervals
-  bool group_policy = false;                  // all regime effects and shock rates as one factor
-  std::vector<std::string> parameters;        // factors to index (empty: all); the rest still vary
-  uint64_t tornado_trajectories = 4096;       // M per tornado setting
-  std::optional<uint64_t> seed;               // default: the config's [run] seed
-  std::optional<std::string> sampling;        // overrides [run] sampling (latin: over the N rows)
-  std::string backend = "openmp";
-  int threads = 0;
-  std::string out;  // default: out/<config name>
-  bool quiet = false;
-};
-
-// Runs the tornado and the Saltelli designs and writes sensitivity.json and
-// sensitivity.csv into options.out. Returns 0, 2 (bad config, flags or output
-// spec; nothing written) or 3 (backend or I/O).
-int cmd_sensitivity(const std::string& config, const SensitivityOptions& options);
 
 namespace analysis {
 
@@ -89,6 +70,22 @@ struct SensitivityPlan {
   int threads = 0;  // for the bootstrap
 };
 
+// What a user asks of a sensitivity analysis (the `chipcast sensitivity` flags).
+struct SensitivityRequest {
+  std::string output = "parity_year:units";     // see parse_output_spec
+  uint64_t base_samples = uint64_t{1} << 14;     // N: rows of the Saltelli matrices
+  int bootstrap = 200;                           // bootstrap replicates for the intervals
+  bool group_policy = false;                     // all regime effects and shock rates as one factor
+  std::vector<std::string> parameters;           // factors to index (empty: all); the rest still vary
+  uint64_t tornado_trajectories = 4096;          // M per tornado setting
+};
+
+// The plan for `scenario` (loaded with trajectories = request.base_samples,
+// so that latin sampling stratifies over the N rows): output spec, factors,
+// the bootstrap seed derived from the scenario's seed. Throws
+// std::invalid_argument naming the bad spec, parameter or count.
+SensitivityPlan plan_sensitivity(const Scenario& scenario, const SensitivityRequest& request, int threads);
+
 struct SensitivityResult {
   SensitivityPlan plan;
   double censored_share = 0;  // of the metric, over the A and B rows
@@ -101,13 +98,17 @@ struct SensitivityResult {
 };
 
 // `progress`, if set, is called with (designs done, designs in all).
-SensitivityResult run_sensitivity(const Scenario& scenario, Backend& backend, const SensitivityPlan& plan,
+SensitivityResult run_sensitivity(const Scenario& scenario, RunSession& session, const SensitivityPlan& plan,
                                   const std::function<void(int, int)>& progress = {});
 
 std::string sensitivity_json(const SensitivityResult& r, const Scenario& scenario, const AnalysisInfo& info);
 // sensitivity.csv, long format: section,parameter,quantity,value,stderr,lo95,hi95
 std::string sensitivity_csv(const SensitivityResult& r);
 std::string sensitivity_headline(const SensitivityResult& r);
+// Writes sensitivity.csv and sensitivity.json into `dir` (created if
+// needed), each atomically. Throws std::runtime_error naming the path.
+void write_sensitivity_outputs(const std::filesystem::path& dir, const SensitivityResult& r, const Scenario& scenario,
+                               const AnalysisInfo& info);
 
 }  // namespace analysis
 }  // namespace chipcast

@@ -1,259 +1,21 @@
 // The chipcast command line: run, validate, info, plot, compare, sensitivity.
 #include <CLI/CLI.hpp>
 #include <fmt/core.h>
-#include <omp.h>
 
 #include <chrono>
-#include <ctime>
-#include <filesystem>
-#include <iostream>
-#include <optional>
 #include <string>
-#include <vector>
 
-#include "backends/backend.h"
-#include "host/analysis/analysis_cli.h"
+#include "host/cli/analysis_commands.h"
+#include "host/cli/exit_status.h"
+#include "host/cli/plot_command.h"
+#include "host/cli/run_command.h"
 #include "host/config/scenario.h"
-#include "host/report/plot.h"
-#include "host/report/report.h"
-#include "host/run/checkpoint.h"
-#include "host/run/mpi_context.h"
-#include "host/run/progress.h"
-#include "host/run/runner.h"
-#include "host/run/signals.h"
-#include "host/stats/summary.h"
-
-#if defined(CHIPCAST_HAVE_KOKKOS) && CHIPCAST_HAVE_KOKKOS
-#include "backends/kokkos/kokkos_backend.h"
-#endif
+#include "host/run/run_session.h"
 
 namespace {
 
 using namespace chipcast;
-
-// Exit statuses a script can tell apart (host/run/README-hpc.md).
-constexpr int kExitOk = 0;
-constexpr int kExitConfig = 2;        // bad scenario or flags
-constexpr int kExitRuntime = 3;       // backend, MPI or I/O failure
-constexpr int kExitCheckpoint = 4;    // checkpoint refused (corrupt, another run, or exists without --resume)
-constexpr int kExitCheckpointed = 75; // EX_TEMPFAIL: stopped early with a checkpoint written; resume (requeue) me
-
-// Default minimum seconds between checkpoints: an interval, not every batch,
-// keeps the cost (an MPI reduction of ~30 MB of histograms and one fsynced
-// write of a few MB for the baseline) far below 2 % of the run.
-constexpr double kDefaultCheckpointEvery = 60.0;
-
-struct RunArgs {
-  std::string config;
-  std::optional<uint64_t> trajectories, seed;
-  std::string backend = "openmp";
-  int threads = 0;
-  std::string out;
-  uint64_t batch = 0;
-  bool quiet = false;
-  std::string checkpoint;
-  bool resume = false;
-  double checkpoint_every = kDefaultCheckpointEvery;
-  std::optional<double> time_limit_minutes;
-  std::optional<std::string> sampling;
-  std::vector<int> devices;
-  bool plot = false;
-};
-
-std::vector<uint64_t> flatten(const TrajectoryRanges& set) {
-  std::vector<uint64_t> v;
-  for (const auto& r : set) {
-    v.push_back(r.first);
-    v.push_back(r.end);
-  }
-  return v;
-}
-
-TrajectoryRanges unflatten(const std::vector<uint64_t>& v) {
-  TrajectoryRanges set;
-  for (size_t i = 0; i + 1 < v.size(); i += 2) set.push_back({v[i], v[i + 1]});
-  return set;
-}
-
-int cmd_run(const RunArgs& a, const std::string& command_line, std::chrono::steady_clock::time_point program_start,
-            int* argc, char*** argv) {
-  MpiContext mpi(argc, argv);
-  const bool root = mpi.is_root();
-  const bool quiet = a.quiet || !root;
-  // Messages every rank would print alike come from rank 0 only.
-  auto error = [&](const std::string& msg) {
-    if (root) fmt::print(stderr, "error: {}\n", msg);
-  };
-
-  if (mpi.size() == 1 && MpiContext::launcher_tasks() > 1) {
-    fmt::print(stderr,
-               "error: this process is one of {} tasks the launcher started, but its MPI world has one rank: {}; "
-               "each task would run the whole job\n",
-               MpiContext::launcher_tasks(),
-               MpiContext::compiled_with_mpi()
-                   ? "the MPI library does not match the launcher (with Slurm, try srun --mpi=pmix or pmi2)"
-                   : "this chipcast was built without MPI (configure with --preset mpi)");
-    return kExitConfig;
-  }
-  const bool checkpointing = !a.checkpoint.empty();
-  if (!checkpointing && (a.resume || a.time_limit_minutes)) {
-    error(fmt::format("{} needs --checkpoint DIR (the folder the run is saved in and resumed from)",
-                      a.resume ? "--resume" : "--time-limit"));
-    return kExitConfig;
-  }
-
-  std::unique_ptr<Scenario> sc;
-  try {
-    sc = load_scenario(a.config, Overrides{a.trajectories, a.seed, a.sampling});
-  } catch (const ConfigError& e) {
-    error(e.what());
-    return kExitConfig;
-  }
-  if (root)
-    for (const auto& w : sc->warnings) fmt::print(stderr, "warning: {}\n", w);
-  const std::filesystem::path out =
-      a.out.empty() ? std::filesystem::path("out") / std::filesystem::path(a.config).stem() : std::filesystem::path(a.out);
-  const std::filesystem::path ckdir(a.checkpoint);
-  const std::string ckpath = checkpoint_path(ckdir).string();
-  try {
-    BackendOptions bo;
-    bo.threads = a.threads;
-    bo.devices = a.devices;
-    // One rank per GPU: the node-local rank picks the device.
-    if (mpi.size() > 1 && a.backend != "openmp" && a.devices.empty())
-      bo.devices = {device_for_local_rank(mpi.local_rank())};
-    auto backend = make_backend(a.backend, bo);
-
-    // Rank 0 reads the checkpoint and tells the others what is done.
-    int status = kExitOk;
-    Tally base;
-    TrajectoryRanges done;
-    double prior_seconds = 0;
-    if (root && checkpointing) {
-      try {
-        check_checkpoint_folder_writable(ckdir);
-      } catch (const std::exception& e) {
-        fmt::print(stderr, "error: {}\n", e.what());
-        status = kExitRuntime;
-      }
-    }
-    if (root && checkpointing && status == kExitOk) {
-      try {
-        std::optional<Checkpoint> c = read_checkpoint(ckdir);
-        if (c && !a.resume) {
-          throw CheckpointError(fmt::format(
-              "{} exists ({} of {} trajectories done); pass --resume to continue it, or remove it or give "
-              "--checkpoint another folder to start afresh. It was left untouched.",
-              ckpath, count_of(c->done), c->total));
-        }
-        if (c) {
-          check_checkpoint_matches(*c,
-                                   CheckpointIdentity{sc->sha256, sc->path, sc->run.seed, sc->run.trajectories,
-                                                      sc->params.periods, sc->params.sub_bins},
-                                   ckpath);
-          if (c->backend != backend->name())
-            fmt::print(stderr,
-                       "warning: {} was written by the {} backend, this run uses {}: the merged tallies are valid "
-                       "samples, but byte-identity with an uninterrupted run holds per backend only\n",
-                       ckpath, c->backend, backend->name());
-          base = std::move(c->tally);
-          done = std::move(c->done);
-          prior_seconds = c->seconds;
-          remove_stale_checkpoint_temporaries(ckdir);
-          if (!quiet)
-            fmt::print(stderr, "resuming from {}: {} of {} trajectories done\n", ckpath, count_of(done),
-                       sc->run.trajectories);
-        } else if (a.resume && !quiet) {
-          fmt::print(stderr, "no checkpoint in {} yet: starting from the beginning\n", ckdir.string());
-        }
-      } catch (const CheckpointError& e) {
-        fmt::print(stderr, "error: {}\n", e.what());
-        status = kExitCheckpoint;
-      }
-    }
-    mpi.broadcast(status);
-    if (status != kExitOk) return status;
-    std::vector<uint64_t> flat = flatten(done);
-    mpi.broadcast(flat);
-    done = unflatten(flat);
-    if (root && base.level.empty()) base = Tally(sc->params.periods, sc->params.sub_bins);
-
-    RunInfo info;
-    info.backend = backend->name();
-    info.backend_detail = backend->describe();
-    info.version = CHIPCAST_VERSION;
-    info.started_utc = utc_now();
-    info.command_line = command_line;
-    info.threads = a.threads > 0 ? a.threads : omp_get_max_threads();
-    info.ranks = mpi.size();
-    Progress progress(quiet ? ProgressMode::quiet : ProgressMode::automatic, sc->run.trajectories,
-                      "chipcast " + backend->name() + (mpi.size() > 1 ? fmt::format(" x{} ranks", mpi.size()) : ""));
-
-    DistributedPlan plan;
-    plan.total = sc->run.trajectories;
-    plan.batch = a.batch;
-    plan.done = done;
-    plan.checkpoint_every_s = checkpointing ? a.checkpoint_every : -1.0;
-    if (a.time_limit_minutes)
-      plan.deadline = program_start + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-                                          std::chrono::duration<double>(*a.time_limit_minutes * 60.0));
-    if (checkpointing) install_stop_handlers();
-
-    const auto t0 = std::chrono::steady_clock::now();
-    auto elapsed = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(); };
-    CheckpointSink sink;
-    if (root && checkpointing) {
-      sink = [&](const Tally& merged, const TrajectoryRanges& covered) {
-        Checkpoint c;
-        c.config_sha256 = sc->sha256;
-        c.config_path = sc->path;
-        c.seed = sc->run.seed;
-        c.total = sc->run.trajectories;
-        c.backend = backend->name();
-        c.seconds = prior_seconds + elapsed();
-        c.done = covered;
-        write_checkpoint(ckdir, c, merged);
-      };
-    }
-    const DistributedResult result = run_distributed(*backend, sc->params, plan, base, mpi, root ? &progress : nullptr,
-                                                     sink, [] { return stop_signal(); });
-    if (result.status == RunStatus::stopped) {
-      if (root)  // even with --quiet: the job log should say why it stopped
-        fmt::print(stderr,
-                   "stopped by {} after {} of {} trajectories; checkpoint in {}; continue with --resume "
-                   "(exit status {})\n",
-                   result.stop_reason, count_of(result.done), sc->run.trajectories, ckpath, kExitCheckpointed);
-      // Rank 0's status is the job's; the others leave quietly so that
-      // mpirun does not end the job while rank 0 is still finishing.
-      return root ? kExitCheckpointed : kExitOk;
-    }
-    if (root) {
-      info.seconds = prior_seconds + elapsed();
-      const Summary summary = summarize(result.tally, sc->run);
-      write_outputs(out, *sc, summary, info);
-      if (a.plot) {
-        const auto files = write_plots(out);
-        if (!quiet) fmt::print("{} charts and report.html written to {}\n", files.size() - 1, out.string());
-      }
-      if (!quiet) {
-        fmt::print("{}", headline(*sc, summary));
-        fmt::print("{} trajectories in {:.2f} s on {}{}; outputs in {}\n", sc->run.trajectories, info.seconds,
-                   info.backend_detail, mpi.size() > 1 ? fmt::format(", {} ranks", mpi.size()) : "", out.string());
-        if (mpi.size() > 1)
-          fmt::print("rank 0 waited {:.2f} s for the other ranks at step ends\n", result.sync_seconds);
-        if (checkpointing && result.checkpoints > 0)
-          fmt::print("{} checkpoints written to {} in {:.2f} s\n", result.checkpoints, ckpath,
-                     result.checkpoint_seconds);
-      }
-    }
-  } catch (const std::exception& e) {
-    fmt::print(stderr, "error{}: {}\n", mpi.size() > 1 ? fmt::format(" (rank {})", mpi.rank()) : "", e.what());
-    // The other ranks may wait in a collective: end the whole job.
-    if (mpi.size() > 1) mpi.abort(kExitRuntime);
-    return kExitRuntime;
-  }
-  return kExitOk;
-}
+using namespace chipcast::cli;
 
 int cmd_validate(const std::string& config) {
   try {
@@ -271,14 +33,14 @@ int cmd_validate(const std::string& config) {
 }
 
 int cmd_info() {
-  fmt::print("chipcast {}\n", CHIPCAST_VERSION);
+  const BuildInfo b = build_info();
+  fmt::print("chipcast {}\n", b.version);
   std::string names;
-  for (const auto& n : compiled_backends()) names += (names.empty() ? "" : ", ") + n;
+  for (const auto& n : b.backends) names += (names.empty() ? "" : ", ") + n;
   fmt::print("backends: {}\n", names);
-  for (const auto& line : backend_info_lines()) fmt::print("  {}\n", line);
-  fmt::print("mpi: {}\n", MpiContext::compiled_with_mpi()
-                               ? MpiContext::library_version() + " (run under mpirun or srun to split runs)"
-                               : std::string("not built in (configure with --preset mpi)"));
+  for (const auto& line : b.device_lines) fmt::print("  {}\n", line);
+  fmt::print("mpi: {}\n", b.mpi ? b.mpi_library + " (run under mpirun or srun to split runs)"
+                                : std::string("not built in (configure with --preset mpi)"));
   return kExitOk;
 }
 
@@ -288,12 +50,9 @@ int main(int argc, char** argv) {
   const auto program_start = std::chrono::steady_clock::now();
   std::string command_line;
   for (int i = 0; i < argc; ++i) command_line += (i ? " " : "") + std::string(argv[i]);
-#if defined(CHIPCAST_HAVE_KOKKOS) && CHIPCAST_HAVE_KOKKOS
-  // Kokkos runtime flags (--kokkos-num-threads=N, --kokkos-device-id=N, ...)
-  // are for Kokkos::initialize, not for CLI11, which would reject them.
-  chipcast::kokkos_set_args(argc, argv);
-  argc = chipcast::kokkos_remove_args(argc, argv);
-#endif
+  // Backend runtime flags (Kokkos' --kokkos-num-threads=N, ...) are for the
+  // backend, not for CLI11, which would reject them.
+  argc = take_backend_arguments(argc, argv);
 
   CLI::App app{"chipcast: Monte Carlo forecasts of AI-chip output parity"};
   app.require_subcommand(1);

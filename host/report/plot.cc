@@ -1,9 +1,9 @@
-// write_plots and cmd_plot: the run folder's charts and report (see plot.h).
+// write_plots: the run folder's charts and report (see plot.h).
 #include "host/report/plot.h"
 
-#include <iostream>
 #include <map>
 #include <stdexcept>
+#include <string>
 #include <utility>
 
 #include "host/report/html_report.h"
@@ -37,17 +37,6 @@ std::vector<std::filesystem::path> write_plots(const std::filesystem::path& dir)
     written.push_back(dir / name);
   }
   return written;
-}
-
-int cmd_plot(const std::string& dir) {
-  try {
-    for (const auto& path : write_plots(dir)) std::cout << path.string() << '\n';
-    std::cout.flush();
-    return 0;
-  } catch (const std::exception& e) {
-    std::cerr << "error: " << e.what() << '\n';
-    return 3;
-  }
 }
 
 }  // namespace chipcast

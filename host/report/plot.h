@@ -1,7 +1,6 @@
 // Charts (SVG) and the HTML report of a finished run, drawn from its output folder.
 #pragma once
 #include <filesystem>
-#include <string>
 #include <vector>
 
 namespace chipcast {
@@ -17,9 +16,5 @@ namespace chipcast {
 // Returns the files written, in that order. The same inputs give byte-identical files.
 // Throws std::runtime_error naming the missing or malformed file (and the line or key).
 std::vector<std::filesystem::path> write_plots(const std::filesystem::path& dir);
-
-// `chipcast plot DIR`: write_plots(dir), then prints the files written (one per line) and
-// returns 0; on failure prints "error: ..." to stderr and returns 3.
-int cmd_plot(const std::string& dir);
 
 }  // namespace chipcast

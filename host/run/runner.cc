@@ -10,7 +10,7 @@
 
 namespace chipcast {
 
-Tally run_batches(Backend& backend, const parity::ModelParams& params, const RunPlan& plan, Progress* progress) {
+Tally run_batches(Backend& backend, const parity::ModelParams& params, const RunPlan& plan, RunObserver* observer) {
   Tally tally(params.periods, params.sub_bins);
   const uint64_t batch = plan.batch ? plan.batch : backend.preferred_batch();
   uint64_t done = 0;
@@ -18,9 +18,9 @@ Tally run_batches(Backend& backend, const parity::ModelParams& params, const Run
     const uint64_t n = std::min(batch, plan.count - done);
     backend.run(params, plan.first + done, n, tally);
     done += n;
-    if (progress) progress->update(done);
+    if (observer) observer->progress(done);
   }
-  if (progress) progress->finish();
+  if (observer) observer->finished();
   return tally;
 }
 
@@ -84,7 +84,7 @@ void check_merged(const Tally& merged, const TrajectoryRanges& done, int ranks) 
 }  // namespace
 
 DistributedResult run_distributed(Backend& backend, const parity::ModelParams& params, const DistributedPlan& plan,
-                                  const Tally& base, const MpiContext& mpi, Progress* progress,
+                                  const Tally& base, const MpiContext& mpi, RunObserver* observer,
                                   const CheckpointSink& checkpoint, const StopPoll& poll_stop) {
   const bool root = mpi.is_root();
   const uint64_t ranks = static_cast<uint64_t>(mpi.size());
@@ -101,7 +101,6 @@ DistributedResult run_distributed(Backend& backend, const parity::ModelParams& p
   Tally merged;               // rank 0: the latest reduction
   bool merged_current = false;  // `merged` includes every step run so far
 
-  if (root && progress) progress->resume_from(count_of(plan.done));
   Clock::time_point last_checkpoint = Clock::now();
   double longest_step = 0, last_checkpoint_cost = 0;
 
@@ -148,7 +147,7 @@ DistributedResult run_distributed(Backend& backend, const parity::ModelParams& p
     result.sync_seconds += seconds_since(sync_start);
     const bool stopping = !finished && (flags & (kStopSignal | kStopTimeLimit));
     if (checkpointing && (finished || stopping || (flags & kCheckpointDue))) write_checkpoint_now();
-    if (root && progress) progress->update(count_of(result.done));
+    if (root && observer) observer->progress(count_of(result.done));
     if (stopping) {
       // No rank leaves before rank 0 has written the checkpoint: a launcher
       // may end the job as soon as one rank exits.
@@ -163,7 +162,7 @@ DistributedResult run_distributed(Backend& backend, const parity::ModelParams& p
       break;
     }
   }
-  if (root && progress) progress->finish();
+  if (root && observer) observer->finished();
   if (!merged_current) reduce_to_root(local, base, mpi, merged);
   if (root) {
     check_merged(merged, result.done, mpi.size());

@@ -8,7 +8,7 @@
 
 #include "backends/backend.h"
 #include "host/run/mpi_context.h"
-#include "host/run/progress.h"
+#include "host/run/run_observer.h"
 #include "tally/tally.h"
 #include "host/run/trajectory_ranges.h"
 
@@ -22,7 +22,8 @@ struct RunPlan {
 
 // Runs [first, first + count) in batches; the result does not depend on the
 // batch size (integer tallies, counter-based random numbers).
-Tally run_batches(Backend& backend, const parity::ModelParams& params, const RunPlan& plan, Progress* progress);
+// `observer`, if set, gets progress() after each batch and finished() at the end.
+Tally run_batches(Backend& backend, const parity::ModelParams& params, const RunPlan& plan, RunObserver* observer);
 
 // A run of [0, total) split across the ranks of an MpiContext.
 //
@@ -66,11 +67,12 @@ using StopPoll = std::function<int()>;
 
 // Runs what `plan` leaves to do. Every rank calls it with the same plan;
 // `base` (rank 0 only; empty elsewhere) holds the tally of plan.done.
-// `progress` and `checkpoint` are used on rank 0 only. Throws
+// `observer` (its progress() after every step and finished() at the end;
+// the caller says started()) and `checkpoint` are used on rank 0 only. Throws
 // std::runtime_error on rank 0 when the merged counts do not cover exactly
 // the trajectories done (a lost contribution): outputs must not be written.
 DistributedResult run_distributed(Backend& backend, const parity::ModelParams& params, const DistributedPlan& plan,
-                                  const Tally& base, const MpiContext& mpi, Progress* progress,
+                                  const Tally& base, const MpiContext& mpi, RunObserver* observer,
                                   const CheckpointSink& checkpoint, const StopPoll& poll_stop);
 
 }  // namespace chipcast

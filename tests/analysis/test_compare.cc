@@ -37,7 +37,7 @@ class CompareTest : public testing::ScenarioRunTest {
       owned.push_back(load_scenario(p, Overrides{n, seed, std::nullopt}));
       sc.push_back(owned.back().get());
     }
-    return analysis::compare_scenarios(sc, *backend_, n, chunk);
+    return analysis::compare_scenarios(sc, *session_, n, chunk);
   }
 };
 

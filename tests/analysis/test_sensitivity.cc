@@ -91,16 +91,16 @@ TEST_F(SensitivityTest, SaltelliDesignsAreParameterStreams) {
   auto sc = load_scenario(small());
   const int n = 2000;
   std::vector<float> plain, a, b, ab_perf;
-  analysis::crossing_times_of(*backend_, sc->params, 0, n, plain);
-  analysis::crossing_times_of(*backend_, analysis::saltelli_design(sc->params, {}), 0, n, a);
+  analysis::crossing_times_of(*session_, sc->params, 0, n, plain);
+  analysis::crossing_times_of(*session_, analysis::saltelli_design(sc->params, {}), 0, n, a);
   EXPECT_EQ(plain, a);
   std::vector<int> all;
   for (int i = 0; i < parity::kMaxParams; ++i)
     if (!sc->param_names[i].empty()) all.push_back(i);
-  analysis::crossing_times_of(*backend_, analysis::saltelli_design(sc->params, all), 0, n, b);
+  analysis::crossing_times_of(*session_, analysis::saltelli_design(sc->params, all), 0, n, b);
   EXPECT_NE(a, b);
   const int perf = parity::bloc_param_index(parity::kDomestic, parity::kPerfGrowth);
-  analysis::crossing_times_of(*backend_, analysis::saltelli_design(sc->params, {perf}), 0, n, ab_perf);
+  analysis::crossing_times_of(*session_, analysis::saltelli_design(sc->params, {perf}), 0, n, ab_perf);
   // units (metric 0) ignore perf_growth; compute (metric 1) does not.
   EXPECT_TRUE(std::equal(a.begin(), a.begin() + n, ab_perf.begin()));
   EXPECT_FALSE(std::equal(a.begin() + n, a.begin() + 2 * n, ab_perf.begin() + n));
@@ -116,7 +116,7 @@ TEST_F(SensitivityTest, EndToEndIndicesAndTornadoOnASmallScenario) {
   plan.bootstrap_seed = 1;
   plan.tornado_trajectories = 1024;
   plan.threads = 2;
-  const auto r = analysis::run_sensitivity(*sc, *backend_, plan);
+  const auto r = analysis::run_sensitivity(*sc, *session_, plan);
   ASSERT_EQ(plan.factors.size(), 3u);  // hbm_growth, hbm_vol, perf_growth in table order
   const auto& names = plan.factors;
   int growth = -1, perf = -1;

@@ -24,7 +24,7 @@ class CliAnalysis : public ::testing::Test {
     const auto help = run_chipcast("compare --help");
     if (help.status != 0 || help.output.find("common random numbers") == std::string::npos)
       GTEST_SKIP() << "`chipcast compare` is not registered in host/cli/main.cc yet (add_analysis_commands from "
-                      "host/analysis/analysis_cli.h); exit status "
+                      "host/cli/analysis_commands.h); exit status "
                    << help.status;
   }
   // minimal.toml with three uncertain domestic parameters (HBM-bound, parity within the 10 years).
@@ -162,6 +162,24 @@ TEST_F(CliAnalysis, SensitivityRefusesBadFlagsWithStatusTwoAndWritesNothing) {
   const auto group = run_chipcast("sensitivity " + a + " --parameters policy_and_shocks" + out);
   EXPECT_EQ(group.status, 2) << group.output;
   EXPECT_FALSE(std::filesystem::exists(dir / "o"));
+}
+
+// compare and sensitivity run through the run session, so they share `chipcast run`'s refusal to run
+// as one of several launcher tasks whose MPI world has one rank (each would do the whole job).
+TEST_F(CliAnalysis, AnalysesRefuseToRunAsOneOfManyTasks) {
+  ScratchDir dir("many-tasks");
+  const std::string a = small(dir, "a.toml", 0.5);
+  const std::string env = "SLURM_STEP_NUM_TASKS=4 ";
+  const auto cmp = testing::run_command(env + CHIPCAST_EXE + " compare " + a + " " + a + " -n 1000 -q --out " +
+                                        (dir / "c").string());
+  EXPECT_EQ(cmp.status, 2) << cmp.output;
+  EXPECT_NE(cmp.output.find("tasks the launcher started"), std::string::npos) << cmp.output;
+  const auto sens = testing::run_command(env + CHIPCAST_EXE + " sensitivity " + a +
+                                         " --base-samples 64 --tornado-trajectories 64 -q --out " + (dir / "s").string());
+  EXPECT_EQ(sens.status, 2) << sens.output;
+  EXPECT_NE(sens.output.find("tasks the launcher started"), std::string::npos) << sens.output;
+  EXPECT_FALSE(std::filesystem::exists(dir / "c"));
+  EXPECT_FALSE(std::filesystem::exists(dir / "s"));
 }
 
 }  // namespace

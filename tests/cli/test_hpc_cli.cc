@@ -2,7 +2,11 @@
 //
 // Each test starts the real chipcast executable (CHIPCAST_EXE), under mpirun
 // (CHIPCAST_MPIEXEC, an MPI build only) where the test says so, and compares
-// output files byte for byte.
+// output files byte for byte. Where a test stops, kills or times out a run it
+// pins the moment with the test-only step hook (CHIPCAST_TEST_STEP_HOOK,
+// host/run/step_hook.h): the run waits at a chosen step for the signal, or
+// its first step takes longer than the time limit, so that no outcome
+// depends on how fast the machine is.
 #include <dirent.h>
 #include <fcntl.h>
 #include <gtest/gtest.h>
@@ -16,14 +20,17 @@
 #include <fstream>
 #include <functional>
 #include <algorithm>
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "host/cli/exit_status.h"
 #include "host/run/checkpoint.h"
 #include "host/run/mpi_context.h"
+#include "host/run/step_hook.h"
 
 #ifndef CHIPCAST_MPIEXEC
 #define CHIPCAST_MPIEXEC ""
@@ -35,8 +42,10 @@ namespace {
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 
-constexpr int kExitCheckpoint = 4;
-constexpr int kExitCheckpointed = 75;
+using cli::kExitCheckpoint;
+using cli::kExitCheckpointed;
+using cli::kExitConfig;
+using cli::kExitRuntime;
 
 const std::string kExe = CHIPCAST_EXE;
 const std::string kMpiexec = CHIPCAST_MPIEXEC;
@@ -64,7 +73,8 @@ void allow_mpirun_as_root() {
   ::setenv("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1", 1);
 }
 
-Child spawn(const std::vector<std::string>& args, const fs::path& log_stem) {
+// `step_hook` (empty: none) goes into the child's CHIPCAST_TEST_STEP_HOOK.
+Child spawn(const std::vector<std::string>& args, const fs::path& log_stem, const std::string& step_hook) {
   Child c;
   c.out = log_stem.string() + ".out";
   c.err = log_stem.string() + ".err";
@@ -73,6 +83,10 @@ Child spawn(const std::vector<std::string>& args, const fs::path& log_stem) {
   argv.push_back(nullptr);
   c.pid = ::fork();
   if (c.pid == 0) {
+    if (step_hook.empty())
+      ::unsetenv(kStepHookVariable);
+    else
+      ::setenv(kStepHookVariable, step_hook.c_str(), 1);
     const int o = ::open(c.out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
     const int e = ::open(c.err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
     ::dup2(o, 1);
@@ -154,20 +168,24 @@ class HpcCliTest : public ::testing::Test {
     if (!HasFailure()) fs::remove_all(dir_);
   }
 
-  // `chipcast run` argv, under `mpirun -np ranks` when ranks > 0.
+  // `chipcast run` argv, under `mpirun -np ranks` when ranks > 0 (passing the step hook on to every rank).
   std::vector<std::string> command(int ranks, const std::vector<std::string>& args) const {
     std::vector<std::string> cmd;
-    if (ranks > 0) cmd = {kMpiexec, "--allow-run-as-root", "--oversubscribe", "-np", std::to_string(ranks)};
+    if (ranks > 0)
+      cmd = {kMpiexec, "--allow-run-as-root", "--oversubscribe", "-x", kStepHookVariable, "-np", std::to_string(ranks)};
     cmd.push_back(kExe);
     cmd.push_back("run");
     cmd.insert(cmd.end(), args.begin(), args.end());
     return cmd;
   }
-  Child start(int ranks, const std::vector<std::string>& args, const std::string& log) {
-    return spawn(command(ranks, args), dir_ / log);
+  // `step_hook`: see spawn.
+  Child start(int ranks, const std::vector<std::string>& args, const std::string& log,
+              const std::string& step_hook = "") {
+    return spawn(command(ranks, args), dir_ / log, step_hook);
   }
-  int run(int ranks, const std::vector<std::string>& args, const std::string& log) {
-    const Child c = start(ranks, args, log);
+  int run(int ranks, const std::vector<std::string>& args, const std::string& log,
+          const std::string& step_hook = "") {
+    const Child c = start(ranks, args, log, step_hook);
     const int rc = wait_for(c);
     last_err_ = slurp(c.err);
     last_out_ = slurp(c.out);
@@ -196,6 +214,12 @@ class HpcCliTest : public ::testing::Test {
   }
 
   fs::path ckpt(const std::string& d) const { return checkpoint_path(dir_ / d); }
+  // Trajectories in dir_/d's checkpoint now, 0 when there is none yet (a
+  // reader sees the old or the new file, never a torn one).
+  uint64_t checkpointed(const std::string& d) const {
+    const auto cp = read_checkpoint(dir_ / d);
+    return cp ? count_of(cp->done) : 0;
+  }
 
   fs::path dir_;
   std::string last_out_, last_err_;
@@ -236,38 +260,41 @@ TEST_F(HpcCliTest, BatchSizeDoesNotChangeOutputs) {
 
 // ---- kill and resume ----
 
+// A bound on waiting for a child to reach a state: far above any machine's
+// time for it, only there so that a broken run fails the test instead of
+// hanging it. No outcome depends on how soon the state is reached.
+constexpr auto kPatience = 300s;
+
 // Kills the run (every process of it, as a node failure or scancel would)
-// three times: once its first checkpoint appears, then each resumed run once
-// it has written a new checkpoint plus a few more milliseconds, so the kills
-// land at varied moments (computing, reducing, writing) yet always mid-run.
+// three times, each while it waits at a chosen step for a signal (step hook
+// "S:wait-signal"): it cannot finish before the kill, and as it checkpoints
+// after every step, the kill leaves exactly S - 1 more steps in the
+// checkpoint, whatever the machine's speed. The fourth attempt completes.
 TEST_F(HpcCliTest, KilledRunsResumeToIdenticalOutputs) {
   const int ranks = have_mpi() ? 2 : 0;
-  const uint64_t n = 100000;
+  const uint64_t n = 100000, batch = 1024;
+  const uint64_t step = batch * static_cast<uint64_t>(std::max(ranks, 1));  // trajectories per step
   ASSERT_EQ(run(0, baseline(n, "ref", {"-q"}), "ref"), 0) << last_err_;
-  const std::vector<std::string> args =
-      baseline(n, "out", {"-q", "--batch", "1024", "--checkpoint", (dir_ / "ck").string(), "--checkpoint-every", "0"});
+  const std::vector<std::string> args = baseline(
+      n, "out", {"-q", "--batch", std::to_string(batch), "--checkpoint", (dir_ / "ck").string(), "--checkpoint-every", "0"});
   std::vector<std::string> resume_args = args;
   resume_args.push_back("--resume");
   // The last attempt, not killed, checkpoints at the default interval (faster).
   const std::vector<std::string> finish_args =
-      baseline(n, "out", {"-q", "--batch", "1024", "--checkpoint", (dir_ / "ck").string(), "--resume"});
-  // Trajectories in the checkpoint now, 0 when there is none yet.
-  auto done_now = [&]() -> uint64_t {
-    const auto cp = read_checkpoint(dir_ / "ck");  // a reader sees the old or the new file, never a torn one
-    return cp ? count_of(cp->done) : 0;
-  };
+      baseline(n, "out", {"-q", "--batch", std::to_string(batch), "--checkpoint", (dir_ / "ck").string(), "--resume"});
 
-  std::vector<uint64_t> progress;  // checkpointed trajectories after each kill
+  const uint64_t wait_at[3] = {3, 2, 4};  // the step each killed attempt waits at
+  uint64_t expected = 0;                   // trajectories checkpointed after each kill
   for (int attempt = 0; attempt < 4; ++attempt) {
     const bool kill_it = attempt < 3;
     const Child c = start(ranks, attempt == 0 ? args : kill_it ? resume_args : finish_args,
-                          "attempt" + std::to_string(attempt));
+                          "attempt" + std::to_string(attempt),
+                          kill_it ? fmt::format("{}:wait-signal", wait_at[attempt]) : "");
     if (kill_it) {
-      const uint64_t before = done_now();
-      uint64_t now = before;
-      ASSERT_TRUE(wait_until([&] { return (now = done_now()) > before; }, 60s)) << "no new checkpoint appeared";
-      ASSERT_LT(now, n) << "the run finished before it could be killed: make it longer";
-      std::this_thread::sleep_for(std::chrono::milliseconds(7 * attempt));
+      expected += (wait_at[attempt] - 1) * step;
+      ASSERT_TRUE(wait_until([&] { return checkpointed("ck") == expected; }, kPatience))
+          << "attempt " << attempt << ": the checkpoint holds " << checkpointed("ck") << " trajectories, not "
+          << expected;
       for (pid_t p : process_tree(c.pid)) ::kill(p, SIGKILL);
     }
     const int rc = wait_for(c);
@@ -277,11 +304,10 @@ TEST_F(HpcCliTest, KilledRunsResumeToIdenticalOutputs) {
     }
     EXPECT_EQ(rc, 128 + SIGKILL) << slurp(c.err);
     ASSERT_FALSE(fs::exists(dir_ / "out" / "summary.json")) << "a killed run wrote outputs";
-    progress.push_back(done_now());  // whatever moment it died, the checkpoint is whole
+    // The run could not pass its waiting step: the checkpoint is the one seen before the kill, and whole.
+    EXPECT_EQ(checkpointed("ck"), expected) << "attempt " << attempt;
   }
-  ASSERT_EQ(progress.size(), 3u);
-  EXPECT_LT(progress.back(), n);
-  EXPECT_TRUE(std::is_sorted(progress.begin(), progress.end()));
+  EXPECT_LT(expected, n);
   expect_same_outputs("ref", "out");
 }
 
@@ -289,7 +315,10 @@ TEST_F(HpcCliTest, KilledRunsResumeToIdenticalOutputs) {
 // written, the exit status is 75; resuming completes to identical outputs.
 // Without MPI: SIGTERM to the process. With MPI: SIGUSR1 to mpirun (it
 // forwards it to the ranks) and SIGTERM to every rank (as srun or a
-// scheduler delivers it).
+// scheduler delivers it). The run waits at its second step for the signal
+// (step hook "2:wait-signal"), which is sent once the first step's
+// checkpoint exists (so the stop handlers are installed): the stop always
+// lands on the second step, and the checkpoint holds exactly two steps.
 TEST_F(HpcCliTest, StopSignalCheckpointsAndExits75) {
   const uint64_t n = 100000;
   ASSERT_EQ(run(0, baseline(n, "ref", {"-q"}), "ref"), 0) << last_err_;
@@ -302,23 +331,26 @@ TEST_F(HpcCliTest, StopSignalCheckpointsAndExits75) {
   if (have_mpi()) ways = {{2, true, SIGUSR1}, {2, false, SIGTERM}};
   for (size_t w = 0; w < ways.size(); ++w) {
     const std::string tag = std::to_string(w);
+    const uint64_t step = 1024 * static_cast<uint64_t>(std::max(ways[w].ranks, 1));
     const std::vector<std::string> args = baseline(
         n, "out" + tag, {"--batch", "1024", "--checkpoint", (dir_ / ("ck" + tag)).string(), "--checkpoint-every", "0"});
-    const Child c = start(ways[w].ranks, args, "stop" + tag);
-    ASSERT_TRUE(wait_until([&] { return fs::exists(ckpt("ck" + tag)); }, 60s));
+    const Child c = start(ways[w].ranks, args, "stop" + tag, "2:wait-signal");
+    ASSERT_TRUE(wait_until([&] { return fs::exists(ckpt("ck" + tag)); }, kPatience));
     if (ways[w].to_launcher) {
       ::kill(c.pid, ways[w].sig);
     } else {
       std::vector<pid_t> ranks;
-      ASSERT_TRUE(wait_until([&] { return (ranks = chipcast_processes(c.pid)).size() == 2; }, 10s));
+      ASSERT_TRUE(wait_until([&] { return (ranks = chipcast_processes(c.pid)).size() == 2; }, kPatience));
       for (pid_t p : ranks) ::kill(p, ways[w].sig);
     }
     EXPECT_EQ(wait_for(c), kExitCheckpointed) << slurp(c.err);
     EXPECT_NE(slurp(c.err).find("--resume"), std::string::npos) << slurp(c.err);
+    EXPECT_NE(slurp(c.err).find(std::string("stopped by ") + (ways[w].sig == SIGTERM ? "SIGTERM" : "SIGUSR1") +
+                                " on rank 0 after " + std::to_string(2 * step)),
+              std::string::npos)
+        << slurp(c.err);
     EXPECT_FALSE(fs::exists(dir_ / ("out" + tag) / "summary.json"));
-    const auto cp = read_checkpoint(dir_ / ("ck" + tag));
-    ASSERT_TRUE(cp.has_value());
-    EXPECT_LT(count_of(cp->done), n);
+    EXPECT_EQ(checkpointed("ck" + tag), 2 * step);
 
     const std::vector<std::string> resume =
         baseline(n, "out" + tag, {"--checkpoint", (dir_ / ("ck" + tag)).string(), "--resume"});
@@ -331,14 +363,16 @@ TEST_F(HpcCliTest, TimeLimitCheckpointsAndExits75) {
   const uint64_t n = 100000;
   ASSERT_EQ(run(0, baseline(n, "ref", {"-q"}), "ref"), 0) << last_err_;
   const int ranks = have_mpi() ? 2 : 0;
-  // 0.005 minutes = 0.3 s, well short of the run.
+  const uint64_t step = 1024 * static_cast<uint64_t>(std::max(ranks, 1));
+  // The first step takes at least 0.1 s (step hook "1:sleep=0.1"), more than
+  // the limit of 0.001 minutes (0.06 s) from the program's start: the run
+  // stops after exactly that step, however fast the machine.
   const std::vector<std::string> args =
-      baseline(n, "out", {"--batch", "1024", "--checkpoint", (dir_ / "ck").string(), "--time-limit", "0.005"});
-  ASSERT_EQ(run(ranks, args, "limited"), kExitCheckpointed) << last_err_;
-  EXPECT_NE(last_err_.find("time limit"), std::string::npos) << last_err_;
-  const auto cp = read_checkpoint(dir_ / "ck");
-  ASSERT_TRUE(cp.has_value());
-  EXPECT_LT(count_of(cp->done), n);
+      baseline(n, "out", {"--batch", "1024", "--checkpoint", (dir_ / "ck").string(), "--time-limit", "0.001"});
+  ASSERT_EQ(run(ranks, args, "limited", "1:sleep=0.1"), kExitCheckpointed) << last_err_;
+  EXPECT_NE(last_err_.find("stopped by the time limit after " + std::to_string(step)), std::string::npos)
+      << last_err_;
+  EXPECT_EQ(checkpointed("ck"), step);
   std::vector<std::string> resume = baseline(n, "out", {"--checkpoint", (dir_ / "ck").string(), "--resume"});
   ASSERT_EQ(run(ranks, resume, "resume"), 0) << last_err_;
   expect_same_outputs("ref", "out");
@@ -353,9 +387,11 @@ TEST_F(HpcCliTest, TimeLimitCheckpointsAndExits75) {
 TEST_F(HpcCliTest, CorruptAndMismatchedCheckpointsAreRefusedAndKept) {
   const uint64_t n = 8000;
   const std::string ck = (dir_ / "ck").string();
-  ASSERT_EQ(run(0, baseline(n, "out", {"-q", "--checkpoint", ck, "--batch", "2048", "--time-limit", "0.0001"}), "a"),
+  // A partial checkpoint: the run stops as if signalled after its first step.
+  ASSERT_EQ(run(0, baseline(n, "out", {"-q", "--checkpoint", ck, "--batch", "2048"}), "a", "1:raise=SIGTERM"),
             kExitCheckpointed)
       << last_err_;
+  ASSERT_EQ(checkpointed("ck"), 2048u);
   const std::string good = slurp(ckpt("ck"));
   ASSERT_FALSE(good.empty());
 
@@ -399,27 +435,29 @@ TEST_F(HpcCliTest, CorruptAndMismatchedCheckpointsAreRefusedAndKept) {
 }
 
 TEST_F(HpcCliTest, FlagsThatNeedACheckpointFolder) {
-  EXPECT_EQ(run(0, baseline(1000, "out", {"--resume"}), "r"), 2);
+  EXPECT_EQ(run(0, baseline(1000, "out", {"--resume"}), "r"), kExitConfig);
   EXPECT_NE(last_err_.find("--checkpoint"), std::string::npos) << last_err_;
-  EXPECT_EQ(run(0, baseline(1000, "out", {"--time-limit", "5"}), "t"), 2);
+  EXPECT_EQ(run(0, baseline(1000, "out", {"--time-limit", "5"}), "t"), kExitConfig);
   // A folder that cannot be made is found before any work is done.
   { std::ofstream(dir_ / "a-file") << "x"; }
-  EXPECT_EQ(run(0, baseline(1000, "out", {"--checkpoint", (dir_ / "a-file" / "ck").string()}), "w"), 3);
+  EXPECT_EQ(run(0, baseline(1000, "out", {"--checkpoint", (dir_ / "a-file" / "ck").string()}), "w"), kExitRuntime);
   EXPECT_NE(last_err_.find("checkpoint folder"), std::string::npos) << last_err_;
   EXPECT_FALSE(fs::exists(dir_ / "out"));
 }
 
-// A rank that dies takes the job down with it, and nothing claims completeness.
+// A rank that dies takes the job down with it, and nothing claims
+// completeness. The ranks wait at their second step (step hook
+// "2:wait-signal"), so the job cannot finish before one of them is killed.
 TEST_F(HpcCliTest, DeadRankFailsTheJobAndTheCheckpointResumes) {
   if (!have_mpi()) GTEST_SKIP() << "not an MPI build (configure with --preset mpi) or no mpirun found";
   const uint64_t n = 100000;
   ASSERT_EQ(run(0, baseline(n, "ref", {"-q"}), "ref"), 0) << last_err_;
   const std::vector<std::string> args =
       baseline(n, "out", {"-q", "--batch", "1024", "--checkpoint", (dir_ / "ck").string(), "--checkpoint-every", "0"});
-  const Child c = start(2, args, "dies");
-  ASSERT_TRUE(wait_until([&] { return fs::exists(ckpt("ck")); }, 60s));
+  const Child c = start(2, args, "dies", "2:wait-signal");
+  ASSERT_TRUE(wait_until([&] { return fs::exists(ckpt("ck")); }, kPatience));
   std::vector<pid_t> ranks;
-  ASSERT_TRUE(wait_until([&] { return (ranks = chipcast_processes(c.pid)).size() == 2; }, 10s));
+  ASSERT_TRUE(wait_until([&] { return (ranks = chipcast_processes(c.pid)).size() == 2; }, kPatience));
   ::kill(ranks.back(), SIGKILL);  // one rank only
   const int rc = wait_for(c);
   EXPECT_NE(rc, 0);
@@ -436,7 +474,7 @@ TEST_F(HpcCliTest, NonMpiBuildRefusesToRunAsOneOfManyTasks) {
   ::setenv("SLURM_STEP_NUM_TASKS", "4", 1);
   const int rc = run(0, baseline(1000, "out"), "tasks");
   ::unsetenv("SLURM_STEP_NUM_TASKS");
-  EXPECT_EQ(rc, 2);
+  EXPECT_EQ(rc, kExitConfig);
   EXPECT_NE(last_err_.find("without MPI"), std::string::npos) << last_err_;
 }
 

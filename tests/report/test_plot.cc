@@ -2,6 +2,7 @@
 // run of the chipcast binary and from fixture files with zero / infinite quantiles and a
 // sensitivity.json; well-formed XML, expected elements, escaping, rendering with rsvg-convert,
 // determinism, and errors that name the bad file.
+#include "host/cli/plot_command.h"
 #include "host/report/plot.h"
 
 #include <fmt/format.h>
@@ -562,14 +563,14 @@ TEST(PlotTest, CmdPlotPrintsFilesOrError) {
   ScratchDir dir("plot-cmd");
   write_fixture(dir.path(), false);
   ::testing::internal::CaptureStdout();
-  EXPECT_EQ(cmd_plot(dir.path().string()), 0);
+  EXPECT_EQ(cli::cmd_plot(dir.path().string()), 0);
   const std::string out = ::testing::internal::GetCapturedStdout();
   EXPECT_NE(out.find((dir / "report.html").string() + "\n"), std::string::npos) << out;
   EXPECT_NE(out.find((dir / "fan_units.svg").string() + "\n"), std::string::npos) << out;
 
   fs::remove(dir / "crossing.csv");
   ::testing::internal::CaptureStderr();
-  EXPECT_EQ(cmd_plot(dir.path().string()), 3);
+  EXPECT_EQ(cli::cmd_plot(dir.path().string()), 3);
   const std::string err = ::testing::internal::GetCapturedStderr();
   EXPECT_EQ(err.rfind("error: ", 0), 0u) << err;
   EXPECT_NE(err.find("crossing.csv"), std::string::npos) << err;

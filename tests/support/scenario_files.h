@@ -8,8 +8,8 @@
 #include <memory>
 #include <string>
 
-#include "backends/backend.h"
 #include "host/config/scenario.h"
+#include "host/run/run_session.h"
 
 namespace chipcast::testing {
 
@@ -46,17 +46,17 @@ class ScenarioFileTest : public ::testing::Test {
   std::filesystem::path dir_;
 };
 
-// ScenarioFileTest with a two-thread OpenMP backend to run the scenarios on.
+// ScenarioFileTest with a run session on a two-thread OpenMP backend to run the scenarios on.
 class ScenarioRunTest : public ScenarioFileTest {
  protected:
   void SetUp() override {
     ScenarioFileTest::SetUp();
-    BackendOptions o;
+    SessionOptions o;
     o.threads = 2;
-    backend_ = make_backend("openmp", o);
+    session_ = std::make_unique<RunSession>(o);
   }
 
-  std::unique_ptr<Backend> backend_;
+  std::unique_ptr<RunSession> session_;
 };
 
 }  // namespace chipcast::testing

@@ -1,4 +1,4 @@
-// Progress of a long run: a bar with rate and ETA on a terminal, periodic log lines otherwise.
+// Progress of a long run on stderr: a bar with rate and ETA on a terminal, periodic log lines otherwise.
 #pragma once
 #include <chrono>
 #include <cstdint>

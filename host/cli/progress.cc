@@ -1,5 +1,5 @@
 // Progress reporting to stderr.
-#include "host/run/progress.h"
+#include "host/cli/progress.h"
 
 #include <fmt/core.h>
 #include <unistd.h>

@@ -1,0 +1,23 @@
+// cmd_plot: write_plots with its files listed on stdout.
+#include "host/cli/plot_command.h"
+
+#include <iostream>
+#include <stdexcept>
+
+#include "host/cli/exit_status.h"
+#include "host/report/plot.h"
+
+namespace chipcast::cli {
+
+int cmd_plot(const std::string& dir) {
+  try {
+    for (const auto& path : write_plots(dir)) std::cout << path.string() << '\n';
+    std::cout.flush();
+    return kExitOk;
+  } catch (const std::exception& e) {
+    std::cerr << "error: " << e.what() << '\n';
+    return kExitRuntime;
+  }
+}
+
+}  // namespace chipcast::cli

@@ -1,0 +1,311 @@
+// The run session: launcher check, checkpoint read/validate/broadcast, resume, the distributed run, outputs.
+#include "host/run/run_session.h"
+
+#include <fmt/format.h>
+#include <omp.h>
+
+#include <stdexcept>
+#include <utility>
+
+#include "backends/backend.h"
+#include "host/run/checkpoint.h"
+#include "host/run/mpi_context.h"
+#include "host/run/runner.h"
+#include "host/run/signals.h"
+#include "host/run/trajectory_ranges.h"
+
+#if defined(CHIPCAST_HAVE_KOKKOS) && CHIPCAST_HAVE_KOKKOS
+#include "backends/kokkos/kokkos_backend.h"
+#endif
+
+namespace chipcast {
+namespace {
+
+// The process's MPI world: MPI_Init may run once per process, so every
+// session shares one context, finalised at exit.
+MpiContext& process_mpi(int* argc, char*** argv) {
+  static int no_argc = 0;
+  static char** no_argv = nullptr;
+  static MpiContext context(argc ? argc : &no_argc, argv ? argv : &no_argv);
+  return context;
+}
+
+std::vector<uint64_t> flatten(const TrajectoryRanges& set) {
+  std::vector<uint64_t> v;
+  for (const auto& r : set) {
+    v.push_back(r.first);
+    v.push_back(r.end);
+  }
+  return v;
+}
+
+TrajectoryRanges unflatten(const std::vector<uint64_t>& v) {
+  TrajectoryRanges set;
+  for (size_t i = 0; i + 1 < v.size(); i += 2) set.push_back({v[i], v[i + 1]});
+  return set;
+}
+
+// How rank 0 tells the others that the run cannot start (an MPI broadcast of one int).
+enum StartStatus : int { kStartOk = 0, kStartRuntime = 1, kStartCheckpoint = 2 };
+
+}  // namespace
+
+RunSession::RunSession(SessionOptions options, int* argc, char*** argv)
+    : options_(std::move(options)), mpi_(&process_mpi(argc, argv)) {
+  if (mpi_->size() == 1 && MpiContext::launcher_tasks() > 1)
+    throw RunError(
+        RunErrorKind::config,
+        fmt::format("this process is one of {} tasks the launcher started, but its MPI world has one rank: {}; "
+                    "each task would run the whole job",
+                    MpiContext::launcher_tasks(),
+                    MpiContext::compiled_with_mpi()
+                        ? "the MPI library does not match the launcher (with Slurm, try srun --mpi=pmix or pmi2)"
+                        : "this chipcast was built without MPI (configure with --preset mpi)"));
+}
+
+RunSession::~RunSession() = default;
+
+int RunSession::rank() const { return mpi_->rank(); }
+int RunSession::ranks() const { return mpi_->size(); }
+int RunSession::threads() const { return options_.threads > 0 ? options_.threads : omp_get_max_threads(); }
+
+Backend& RunSession::backend() {
+  if (!backend_) {
+    BackendOptions bo;
+    bo.threads = options_.threads;
+    bo.devices = options_.devices;
+    // One rank per GPU: the node-local rank picks the device.
+    if (mpi_->size() > 1 && options_.backend != "openmp" && options_.devices.empty())
+      bo.devices = {device_for_local_rank(mpi_->local_rank())};
+    try {
+      backend_ = make_backend(options_.backend, bo);
+    } catch (const std::exception& e) {
+      throw RunError(RunErrorKind::runtime, e.what(), true, mpi_->size() > 1 ? mpi_->rank() : -1);
+    }
+    backend_name_ = backend_->name();
+    backend_detail_ = backend_->describe();
+  }
+  return *backend_;
+}
+
+const std::string& RunSession::backend_name() {
+  backend();
+  return backend_name_;
+}
+
+const std::string& RunSession::backend_detail() {
+  backend();
+  return backend_detail_;
+}
+
+std::shared_ptr<const Scenario> RunSession::load(const std::string& config, const Overrides& overrides,
+                                                 RunObserver* observer) const {
+  std::shared_ptr<const Scenario> sc;
+  try {
+    sc = load_scenario(config, overrides);
+  } catch (const ConfigError& e) {
+    throw RunError(RunErrorKind::config, e.what(), speaks_for_job());
+  }
+  if (observer && speaks_for_job())
+    for (const auto& w : sc->warnings) observer->warning(w);
+  return sc;
+}
+
+RunResult RunSession::run(const std::string& config, const Overrides& overrides, const RunOptions& options,
+                          RunObserver* observer) {
+  return run(load(config, overrides, observer), options, observer);
+}
+
+RunResult RunSession::run(std::shared_ptr<const Scenario> scenario, const RunOptions& options, RunObserver* observer) {
+  MpiContext& mpi = *mpi_;
+  const bool root = mpi.is_root();
+  RunObserver* const root_observer = root ? observer : nullptr;
+  const bool checkpointing = !options.checkpoint.empty();
+  if (!checkpointing && (options.resume || options.deadline))
+    throw RunError(RunErrorKind::config,
+                   fmt::format("{} needs a checkpoint folder (the folder the run is saved in and resumed from)",
+                               options.resume ? "resuming" : "a time limit"),
+                   root);
+  if (!scenario) throw std::invalid_argument("RunSession::run: no scenario");
+  std::optional<StepHook> hook = options.step_hook;
+  if (!hook) {
+    try {
+      hook = step_hook_from_environment();
+    } catch (const std::invalid_argument& e) {
+      throw RunError(RunErrorKind::config, e.what(), root);
+    }
+  }
+
+  const Scenario& sc = *scenario;
+  const std::filesystem::path& ckdir = options.checkpoint;
+  const std::string ckpath = checkpoint_path(ckdir).string();
+  RunResult out;
+  out.speaks_for_job = root;
+  out.scenario = scenario;
+  if (checkpointing) out.checkpoint_file = ckpath;
+
+  // A rank's own failure ends a multi-rank job: the others may wait for it in a collective.
+  auto fail = [&](const std::string& what) -> RunError {
+    const RunError e(RunErrorKind::runtime, what, true, mpi.size() > 1 ? mpi.rank() : -1);
+    if (mpi.size() > 1) {
+      if (observer) observer->failed(e);
+      mpi.abort(options_.abort_exit_status);
+    }
+    return e;
+  };
+  try {
+    Backend& bk = backend();
+
+    // Rank 0 reads the checkpoint and tells the others what is done.
+    int status = kStartOk;
+    std::string why;
+    Tally base;
+    TrajectoryRanges done;
+    double prior_seconds = 0;
+    if (root && checkpointing) {
+      try {
+        check_checkpoint_folder_writable(ckdir);
+      } catch (const std::exception& e) {
+        why = e.what();
+        status = kStartRuntime;
+      }
+    }
+    if (root && checkpointing && status == kStartOk) {
+      try {
+        std::optional<Checkpoint> c = read_checkpoint(ckdir);
+        if (c && !options.resume) {
+          throw CheckpointError(fmt::format(
+              "{} exists ({} of {} trajectories done); pass --resume to continue it, or remove it or give "
+              "--checkpoint another folder to start afresh. It was left untouched.",
+              ckpath, count_of(c->done), c->total));
+        }
+        if (c) {
+          check_checkpoint_matches(*c,
+                                   CheckpointIdentity{sc.sha256, sc.path, sc.run.seed, sc.run.trajectories,
+                                                      sc.params.periods, sc.params.sub_bins},
+                                   ckpath);
+          if (c->backend != bk.name() && root_observer)
+            root_observer->warning(fmt::format(
+                "{} was written by the {} backend, this run uses {}: the merged tallies are valid samples, but "
+                "byte-identity with an uninterrupted run holds per backend only",
+                ckpath, c->backend, bk.name()));
+          base = std::move(c->tally);
+          done = std::move(c->done);
+          prior_seconds = c->seconds;
+          remove_stale_checkpoint_temporaries(ckdir);
+          if (root_observer)
+            root_observer->note(fmt::format("resuming from {}: {} of {} trajectories done", ckpath, count_of(done),
+                                            sc.run.trajectories));
+        } else if (options.resume && root_observer) {
+          root_observer->note(fmt::format("no checkpoint in {} yet: starting from the beginning", ckdir.string()));
+        }
+      } catch (const CheckpointError& e) {
+        why = e.what();
+        status = kStartCheckpoint;
+      }
+    }
+    mpi.broadcast(status);
+    if (status != kStartOk)
+      throw RunError(status == kStartCheckpoint ? RunErrorKind::checkpoint : RunErrorKind::runtime, why, root);
+    std::vector<uint64_t> flat = flatten(done);
+    mpi.broadcast(flat);
+    done = unflatten(flat);
+    if (root && base.level.empty()) base = Tally(sc.params.periods, sc.params.sub_bins);
+
+    RunInfo info;
+    info.backend = bk.name();
+    info.backend_detail = bk.describe();
+    info.version = CHIPCAST_VERSION;
+    info.started_utc = utc_now();
+    info.command_line = options.command_line;
+    info.threads = threads();
+    info.ranks = mpi.size();
+    if (root_observer) root_observer->started(RunStart{sc.run.trajectories, count_of(done), bk.name(), mpi.size()});
+
+    DistributedPlan plan;
+    plan.total = sc.run.trajectories;
+    plan.batch = options.batch;
+    plan.done = done;
+    plan.checkpoint_every_s = checkpointing ? options.checkpoint_every_s : -1.0;
+    plan.deadline = options.deadline;
+    if (checkpointing) install_stop_handlers();
+
+    const auto t0 = std::chrono::steady_clock::now();
+    auto elapsed = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(); };
+    CheckpointSink sink;
+    if (root && checkpointing) {
+      sink = [&](const Tally& merged, const TrajectoryRanges& covered) {
+        Checkpoint c;
+        c.config_sha256 = sc.sha256;
+        c.config_path = sc.path;
+        c.seed = sc.run.seed;
+        c.total = sc.run.trajectories;
+        c.backend = bk.name();
+        c.seconds = prior_seconds + elapsed();
+        c.done = covered;
+        write_checkpoint(ckdir, c, merged);
+      };
+    }
+    uint64_t steps = 0;
+    const StopPoll poll = [&] {
+      if (hook) run_step_hook(*hook, ++steps);
+      return stop_signal();
+    };
+    DistributedResult result = run_distributed(bk, sc.params, plan, base, mpi, root_observer, sink, poll);
+    out.done = count_of(result.done);
+    if (result.status == RunStatus::stopped) {
+      out.outcome = RunOutcome::stopped;
+      out.stop_reason = result.stop_reason;
+      return out;
+    }
+    if (root) {
+      info.seconds = prior_seconds + elapsed();
+      out.summary = summarize(result.tally, sc.run);
+      if (!options.out.empty()) write_outputs(options.out, sc, *out.summary, info);
+      out.tally = std::move(result.tally);
+      out.info = std::move(info);
+      out.checkpoints = result.checkpoints;
+      out.checkpoint_seconds = result.checkpoint_seconds;
+      out.sync_seconds = result.sync_seconds;
+    }
+  } catch (const RunError& e) {
+    // Errors every rank raised alike (rank() < 0) leave every rank by itself.
+    if (e.kind() != RunErrorKind::runtime || mpi.size() == 1 || e.rank() < 0) throw;
+    throw fail(e.what());
+  } catch (const std::exception& e) {
+    throw fail(e.what());
+  }
+  return out;
+}
+
+void RunSession::crossing_times(const parity::ModelParams& params, uint64_t first, uint64_t count, float* out) {
+  if (mpi_->size() > 1)
+    throw RunError(RunErrorKind::config,
+                   fmt::format("per-trajectory crossing times (compare, sensitivity) are computed on one rank, but "
+                               "this job has {} ranks: start it without mpirun or srun",
+                               mpi_->size()),
+                   speaks_for_job());
+  backend().crossing_times(params, first, count, out);
+}
+
+BuildInfo build_info() {
+  BuildInfo b;
+  b.version = CHIPCAST_VERSION;
+  b.backends = compiled_backends();
+  b.device_lines = backend_info_lines();
+  b.mpi = MpiContext::compiled_with_mpi();
+  if (b.mpi) b.mpi_library = MpiContext::library_version();
+  return b;
+}
+
+int take_backend_arguments(int argc, char** argv) {
+#if defined(CHIPCAST_HAVE_KOKKOS) && CHIPCAST_HAVE_KOKKOS
+  kokkos_set_args(argc, argv);
+  return kokkos_remove_args(argc, argv);
+#else
+  (void)argv;
+  return argc;
+#endif
+}
+
+}  // namespace chipcast

@@ -1,0 +1,93 @@
+// Tests of the test-only step hook: its grammar, the environment variable, and each action at its step only.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <csignal>
+#include <cstdlib>
+#include <stdexcept>
+#include <string>
+
+#include "host/run/signals.h"
+#include "host/run/step_hook.h"
+
+namespace chipcast {
+namespace {
+
+std::string parse_error(const std::string& text) {
+  try {
+    parse_step_hook(text);
+  } catch (const std::invalid_argument& e) {
+    return e.what();
+  }
+  ADD_FAILURE() << text << " parsed";
+  return "";
+}
+
+TEST(StepHookTest, ParsesTheThreeActions) {
+  StepHook h = parse_step_hook("2:wait-signal");
+  EXPECT_EQ(h.step, 2u);
+  EXPECT_EQ(h.action, StepHook::Action::wait_signal);
+  h = parse_step_hook("1:sleep=0.25");
+  EXPECT_EQ(h.step, 1u);
+  EXPECT_EQ(h.action, StepHook::Action::sleep);
+  EXPECT_EQ(h.seconds, 0.25);
+  h = parse_step_hook("17:raise=SIGUSR1");
+  EXPECT_EQ(h.step, 17u);
+  EXPECT_EQ(h.action, StepHook::Action::raise_signal);
+  EXPECT_EQ(h.signal, SIGUSR1);
+  EXPECT_EQ(parse_step_hook("3:raise=SIGKILL").signal, SIGKILL);
+}
+
+TEST(StepHookTest, RefusesWhatDoesNotParseQuotingIt) {
+  for (const char* bad : {"", "wait-signal", "0:wait-signal", "-1:sleep=1", "x:sleep=1", "2 :wait-signal",
+                          "2:nap", "2:raise=SIGHUP", "2:sleep=abc", "2:sleep=-1", "2:sleep=1e9", "2:sleep=1s"}) {
+    const std::string e = parse_error(bad);
+    EXPECT_NE(e.find(std::string("\"") + bad + "\""), std::string::npos) << e;
+    EXPECT_NE(e.find("STEP:wait-signal"), std::string::npos) << e;
+  }
+}
+
+TEST(StepHookTest, ReadsTheEnvironmentVariable) {
+  ::unsetenv(kStepHookVariable);
+  EXPECT_FALSE(step_hook_from_environment().has_value());
+  ::setenv(kStepHookVariable, "", 1);
+  EXPECT_FALSE(step_hook_from_environment().has_value());
+  ::setenv(kStepHookVariable, "4:sleep=0", 1);
+  ASSERT_TRUE(step_hook_from_environment().has_value());
+  EXPECT_EQ(step_hook_from_environment()->step, 4u);
+  ::setenv(kStepHookVariable, "4:snooze", 1);
+  try {
+    step_hook_from_environment();
+    ADD_FAILURE() << "4:snooze parsed";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_EQ(std::string(e.what()).rfind(std::string(kStepHookVariable) + ": ", 0), 0u) << e.what();
+  }
+  ::unsetenv(kStepHookVariable);
+}
+
+TEST(StepHookTest, SleepsAtItsStep) {
+  const StepHook h = parse_step_hook("2:sleep=0.05");
+  using Clock = std::chrono::steady_clock;
+  // sleep_for sleeps at least as long as asked: a lower bound only, whatever the machine's speed.
+  const auto t0 = Clock::now();
+  run_step_hook(h, 2);
+  EXPECT_GE(std::chrono::duration<double>(Clock::now() - t0).count(), 0.05);
+}
+
+// The last test of the file: the stop signal it records stays for the process.
+TEST(StepHookTest, RaisesAtItsStepAndThenWaitSignalReturns) {
+  install_stop_handlers();
+  ASSERT_EQ(stop_signal(), 0);
+  const StepHook raise = parse_step_hook("3:raise=SIGUSR1");
+  run_step_hook(raise, 1);
+  run_step_hook(raise, 2);
+  EXPECT_EQ(stop_signal(), 0);
+  run_step_hook(raise, 3);
+  EXPECT_EQ(stop_signal(), SIGUSR1);
+  // A signal already recorded: wait-signal does not wait.
+  run_step_hook(parse_step_hook("1:wait-signal"), 1);
+  EXPECT_EQ(stop_signal(), SIGUSR1);
+}
+
+}  // namespace
+}  // namespace chipcast
