@@ -9,6 +9,7 @@
 
 #include "host/config/config_diagnostics.h"
 #include "host/config/scenario.h"
+#include "host/config/toml_limits.h"
 
 namespace chipcast::config {
 namespace fs = std::filesystem;
@@ -44,6 +45,11 @@ toml::table load_chain(const std::string& path, std::vector<std::string>& chain_
          "a scenario may not extend itself, directly or through other files");
   }
   {
+    std::error_code ec;
+    const fs::file_status st = fs::status(parent, ec);
+    if (fs::exists(st) && !fs::is_regular_file(st))
+      fail(path, "extends", value_text(*ext), "names " + parent + ", which is not a regular file",
+           "name the parent scenario's .toml file");
     std::ifstream probe(parent, std::ios::binary);
     if (!probe) {
       throw ConfigError(parent + ": cannot open (" + std::strerror(errno) + "; named by extends in " + path + ")");
@@ -58,12 +64,21 @@ toml::table load_chain(const std::string& path, std::vector<std::string>& chain_
 }  // namespace
 
 toml::table read_toml_file(const std::string& path) {
+  {
+    std::error_code ec;
+    const fs::file_status st = fs::status(path, ec);
+    if (fs::exists(st) && !fs::is_regular_file(st))
+      throw ConfigError(path + ": cannot read (not a regular file; a scenario is a .toml file)");
+  }
   std::ifstream in(path, std::ios::binary);
   if (!in) throw ConfigError(path + ": cannot open (" + std::strerror(errno) + ")");
   std::ostringstream text;
   text << in.rdbuf();
   if (in.bad()) throw ConfigError(path + ": cannot open (read error)");
   const std::string doc = text.str();
+  if (const std::string why = toml_limit_violation(doc); !why.empty())
+    throw ConfigError(path + ": refused before parsing: " + why + " (a scenario file is a few KB with keys of two "
+                      "or three parts; these limits keep the TOML parser from exhausting memory or the stack)");
   try {
     return toml::parse(doc, std::string(path));
   } catch (const toml::parse_error& e) {
