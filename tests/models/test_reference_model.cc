@@ -386,8 +386,11 @@ void expect_closed_form(Backend& backend, const ModelParams& p, const ClosedLeve
       const double closed[3] = {ld - lf, ld, lf};
       for (int s = 0; s < kSeriesPerMetric; ++s) {
         const size_t row = static_cast<size_t>(k) * kNumSeries + m * kSeriesPerMetric + s;
-        // The reference agrees with the closed form to double rounding.
-        EXPECT_NEAR(ref.log_value[row], closed[s], 1e-9) << "reference, period " << k << " metric " << m << " series " << s;
+        // The reference agrees with the closed form to double rounding (zeros and infinities exactly).
+        if (std::isfinite(closed[s]))
+          EXPECT_NEAR(ref.log_value[row], closed[s], 1e-9) << "reference, period " << k << " metric " << m << " series " << s;
+        else
+          EXPECT_EQ(ref.log_value[row], closed[s]) << "reference, period " << k << " metric " << m << " series " << s;
         const ReferenceBin b = reference_level_bin(closed[s], ref.log_error[row]);
         const uint64_t* g = t.level_row(k, m * kSeriesPerMetric + s);
         const uint64_t here = g[b.bin] + (b.near_edge ? g[b.neighbour] : 0);
@@ -582,6 +585,58 @@ TEST_P(ReferenceModel, SustainDatesTheFirstPeriodOfTheRun) {
   {
     SCOPED_TRACE("sustain 5, horizon after period 19");
     expect_closed_form(*backend, *sustain_params(5, 20), sustain_levels(20), {-1, -1, -1});
+  }
+}
+
+// The crossing rule's special cases, with a bloc's output exactly 0 while
+// a regime sets its hbm_mult to 0 (regime 1: domestic, regime 2: foreign),
+// the regimes switched by certain events: parity in period 0 is dated T_0;
+// after r_{k-1} = 0 (domestic 0) it is dated T_k; at r_k = +inf (foreign 0)
+// T_{k-1}. Domestic 1.2e4 or 0.8e4 wafers against foreign 1e4.
+std::unique_ptr<ModelParams> zero_output_params(double domestic_wafers, int initial, int event_regime) {
+  using namespace parity;
+  auto p = still_params(12);
+  set_param(*p, kDomestic, kWafers0, domestic_wafers);
+  p->num_regimes = 3;
+  p->initial_regime = initial;
+  p->params[effect_param_index(1, kDomestic, kHbmMult)] = fixed_dist(0.0);
+  p->params[effect_param_index(2, kForeign, kHbmMult)] = fixed_dist(0.0);
+  p->num_events = 1;
+  p->events[0] = EventSpec{5, event_regime, 1.0};
+  return p;
+}
+ClosedLevels zero_output_levels(double domestic_wafers, int initial, int event_regime) {
+  ClosedLevels lv(12);
+  const double per_wafer = std::log(12 * 0.25 * 50);
+  for (int k = 0; k < 12; ++k) {
+    const int regime = k < 5 ? initial : event_regime;
+    const double ld = regime == 1 ? -INFINITY : std::log(domestic_wafers) + per_wafer;
+    const double lf = regime == 2 ? -INFINITY : std::log(1e4) + per_wafer;
+    for (int m = 0; m < kNumMetrics; ++m) {
+      const double extra = m == parity::kMemory ? std::log(64.0) : 0.0;
+      lv[k][m] = {ld + extra, lf + extra};
+    }
+  }
+  return lv;
+}
+
+TEST_P(ReferenceModel, CrossingSpecialCasesClosedForm) {
+  auto backend = backend_named(GetParam());
+  {
+    SCOPED_TRACE("parity from period 0: T_0");
+    expect_closed_form(*backend, *zero_output_params(1.2e4, 0, 0), zero_output_levels(1.2e4, 0, 0), {0.25, 0.25, 0.25});
+  }
+  {
+    SCOPED_TRACE("domestic 0 until period 5, then above: T_5");
+    expect_closed_form(*backend, *zero_output_params(1.2e4, 1, 0), zero_output_levels(1.2e4, 1, 0), {1.5, 1.5, 1.5});
+  }
+  {
+    SCOPED_TRACE("below until period 5, then foreign 0: T_4");
+    expect_closed_form(*backend, *zero_output_params(0.8e4, 0, 2), zero_output_levels(0.8e4, 0, 2), {1.25, 1.25, 1.25});
+  }
+  {
+    SCOPED_TRACE("below throughout: censored");
+    expect_closed_form(*backend, *zero_output_params(0.8e4, 0, 0), zero_output_levels(0.8e4, 0, 0), {-1, -1, -1});
   }
 }
 
