@@ -17,6 +17,11 @@
 
 namespace chipcast::parity {
 
+// The driver the backends call. Its pieces live in the files named after
+// them and are all CC_FUNCTION (always inlined): init_lanes and step_lanes
+// stay one function each, as the host's vectorised lane loops need, and only
+// CC_SEPARATE / CC_COLD decide what is called out of line.
+
 // Draws the lanes' parameters (trajectories first .. first + L - 1) and sets
 // every per-trajectory constant and the state before period 0.
 template <int L>
