@@ -1,0 +1,125 @@
+// The regime of every lane: its effects, the Markov walk of a period and the scheduled events.
+#pragma once
+#include <math.h>
+#include <stdint.h>
+
+#include "kernels/macros.h"
+#include "kernels/philox_stream.h"
+#include "models/parity/extra_slots.h"
+#include "models/parity/lane_state.h"
+#include "models/parity/params.h"
+
+namespace chipcast::parity {
+
+// Bloc b's regime effects for every regime, from the drawn parameters `all`
+// (adjustment * dt, the learning decay per period, log hbm_mult).
+template <int L>
+CC_FUNCTION void init_regime_effects(const ModelParams& p, const double (&all)[kMaxParams][L], int b,
+                                     LaneState<L>& s) {
+  const double(*v)[L] = &all[bloc_param_index(b, 0)];
+  for (int r = 0; r < p.num_regimes; ++r) {
+    const double* adj = all[effect_param_index(r, b, kWaferGrowthAdj)];
+    const double* learn = all[effect_param_index(r, b, kLearningMult)];
+    const double* hbm = all[effect_param_index(r, b, kHbmMult)];
+    CC_SIMD for (int l = 0; l < L; ++l) {
+      s.eff_adj_dt[r][b][l] = static_cast<float>(adj[l] * p.dt);
+      s.eff_decay[r][b][l] = static_cast<float>(exp(-v[kLearningRate][l] * learn[l] * p.dt));
+      s.eff_log_hbm[r][b][l] = static_cast<float>(log(hbm[l]));
+    }
+  }
+}
+
+// The current regime's effects for every lane. Called only when some lane's
+// regime changed: the effect tables are indexed by a run-time regime, which a
+// GPU keeps in (slow) local memory, so the period loop reads only cur_*.
+template <int L>
+CC_FUNCTION void select_effects(const ModelParams& p, LaneState<L>& s) {
+  CC_UNROLL for (int b = 0; b < kNumBlocs; ++b) {
+    CC_SIMD for (int l = 0; l < L; ++l) {
+      s.cur_adj_dt[b][l] = s.eff_adj_dt[0][b][l];
+      s.cur_decay[b][l] = s.eff_decay[0][b][l];
+      s.cur_log_hbm[b][l] = s.eff_log_hbm[0][b][l];
+    }
+    for (int r = 1; r < p.num_regimes; ++r) {
+      CC_SIMD for (int l = 0; l < L; ++l) {
+        const bool here = s.regime[l] == r;
+        s.cur_adj_dt[b][l] = here ? s.eff_adj_dt[r][b][l] : s.cur_adj_dt[b][l];
+        s.cur_decay[b][l] = here ? s.eff_decay[r][b][l] : s.cur_decay[b][l];
+        s.cur_log_hbm[b][l] = here ? s.eff_log_hbm[r][b][l] : s.cur_log_hbm[b][l];
+      }
+    }
+  }
+}
+
+// The Markov walk of one period: walk destinations in name order with one
+// uniform per lane (slot B, word 2: w_regime). The outer loop is over source
+// regimes so that every probability is a broadcast constant inside the lane
+// loop (no gathers). Sets `changed` if some lane moved. nreg = p.num_regimes.
+template <int L>
+CC_FUNCTION void regime_walk(const ModelParams& p, int nreg, const uint32_t (&w_regime)[L], LaneState<L>& s,
+                             int32_t& changed) {
+  if (nreg > 1) {
+    int32_t next[L];
+    CC_SIMD for (int l = 0; l < L; ++l) next[l] = s.regime[l];
+    for (int from = 0; from < nreg; ++from) {
+      double cum = 0.0;
+      for (int j = 0; j < nreg; ++j) {
+        if (j == from || p.q[from][j] <= 0.0) continue;
+        cum += p.q[from][j];
+        // Lanes in `from` whose uniform falls below the running sum, and that
+        // have not picked an earlier destination, move to j. The uniform test
+        // is on the raw word, as w <= thr - 1 (a 32-bit compare); no word
+        // passes a zero threshold.
+        const uint64_t thr = uniform_threshold(cum);
+        if (thr == 0) continue;
+        const uint32_t last = static_cast<uint32_t>(thr - 1);
+        CC_SIMD for (int l = 0; l < L; ++l) {
+          const bool pick = (s.regime[l] == from) & (next[l] == from) & (w_regime[l] <= last);
+          next[l] = pick ? j : next[l];
+        }
+      }
+    }
+    CC_SIMD for (int l = 0; l < L; ++l) {
+      changed |= next[l] != s.regime[l] ? 1 : 0;
+      s.regime[l] = next[l];
+    }
+  }
+}
+
+// The scheduled events of period k, in config order: each moves a lane to
+// its regime with its probability (its own extra-slot word). Sets `changed`
+// if some lane moved.
+template <int L>
+CC_FUNCTION void scheduled_events(const ModelParams& p, int k, uint64_t seed, uint64_t first, LaneState<L>& s,
+                                  int32_t& changed) {
+  const uint32_t period = static_cast<uint32_t>(k);
+  for (int e = 0; e < p.num_events; ++e) {
+    if (p.events[e].period != k) continue;
+    const uint64_t thr = uniform_threshold(p.events[e].probability);
+    const int target = p.events[e].regime;
+    const int ui = event_uniform_index(e);
+    CC_SIMD for (int l = 0; l < L; ++l) {
+      const TrajectoryHalves t = trajectory_halves(first, l);
+      const uint32_t w = word_at(philox_words(seed, t.lo, t.hi, period, kSlotExtraBase + ui / 4), ui % 4);
+      const int to = word_below(w, thr) ? target : s.regime[l];
+      changed |= to != s.regime[l] ? 1 : 0;
+      s.regime[l] = to;
+    }
+  }
+}
+
+// The regime step of period k: the Markov walk, then the scheduled events
+// (after the walk, so an event wins). Returns 1 if some lane's regime changed
+// (its effects must then be selected again), else 0. nreg = p.num_regimes,
+// seed = p.seed and first = s.first, read by the caller before its lane
+// loops store into s (a store to an int32_t member may alias p's ints).
+template <int L>
+CC_FUNCTION int32_t regime_step(const ModelParams& p, int k, int nreg, uint64_t seed, uint64_t first,
+                                const uint32_t (&w_regime)[L], LaneState<L>& s) {
+  int32_t changed = 0;
+  regime_walk<L>(p, nreg, w_regime, s, changed);
+  scheduled_events<L>(p, k, seed, first, s, changed);
+  return changed;
+}
+
+}  // namespace chipcast::parity
