@@ -3,6 +3,8 @@
 
 #include <fmt/format.h>
 
+#include "host/report/output_set.h"
+
 #include <omp.h>
 
 #include <ctime>
@@ -47,6 +49,9 @@ void add_analysis_info(nlohmann::ordered_json& j, const AnalysisInfo& info) {
 int run_reporting_errors(const std::function<void()>& body) {
   try {
     body();
+  } catch (const OutputFolderRefused& e) {  // found before the work started: like a bad flag
+    fmt::print(stderr, "error: {}\n", e.what());
+    return kExitUsage;
   } catch (const std::invalid_argument& e) {
     fmt::print(stderr, "error: {}\n", e.what());
     return kExitUsage;

@@ -34,7 +34,8 @@ void add_analysis_info(nlohmann::ordered_json& j, const AnalysisInfo& info);
 
 // Runs the part of an analysis command that follows loading its inputs and returns the command's exit status:
 // kExitOk, or, with "error: ..." on stderr, kExitUsage for std::invalid_argument (a bad spec found only now) and
-// kExitRuntime for any other std::exception (backend or I/O).
+// OutputFolderRefused (the output folder is held by another command or unusable) and kExitRuntime for any other
+// std::exception (backend or I/O).
 int run_reporting_errors(const std::function<void()>& body);
 
 // A finite number, or JSON null (NaN, inf and "after the horizon" are null).

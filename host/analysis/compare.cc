@@ -11,6 +11,7 @@
 #include <memory>
 #include <stdexcept>
 
+#include "host/report/output_set.h"
 #include "host/report/report.h"
 #include "host/stats/summary.h"
 
@@ -413,6 +414,7 @@ int cmd_compare(const std::vector<std::string>& configs, const CompareOptions& o
   }
   const std::filesystem::path out = options.out.empty() ? std::filesystem::path("out") / "compare" : std::filesystem::path(options.out);
   return run_reporting_errors([&] {
+    OutputSet set = OutputSet::open(out, OutputKind::compare);  // before the work: a refused folder fails now
     AnalysisInfo info;
     auto backend = make_analysis_backend(options.backend, options.threads, info);
     const auto t0 = std::chrono::steady_clock::now();
@@ -426,9 +428,9 @@ int cmd_compare(const std::vector<std::string>& configs, const CompareOptions& o
     };
     const Comparison c = compare_scenarios(scenarios, *backend, n, kCrossingChunk, progress);
     info.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    std::filesystem::create_directories(out);
-    write_file_atomic(out / "compare.csv", compare_csv(c));
-    write_file_atomic(out / "compare.json", compare_json(c, info));
+    write_file_atomic(set.path() / "compare.csv", compare_csv(c));
+    write_file_atomic(set.path() / "compare.json", compare_json(c, info));
+    set.commit();
     if (!options.quiet) {
       fmt::print("{}", compare_headline(c, scenarios[0]->run.horizon_year));
       fmt::print("{} scenarios x {} trajectories in {:.2f} s on {}; outputs in {}\n", scenarios.size(), n,

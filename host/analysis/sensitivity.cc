@@ -13,6 +13,7 @@
 #include <stdexcept>
 
 #include "host/analysis/crossing_stream.h"
+#include "host/report/output_set.h"
 #include "host/report/report.h"
 #include "host/stats/summary.h"
 #include "kernels/distributions.h"
@@ -498,6 +499,7 @@ int cmd_sensitivity(const std::string& config, const SensitivityOptions& options
       options.out.empty() ? std::filesystem::path("out") / std::filesystem::path(config).stem()
                           : std::filesystem::path(options.out);
   return run_reporting_errors([&] {
+    OutputSet set = OutputSet::open(out, OutputKind::sensitivity);  // before the work: a refused folder fails now
     AnalysisInfo info;
     auto backend = make_analysis_backend(options.backend, options.threads, info);
     const auto t0 = std::chrono::steady_clock::now();
@@ -510,9 +512,9 @@ int cmd_sensitivity(const std::string& config, const SensitivityOptions& options
     };
     const SensitivityResult r = run_sensitivity(*sc, *backend, plan, progress);
     info.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    std::filesystem::create_directories(out);
-    write_file_atomic(out / "sensitivity.csv", sensitivity_csv(r));
-    write_file_atomic(out / "sensitivity.json", sensitivity_json(r, *sc, info));
+    write_file_atomic(set.path() / "sensitivity.csv", sensitivity_csv(r));
+    write_file_atomic(set.path() / "sensitivity.json", sensitivity_json(r, *sc, info));
+    set.commit();
     if (!options.quiet) {
       fmt::print("{}", sensitivity_headline(r));
       fmt::print("{} trajectories in {:.2f} s (Saltelli runs {:.2f} s, bootstrap {:.2f} s, tornado {:.2f} s) on {}; "

@@ -14,6 +14,7 @@
 #include "backends/backend.h"
 #include "host/analysis/analysis_cli.h"
 #include "host/config/scenario.h"
+#include "host/report/output_set.h"
 #include "host/report/plot.h"
 #include "host/report/report.h"
 #include "host/run/checkpoint.h"
@@ -129,7 +130,17 @@ int cmd_run(const RunArgs& a, const std::string& command_line, std::chrono::stea
     Tally base;
     TrajectoryRanges done;
     double prior_seconds = 0;
-    if (root && checkpointing) {
+    // Rank 0 writes the output folder: lock and check it before any trajectory runs.
+    std::optional<OutputSet> outputs;
+    if (root) {
+      try {
+        outputs = OutputSet::open(out, OutputKind::run);
+      } catch (const OutputFolderRefused& e) {
+        fmt::print(stderr, "error: {}\n", e.what());
+        status = kExitConfig;
+      }
+    }
+    if (root && checkpointing && status == kExitOk) {
       try {
         check_checkpoint_folder_writable(ckdir);
       } catch (const std::exception& e) {
@@ -230,11 +241,10 @@ int cmd_run(const RunArgs& a, const std::string& command_line, std::chrono::stea
     if (root) {
       info.seconds = prior_seconds + elapsed();
       const Summary summary = summarize(result.tally, sc->run);
-      write_outputs(out, *sc, summary, info);
-      if (a.plot) {
-        const auto files = write_plots(out);
-        if (!quiet) fmt::print("{} charts and report.html written to {}\n", files.size() - 1, out.string());
-      }
+      write_outputs(outputs->path(), *sc, summary, info);
+      const size_t charts = a.plot ? write_plot_files(outputs->path(), outputs->path(), out).size() - 1 : 0;
+      outputs->commit();
+      if (a.plot && !quiet) fmt::print("{} charts and report.html written to {}\n", charts, out.string());
       if (!quiet) {
         fmt::print("{}", headline(*sc, summary));
         fmt::print("{} trajectories in {:.2f} s on {}{}; outputs in {}\n", sc->run.trajectories, info.seconds,
