@@ -138,6 +138,9 @@ OutputSet OutputSet::open(const fs::path& dir, OutputKind kind) {
   const struct stat tst = stat_of(target, &exists);
   if (exists && !S_ISDIR(tst.st_mode)) refuse("exists and is not a folder");
   if (!exists && kind == OutputKind::plot) refuse("no such folder (plot draws a run's folder)");
+  bool parent_there = false;
+  const struct stat pre = stat_of(parent, &parent_there);
+  if (parent_there && !S_ISDIR(pre.st_mode)) refuse(fmt::format("its parent {} is not a folder", parent.string()));
   fs::create_directories(parent, ec);
   if (ec) refuse(fmt::format("cannot create its parent folder {}: {}", parent.string(), ec.message()));
   bool parent_ok = false;
