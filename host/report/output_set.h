@@ -1,4 +1,4 @@
-// An output folder written as one set: locked while a command writes it, built in a temporary sibling and swapped in whole.
+// An output folder as one set: locked while a command writes it, built in a temporary sibling and swapped in whole.
 #pragma once
 #include <sys/types.h>
 
