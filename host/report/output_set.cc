@@ -130,33 +130,28 @@ OutputSet OutputSet::open(const fs::path& dir, OutputKind kind) {
   fs::path target = fs::absolute(dir, ec).lexically_normal();
   if (ec) refuse(ec.message());
   if (!target.has_filename()) target = target.parent_path();  // "out/x/"
+  // Resolve symbolic links (a parent on linked scratch storage, a link to the
+  // folder): every spelling of a folder takes the same lock, and the swap
+  // replaces the real folder, not a link to it.
+  if (fs::path real = fs::weakly_canonical(target, ec); !ec && !real.empty()) target = real.lexically_normal();
+  ec.clear();
+  if (!target.has_filename()) target = target.parent_path();
   if (target == target.root_path() || !target.has_filename()) refuse("the root folder cannot be an output folder");
   const fs::path parent = target.parent_path();
   const std::string name = target.filename().string();
 
   bool exists = false;
-  const struct stat tst = stat_of(target, &exists);
+  struct stat tst = stat_of(target, &exists);
   if (exists && !S_ISDIR(tst.st_mode)) refuse("exists and is not a folder");
-  if (!exists && kind == OutputKind::plot) refuse("no such folder (plot draws a run's folder)");
   bool parent_there = false;
   const struct stat pre = stat_of(parent, &parent_there);
   if (parent_there && !S_ISDIR(pre.st_mode)) refuse(fmt::format("its parent {} is not a folder", parent.string()));
+  if (!parent_there && kind == OutputKind::plot) refuse("no such folder (plot draws a run's folder)");
   fs::create_directories(parent, ec);
   if (ec) refuse(fmt::format("cannot create its parent folder {}: {}", parent.string(), ec.message()));
   bool parent_ok = false;
   const struct stat pst = stat_of(parent, &parent_ok);
   if (!parent_ok || !S_ISDIR(pst.st_mode)) refuse(fmt::format("its parent {} is not a folder", parent.string()));
-  if (exists) {
-    // The swap renames the folder: it must be an ordinary entry of its parent.
-    if (tst.st_dev != pst.st_dev) refuse("is a mount point; chipcast swaps its output folder as a whole");
-    // Swapping the current folder away would leave this process (and the
-    // shell it was started from) in a removed folder.
-    const fs::path cwd = fs::weakly_canonical(fs::current_path(ec), ec);
-    const fs::path real = fs::weakly_canonical(target, ec);
-    if (!ec && std::mismatch(real.begin(), real.end(), cwd.begin(), cwd.end()).first == real.end())
-      refuse("is (or holds) the current folder; chipcast replaces its output folder as a whole, which would leave "
-             "you in a removed folder: run it from another folder");
-  }
 
   OutputSet set;
   set.given_ = dir;
@@ -224,6 +219,21 @@ OutputSet OutputSet::open(const fs::path& dir, OutputKind kind) {
       std::error_code e2;
       if (pid > 0 && !process_alive(pid) && it->is_regular_file(e2)) fs::remove(it->path(), e2);
     }
+
+  // After the debris: a swap cut short may just have been undone.
+  tst = stat_of(target, &exists);
+  if (exists && !S_ISDIR(tst.st_mode)) refuse("exists and is not a folder");
+  if (!exists && kind == OutputKind::plot) refuse("no such folder (plot draws a run's folder)");
+  if (exists) {
+    // The swap renames the folder: it must be an ordinary entry of its parent.
+    if (tst.st_dev != pst.st_dev) refuse("is a mount point; chipcast swaps its output folder as a whole");
+    // Swapping the current folder away would leave this process (and the
+    // shell it was started from) in a removed folder.
+    const fs::path cwd = fs::weakly_canonical(fs::current_path(ec), ec);
+    if (!ec && std::mismatch(target.begin(), target.end(), cwd.begin(), cwd.end()).first == target.end())
+      refuse("is (or holds) the current folder; chipcast replaces its output folder as a whole, which would leave "
+             "you in a removed folder: run it from another folder");
+  }
 
   set.work_ = parent / fmt::format("{}{}-{}", set_prefix, static_cast<long>(::getpid()), counter.fetch_add(1));
   const mode_t mode = exists ? (tst.st_mode & 07777) : 0777;
@@ -316,7 +326,9 @@ void OutputSet::commit() {
 
   const fs::path parent = target_.parent_path();
   bool exists = false;
-  stat_of(target_, &exists);
+  const struct stat now = stat_of(target_, &exists);
+  // An exchange would swap a file put there meanwhile into the removal below.
+  if (exists && !S_ISDIR(now.st_mode)) fail("it was replaced by a file meanwhile", ENOTDIR);
   if (!exists) {
     if (::rename(work_.c_str(), target_.c_str()) != 0) fail("rename", errno);
     fsync_path(parent, O_RDONLY | O_DIRECTORY);

@@ -337,5 +337,36 @@ TEST(OutputSet, KeepsTheFoldersMode) {
   EXPECT_EQ(st.st_mode & 07777, 0750u);
 }
 
+TEST(OutputSet, SymbolicLinksLeadToTheRealFolder) {
+  ScratchDir dir("outset-links");
+  fs::create_directories(dir / "scratch" / "out");
+  fs::create_directory_symlink(dir / "scratch" / "out", dir / "out");  // out -> scratch/out
+  write_run(dir / "scratch" / "out" / "o", "old");
+  fs::create_directory_symlink(dir / "scratch" / "out" / "o", dir / "o-link");
+  {
+    OutputSet set = OutputSet::open(dir / "out" / "o", OutputKind::run);
+    // The same folder by a link to it or to its parent: the same lock.
+    EXPECT_NE(refusal(dir / "o-link"), "");
+    EXPECT_NE(refusal(dir / "scratch" / "out" / "o"), "");
+    for (const char* f : kRunFiles) write_file_atomic(set.path() / f, "new");
+    set.commit();
+  }
+  // The real folder was replaced; the links still lead to it.
+  EXPECT_TRUE(fs::is_symlink(dir / "out"));
+  EXPECT_TRUE(fs::is_symlink(dir / "o-link"));
+  EXPECT_EQ(read_text(dir / "o-link" / "summary.json"), "new");
+  EXPECT_EQ(names_in(dir / "scratch" / "out"), (std::set<std::string>{"o"}));
+}
+
+TEST(OutputSet, CommitRefusesAFolderReplacedByAFile) {
+  ScratchDir dir("outset-replaced");
+  write_run(dir / "o", "old");
+  OutputSet set = OutputSet::open(dir / "o", OutputKind::run);
+  fs::remove_all(dir / "o");
+  write_text(dir / "o", "someone's file");
+  EXPECT_THROW(set.commit(), std::runtime_error);
+  EXPECT_EQ(read_text(dir / "o"), "someone's file");
+}
+
 }  // namespace
 }  // namespace chipcast
