@@ -3,12 +3,12 @@
 
 #include <fmt/format.h>
 
-#include "host/report/output_set.h"
-
 #include <omp.h>
 
 #include <ctime>
 #include <stdexcept>
+
+#include "host/report/output_set.h"
 
 namespace chipcast::analysis {
 
