@@ -47,11 +47,13 @@ long temp_file_pid(const std::string& name) {
   const size_t at = name.rfind(".tmp-");
   if (at == std::string::npos || at == 0) return -1;
   std::string rest = name.substr(at + 5);
-  if (rest.compare(0, 6, "probe-") == 0) rest = rest.substr(6);
+  const bool probe = rest.compare(0, 6, "probe-") == 0;
+  if (probe) rest = rest.substr(6);
   const size_t dash = rest.find('-');
   const std::string pid = rest.substr(0, dash);
   if (!all_digits(pid) || pid.size() > 9) return -1;
-  if (dash != std::string::npos && !all_digits(rest.substr(dash + 1))) return -1;
+  // write_file_atomic's names end in -PID-N, the probe's in -PID: nothing else is taken for one.
+  if (probe ? dash != std::string::npos : dash == std::string::npos || !all_digits(rest.substr(dash + 1))) return -1;
   return std::stol(pid);
 }
 

@@ -273,16 +273,20 @@ TEST(OutputSet, OpenRemovesDebrisOfKilledRuns) {
   write_run(dir / (".o.chipcast-set-" + dead + "-1"), "old2");
   fs::create_directories(dir / (".o.chipcast-set-" + dead + "-1") / "keep");
   write_text(dir / (".o.chipcast-set-" + dead + "-1") / "keep" / "f", "sub-folder");
-  // Names that are not this folder's debris.
+  // Names that are not debris of this folder or of write_file_atomic.
+  write_text(dir / "o" / (".draft.tmp-" + dead), "the user's");
+  write_text(dir / "o" / (".draft.tmp-" + dead + "-v2"), "the user's");
   fs::create_directories(dir / ".o.chipcast-set-notes");
   fs::create_directories(dir / (".o.chipcast-set-x.chipcast-set-" + dead + "-0"));
   {
     OutputSet set = OutputSet::open(dir / "o", OutputKind::run);
     EXPECT_EQ(names_in(dir / "o"), (std::set<std::string>{"summary.json", "crossing.csv", "bands.csv",
                                                            "resolved.toml", ".chipcast.ckpt.tmp-" + live + "-5",
+                                                           ".draft.tmp-" + dead, ".draft.tmp-" + dead + "-v2",
                                                            "keep"}));
     EXPECT_EQ(read_text(dir / "o" / "keep" / "f"), "sub-folder");
-    EXPECT_EQ(names_in(set.path()), std::set<std::string>{});  // the run's own files are not carried
+    // The run's own files are not carried, temporaries neither; the user's files are.
+    EXPECT_EQ(names_in(set.path()), (std::set<std::string>{".draft.tmp-" + dead, ".draft.tmp-" + dead + "-v2"}));
     EXPECT_EQ(names_in(dir.path()),
               (std::set<std::string>{"o", ".o.chipcast-lock", set.path().filename().string(),
                                      ".o.chipcast-set-notes", ".o.chipcast-set-x.chipcast-set-" + dead + "-0"}));
