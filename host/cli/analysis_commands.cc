@@ -11,6 +11,7 @@
 #include "host/analysis/compare.h"
 #include "host/cli/error_report.h"
 #include "host/cli/exit_status.h"
+#include "host/report/output_set.h"
 #include "host/run/run_session.h"
 
 namespace chipcast::cli {
@@ -48,6 +49,7 @@ int cmd_compare(const CompareArgs& a) {
     }
     const std::filesystem::path out =
         a.out.empty() ? std::filesystem::path("out") / "compare" : std::filesystem::path(a.out);
+    OutputSet set = OutputSet::open(out, OutputKind::compare);  // before the work: a refused folder fails now
     AnalysisInfo info = analysis_info(session);
     const auto t0 = Clock::now();
     const uint64_t n = scenarios[0]->run.trajectories;
@@ -60,7 +62,8 @@ int cmd_compare(const CompareArgs& a) {
     };
     const Comparison c = compare_scenarios(scenarios, session, n, kCrossingChunk, progress);
     info.seconds = seconds_since(t0);
-    write_compare_outputs(out, c, info);
+    write_compare_outputs(set.path(), c, info);
+    set.commit();
     if (!a.quiet) {
       fmt::print("{}", compare_headline(c, scenarios[0]->run.horizon_year));
       fmt::print("{} scenarios x {} trajectories in {:.2f} s on {}; outputs in {}\n", scenarios.size(), n,
@@ -84,6 +87,7 @@ int cmd_sensitivity(const SensitivityArgs& a) {
     const std::filesystem::path out = a.out.empty()
                                           ? std::filesystem::path("out") / std::filesystem::path(a.config).stem()
                                           : std::filesystem::path(a.out);
+    OutputSet set = OutputSet::open(out, OutputKind::sensitivity);  // before the work: a refused folder fails now
     AnalysisInfo info = analysis_info(session);
     const auto t0 = Clock::now();
     auto last = t0;
@@ -95,7 +99,8 @@ int cmd_sensitivity(const SensitivityArgs& a) {
     };
     const SensitivityResult r = run_sensitivity(*sc, session, plan, progress);
     info.seconds = seconds_since(t0);
-    write_sensitivity_outputs(out, r, *sc, info);
+    write_sensitivity_outputs(set.path(), r, *sc, info);
+    set.commit();
     if (!a.quiet) {
       fmt::print("{}", sensitivity_headline(r));
       fmt::print("{} trajectories in {:.2f} s (Saltelli runs {:.2f} s, bootstrap {:.2f} s, tornado {:.2f} s) on {}; "

@@ -7,6 +7,7 @@
 
 #include "host/cli/exit_status.h"
 #include "host/config/scenario.h"
+#include "host/report/output_set.h"
 
 namespace chipcast::cli {
 
@@ -29,7 +30,8 @@ int report_error(const std::exception& e) {
     return kExitRuntime;
   }
   fmt::print(stderr, "error: {}\n", e.what());
-  if (dynamic_cast<const ConfigError*>(&e) || dynamic_cast<const std::invalid_argument*>(&e)) return kExitConfig;
+  // A refused output folder is found before the work starts: like a bad flag.
+  if (dynamic_cast<const ConfigError*>(&e) || dynamic_cast<const OutputFolderRefused*>(&e) || dynamic_cast<const std::invalid_argument*>(&e)) return kExitConfig;
   return kExitRuntime;
 }
 

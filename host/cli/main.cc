@@ -89,10 +89,10 @@ int main(int argc, char** argv) {
                   "with status 75 (as on SIGTERM, SIGUSR1 or SIGINT); needs --checkpoint")
       ->check(CLI::PositiveNumber);
   run->footer(
-      "Exit status: 0 done; 2 bad config or flags; 3 runtime failure (resume from the checkpoint); 4 checkpoint "
-      "refused (another run or corrupt; left untouched); 75 stopped early with a checkpoint written (resume with "
-      "--resume). Under MPI (mpirun/srun) the trajectories are split across ranks; rank 0 writes. See "
-      "host/run/README-hpc.md.");
+      "Exit status: 0 done; 2 bad config or flags, or --out held by another run or unusable; 3 runtime failure "
+      "(resume from the checkpoint); 4 checkpoint refused (another run or corrupt; left untouched); 75 stopped "
+      "early with a checkpoint written (resume with --resume). Under MPI (mpirun/srun) the trajectories are split "
+      "across ranks; rank 0 writes. See host/run/README-hpc.md.");
 
   std::string vconfig;
   auto* validate = app.add_subcommand("validate", "check a scenario and print it resolved");

@@ -5,6 +5,7 @@
 #include <stdexcept>
 
 #include "host/cli/exit_status.h"
+#include "host/report/output_set.h"
 #include "host/report/plot.h"
 
 namespace chipcast::cli {
@@ -14,6 +15,9 @@ int cmd_plot(const std::string& dir) {
     for (const auto& path : write_plots(dir)) std::cout << path.string() << '\n';
     std::cout.flush();
     return kExitOk;
+  } catch (const OutputFolderRefused& e) {  // missing, unusable or held by another command: like a bad flag
+    std::cerr << "error: " << e.what() << '\n';
+    return kExitConfig;
   } catch (const std::exception& e) {
     std::cerr << "error: " << e.what() << '\n';
     return kExitRuntime;

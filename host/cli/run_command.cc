@@ -9,7 +9,6 @@
 #include "host/cli/console_observer.h"
 #include "host/cli/error_report.h"
 #include "host/cli/exit_status.h"
-#include "host/report/plot.h"
 #include "host/report/report.h"
 
 namespace chipcast::cli {
@@ -43,6 +42,7 @@ int cmd_run(const RunArgs& a, const std::string& command_line, std::chrono::stea
                                         std::chrono::duration<double>(*a.time_limit_minutes * 60.0));
     ro.batch = a.batch;
     ro.command_line = command_line;
+    ro.plot = a.plot;
 
     const RunResult r = session.run(a.config, Overrides{a.trajectories, a.seed, a.sampling}, ro, &observer);
     // Rank 0's status is the job's; the others leave quietly so that a
@@ -58,10 +58,7 @@ int cmd_run(const RunArgs& a, const std::string& command_line, std::chrono::stea
       return kExitCheckpointed;
     }
     const bool quiet = a.quiet;
-    if (a.plot) {
-      const auto files = write_plots(ro.out);
-      if (!quiet) fmt::print("{} charts and report.html written to {}\n", files.size() - 1, ro.out.string());
-    }
+    if (a.plot && !quiet) fmt::print("{} charts and report.html written to {}\n", r.charts, ro.out.string());
     if (!quiet) {
       fmt::print("{}", headline(sc, *r.summary));
       fmt::print("{} trajectories in {:.2f} s on {}{}; outputs in {}\n", sc.run.trajectories, r.info.seconds,

@@ -7,14 +7,18 @@
 #include <utility>
 
 #include "host/report/html_report.h"
+#include "host/report/output_set.h"
 #include "host/report/plot_charts.h"
 #include "host/report/plot_data.h"
 #include "host/report/report.h"
 
 namespace chipcast {
 
-std::vector<std::filesystem::path> write_plots(const std::filesystem::path& dir) {
-  const plot::RunData run = plot::load_run(dir);
+std::vector<std::filesystem::path> write_plot_files(const std::filesystem::path& from,
+                                                    const std::filesystem::path& into,
+                                                    const std::filesystem::path& dir) {
+  plot::RunData run = plot::load_run(from);
+  run.dir = dir;
 
   // Build everything first, then write: a bad input leaves the folder untouched.
   std::vector<std::pair<std::string, std::string>> files;
@@ -33,9 +37,17 @@ std::vector<std::filesystem::path> write_plots(const std::filesystem::path& dir)
 
   std::vector<std::filesystem::path> written;
   for (const auto& [name, content] : files) {
-    write_file_atomic(dir / name, content);
-    written.push_back(dir / name);
+    write_file_atomic(into / name, content);
+    written.push_back(into / name);
   }
+  return written;
+}
+
+std::vector<std::filesystem::path> write_plots(const std::filesystem::path& dir) {
+  OutputSet set = OutputSet::open(dir, OutputKind::plot);
+  std::vector<std::filesystem::path> written = write_plot_files(dir, set.path(), dir);
+  set.commit();
+  for (auto& path : written) path = dir / path.filename();
   return written;
 }
 

@@ -23,8 +23,9 @@ struct RunInfo {
 
 // Writes summary.json, crossing.csv, bands.csv and resolved.toml (the
 // scenario's resolved config) into `dir`, creating it if needed. Each file is
-// written atomically (write_file_atomic). The same inputs give byte-identical
-// files. Throws std::runtime_error naming the path on failure.
+// written atomically (write_file_atomic); `chipcast run` passes an OutputSet's
+// path() so that the four become the output folder together. The same inputs
+// give byte-identical files. Throws std::runtime_error naming the path on failure.
 void write_outputs(const std::filesystem::path& dir, const Scenario& scenario, const Summary& summary,
                    const RunInfo& info);
 

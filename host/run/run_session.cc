@@ -8,6 +8,9 @@
 #include <utility>
 
 #include "backends/backend.h"
+#include "host/report/output_set.h"
+#include "host/report/plot.h"
+#include "host/report/report.h"
 #include "host/run/checkpoint.h"
 #include "host/run/mpi_context.h"
 #include "host/run/runner.h"
@@ -46,7 +49,7 @@ TrajectoryRanges unflatten(const std::vector<uint64_t>& v) {
 }
 
 // How rank 0 tells the others that the run cannot start (an MPI broadcast of one int).
-enum StartStatus : int { kStartOk = 0, kStartRuntime = 1, kStartCheckpoint = 2 };
+enum StartStatus : int { kStartOk = 0, kStartRuntime = 1, kStartCheckpoint = 2, kStartConfig = 3 };
 
 }  // namespace
 
@@ -162,7 +165,17 @@ RunResult RunSession::run(std::shared_ptr<const Scenario> scenario, const RunOpt
     Tally base;
     TrajectoryRanges done;
     double prior_seconds = 0;
-    if (root && checkpointing) {
+    // Rank 0 writes the output folder: lock and check it before any trajectory runs.
+    std::optional<OutputSet> outputs;
+    if (root && !options.out.empty()) {
+      try {
+        outputs = OutputSet::open(options.out, OutputKind::run);
+      } catch (const OutputFolderRefused& e) {
+        why = e.what();
+        status = kStartConfig;
+      }
+    }
+    if (root && checkpointing && status == kStartOk) {
       try {
         check_checkpoint_folder_writable(ckdir);
       } catch (const std::exception& e) {
@@ -206,7 +219,10 @@ RunResult RunSession::run(std::shared_ptr<const Scenario> scenario, const RunOpt
     }
     mpi.broadcast(status);
     if (status != kStartOk)
-      throw RunError(status == kStartCheckpoint ? RunErrorKind::checkpoint : RunErrorKind::runtime, why, root);
+      throw RunError(status == kStartCheckpoint ? RunErrorKind::checkpoint
+                     : status == kStartConfig   ? RunErrorKind::config
+                                                : RunErrorKind::runtime,
+                     why, root);
     std::vector<uint64_t> flat = flatten(done);
     mpi.broadcast(flat);
     done = unflatten(flat);
@@ -261,7 +277,11 @@ RunResult RunSession::run(std::shared_ptr<const Scenario> scenario, const RunOpt
     if (root) {
       info.seconds = prior_seconds + elapsed();
       out.summary = summarize(result.tally, sc.run);
-      if (!options.out.empty()) write_outputs(options.out, sc, *out.summary, info);
+      if (outputs) {
+        write_outputs(outputs->path(), sc, *out.summary, info);
+        if (options.plot) out.charts = write_plot_files(outputs->path(), outputs->path(), options.out).size() - 1;
+        outputs->commit();
+      }
       out.tally = std::move(result.tally);
       out.info = std::move(info);
       out.checkpoints = result.checkpoints;
