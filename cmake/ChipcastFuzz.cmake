@@ -1,0 +1,12 @@
+# CHIPCAST_BUILD_FUZZERS: instruments every target of this build for libFuzzer (coverage, ASan, UBSan),
+# so the host libraries the harnesses in tests/fuzz link are fuzzed with their internals visible.
+# Included before the targets are defined: add_compile_options applies to the targets created after it.
+if(NOT CMAKE_CXX_COMPILER_ID MATCHES "Clang")
+  message(FATAL_ERROR "CHIPCAST_BUILD_FUZZERS needs clang++ (libFuzzer ships with clang): "
+                      "configure with -DCMAKE_CXX_COMPILER=clang++ (the `fuzz` preset does)")
+endif()
+# -fno-sanitize-recover: undefined behaviour aborts, so libFuzzer reports it as a crash with the input.
+set(CHIPCAST_FUZZ_SANITIZE address,undefined)
+add_compile_options(-fsanitize=fuzzer-no-link,${CHIPCAST_FUZZ_SANITIZE} -fno-sanitize-recover=all
+                    -fno-omit-frame-pointer)
+add_link_options(-fsanitize=${CHIPCAST_FUZZ_SANITIZE})
