@@ -7,6 +7,7 @@ if(NOT CMAKE_CXX_COMPILER_ID MATCHES "Clang")
 endif()
 # -fno-sanitize-recover: undefined behaviour aborts, so libFuzzer reports it as a crash with the input.
 set(CHIPCAST_FUZZ_SANITIZE address,undefined)
+set(CHIPCAST_FUZZ_IGNORELIST ${CMAKE_CURRENT_SOURCE_DIR}/tests/fuzz/ignorelist.txt)
 add_compile_options(-fsanitize=fuzzer-no-link,${CHIPCAST_FUZZ_SANITIZE} -fno-sanitize-recover=all
-                    -fno-omit-frame-pointer)
+                    -fno-omit-frame-pointer -fsanitize-coverage-ignorelist=${CHIPCAST_FUZZ_IGNORELIST})
 add_link_options(-fsanitize=${CHIPCAST_FUZZ_SANITIZE})
