@@ -31,8 +31,8 @@ constexpr size_t kDigestBytes = 32;  // SHA-256 of header + payload
 
 fs::path g_dir;  // the --checkpoint folder each input is written into
 // The reader's tally limit here (its default is half the machine's memory): large enough for every
-// seed, small enough that a decoded tally and its re-encoded copy stay far below -rss_limit_mb=2048.
-constexpr uint64_t kMaxTallyBytes = uint64_t{256} << 20;
+// seed (1.7 MB), small enough that no input spends its time filling a large tally with zeros.
+constexpr uint64_t kMaxTallyBytes = uint64_t{16} << 20;
 
 [[noreturn]] void finding(const char* what) {
   std::fprintf(stderr, "fuzz_checkpoint: %s\n", what);
