@@ -3,7 +3,7 @@
 # Included before the targets are defined: add_compile_options applies to the targets created after it.
 if(NOT CMAKE_CXX_COMPILER_ID MATCHES "Clang")
   message(FATAL_ERROR "CHIPCAST_BUILD_FUZZERS needs clang++ (libFuzzer ships with clang): "
-                      "configure with -DCMAKE_CXX_COMPILER=clang++ (the `fuzz` preset does)")
+                      "configure with -DCMAKE_CXX_COMPILER=clang++-15 (the `fuzz` preset does; Debian 12 has libomp for clang 15 only)")
 endif()
 # -fno-sanitize-recover: undefined behaviour aborts, so libFuzzer reports it as a crash with the input.
 set(CHIPCAST_FUZZ_SANITIZE address,undefined)
