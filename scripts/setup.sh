@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages chipcast needs (nothing is downloaded from anywhere else).
-# Usage: scripts/setup.sh [--with-hip] [--with-kokkos] [--with-mpi] [--all]
+# Usage: scripts/setup.sh [--with-hip] [--with-kokkos] [--with-mpi] [--with-fuzz] [--all]
 set -euo pipefail
 
 packages=(
@@ -21,8 +21,9 @@ for arg in "$@"; do
     --with-hip) packages+=(hipcc librocprim-dev libomp-15-dev) ;;  # libomp: hipcc's clang 15 compiles the OpenMP backend
     --with-kokkos) packages+=(libtrilinos-kokkos-dev) ;;
     --with-mpi) packages+=(libopenmpi-dev openmpi-bin) ;;
-    --all) packages+=(hipcc librocprim-dev libomp-15-dev libtrilinos-kokkos-dev libopenmpi-dev openmpi-bin) ;;
-    *) echo "setup.sh: unknown option '$arg' (use --with-hip, --with-kokkos, --with-mpi or --all)" >&2; exit 2 ;;
+    --with-fuzz) packages+=(clang-15 libomp-15-dev) ;;  # libFuzzer, ASan, UBSan (libclang-common-15-dev) and its OpenMP
+    --all) packages+=(hipcc librocprim-dev libomp-15-dev libtrilinos-kokkos-dev libopenmpi-dev openmpi-bin clang-15) ;;
+    *) echo "setup.sh: unknown option '$arg' (use --with-hip, --with-kokkos, --with-mpi, --with-fuzz or --all)" >&2; exit 2 ;;
   esac
 done
 

@@ -7,14 +7,16 @@
 #   kokkos   Debian's Kokkos 3.4 (Serial): build, all tests (every backend test runs on kokkos too)
 #   cuda     nvcc, sm_80 + sm_90: compile and link (the GPU tests need a device; see README)
 #   hip      hipcc, gfx90a + gfx940: compile and link, when Debian's hipcc is installed
+#   fuzz     clang++-15 with ASan+UBSan: build the libFuzzer harnesses, run each for
+#            CHIPCAST_FUZZ_SECONDS (default 75) s on its seed corpus (tests/fuzz/run.sh)
 # Set CHIPCAST_TEST_PRESETS="default mpi" (for example) to run fewer.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-presets=${CHIPCAST_TEST_PRESETS:-default mpi kokkos cuda hip}
+presets=${CHIPCAST_TEST_PRESETS:-default mpi kokkos cuda hip fuzz}
 bash scripts/setup.sh
 # Each optional group on its own, so that one that cannot install does not take the others down;
 # a preset whose packages are missing is skipped below with a visible reason.
-for group in --with-mpi --with-kokkos --with-hip; do
+for group in --with-mpi --with-kokkos --with-hip --with-fuzz; do
   bash scripts/setup.sh "$group" || echo "test.sh: scripts/setup.sh $group failed; its preset will be skipped" >&2
 done
 failed=()
@@ -33,6 +35,13 @@ for preset in $presets; do
       fi
       echo "== hip: configure, build (compile and link)"
       { cmake --preset hip -DCHIPCAST_BUILD_BENCH=OFF -DCHIPCAST_BUILD_TESTS=OFF && cmake --build --preset hip; } || failed+=(hip) ;;
+    fuzz)
+      if ! command -v clang++-15 >/dev/null || [ ! -e /usr/lib/llvm-15/lib/libomp.so ]; then
+        echo "== fuzz: skipped (clang++-15 or libomp-15-dev is not installed: scripts/setup.sh --with-fuzz)"; continue
+      fi
+      echo "== fuzz: configure, build the fuzz targets, run each fuzzer ${CHIPCAST_FUZZ_SECONDS:-75} s"
+      { cmake --preset fuzz && cmake --build --preset fuzz && tests/fuzz/run.sh build-fuzz "${CHIPCAST_FUZZ_SECONDS:-75}"; } \
+        || failed+=(fuzz) ;;
     mpi|kokkos)
       if [ "$preset" = mpi ] && ! command -v mpicxx >/dev/null; then
         echo "== mpi: skipped (Open MPI is not installed: scripts/setup.sh --with-mpi)"; continue

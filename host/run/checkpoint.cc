@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 #include <system_error>
 #include <vector>
@@ -154,6 +155,12 @@ std::string errno_text(int err) { return std::error_code(err, std::generic_categ
 
 }  // namespace
 
+uint64_t default_checkpoint_tally_limit() {
+  const long pages = ::sysconf(_SC_PHYS_PAGES), page = ::sysconf(_SC_PAGE_SIZE);
+  if (pages <= 0 || page <= 0) return UINT64_MAX;  // unknown: the shape bounds alone apply
+  return static_cast<uint64_t>(pages) * static_cast<uint64_t>(page) / 2;
+}
+
 std::string encode_checkpoint(const Checkpoint& c) { return encode_checkpoint(c, c.tally); }
 
 std::string encode_checkpoint(const Checkpoint& c, const Tally& tally) {
@@ -190,7 +197,7 @@ std::string encode_checkpoint(const Checkpoint& c, const Tally& tally) {
   return std::move(out.bytes);
 }
 
-Checkpoint decode_checkpoint(const std::string& bytes, const std::string& path) {
+Checkpoint decode_checkpoint(const std::string& bytes, const std::string& path, uint64_t max_tally_bytes) {
   auto corrupt = [&](const std::string& what) {
     return CheckpointError(fmt::format("{}: corrupt checkpoint: {}", path, what));
   };
@@ -228,6 +235,19 @@ Checkpoint decode_checkpoint(const std::string& bytes, const std::string& path) 
   const int32_t sub_bins = r.i32();
   if (periods <= 0 || periods > (1 << 20) || sub_bins <= 0 || sub_bins > (1 << 16))
     r.fail(fmt::format("tally shape {} periods x {} sub-bins", periods, sub_bins));
+  // Both checked before the tally is allocated (a digest only proves the file is intact, not that a
+  // run wrote it): the crossing bin count is an int in the kernels, as the config reader also requires.
+  const uint64_t crossing = static_cast<uint64_t>(periods) * static_cast<uint64_t>(sub_bins) + 1;
+  if (crossing > static_cast<uint64_t>(INT32_MAX))
+    r.fail(fmt::format("tally shape {} periods x {} sub-bins has {} crossing bins (at most {})", periods, sub_bins,
+                       crossing, INT32_MAX));
+  const uint64_t tally_bytes =
+      (static_cast<uint64_t>(periods) * kNumSeries * kLevelBins + kNumMetrics * crossing) * sizeof(uint64_t);
+  if (tally_bytes > max_tally_bytes)
+    throw CheckpointError(fmt::format(
+        "{}: the checkpoint's tally ({} periods x {} sub-bins) needs {:.3g} GB, more than the {:.3g} GB a checkpoint "
+        "may hold here (half of this machine's memory)",
+        path, periods, sub_bins, tally_bytes / 1e9, max_tally_bytes / 1e9));
   c.tally = Tally(periods, sub_bins);
   c.tally.trajectories = trajectories;
   const uint64_t nranges = r.u64();
@@ -263,7 +283,7 @@ void write_checkpoint(const fs::path& dir, const Checkpoint& c, const Tally& tal
   write_file_atomic(checkpoint_path(dir), encode_checkpoint(c, tally));
 }
 
-std::optional<Checkpoint> read_checkpoint(const fs::path& dir) {
+std::optional<Checkpoint> read_checkpoint(const fs::path& dir, uint64_t max_tally_bytes) {
   const fs::path path = checkpoint_path(dir);
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
@@ -285,7 +305,7 @@ std::optional<Checkpoint> read_checkpoint(const fs::path& dir) {
     bytes.append(buf, static_cast<size_t>(n));
   }
   ::close(fd);
-  return decode_checkpoint(bytes, path.string());
+  return decode_checkpoint(bytes, path.string(), max_tally_bytes);
 }
 
 void check_checkpoint_folder_writable(const fs::path& dir) {

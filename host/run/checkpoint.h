@@ -41,11 +41,19 @@ class CheckpointError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// The largest tally (bytes of its 64-bit histograms) a checkpoint may declare: half of this
+// machine's physical memory. The reader checks it before allocating the tally, as the sparse
+// histograms can describe any number of bins in a few bytes (a run whose tally is larger could
+// not be resumed here anyway).
+uint64_t default_checkpoint_tally_limit();
+
 std::string encode_checkpoint(const Checkpoint& c);
 // The same with the tally given apart (c.tally is ignored): no copy of a large tally.
 std::string encode_checkpoint(const Checkpoint& c, const Tally& tally);
-// Throws CheckpointError("<path>: ...") when `bytes` is not a valid checkpoint.
-Checkpoint decode_checkpoint(const std::string& bytes, const std::string& path);
+// Throws CheckpointError("<path>: ...") when `bytes` is not a valid checkpoint or its tally
+// would take more than `max_tally_bytes`.
+Checkpoint decode_checkpoint(const std::string& bytes, const std::string& path,
+                             uint64_t max_tally_bytes = default_checkpoint_tally_limit());
 
 std::filesystem::path checkpoint_path(const std::filesystem::path& dir);
 // Writes dir/chipcast.ckpt atomically (write_file_atomic: temporary file,
@@ -55,7 +63,8 @@ void write_checkpoint(const std::filesystem::path& dir, const Checkpoint& c);
 void write_checkpoint(const std::filesystem::path& dir, const Checkpoint& c, const Tally& tally);
 // Reads dir/chipcast.ckpt: nullopt when there is none; throws CheckpointError
 // when it cannot be read or is corrupt. Never modifies the file.
-std::optional<Checkpoint> read_checkpoint(const std::filesystem::path& dir);
+std::optional<Checkpoint> read_checkpoint(const std::filesystem::path& dir,
+                                          uint64_t max_tally_bytes = default_checkpoint_tally_limit());
 // Creates `dir` if needed and checks that a file can be created in it, so a
 // run learns at its start, not at its first checkpoint, that it cannot save
 // its work. Throws std::runtime_error naming the folder.

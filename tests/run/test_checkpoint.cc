@@ -211,6 +211,48 @@ TEST_F(CheckpointTest, InconsistentContentIsRefusedEvenWithAValidDigest) {
   EXPECT_THROW(decode_checkpoint(encode_checkpoint(c), "mem"), CheckpointError);
 }
 
+// Found by tests/fuzz/fuzz_checkpoint: a file with a valid digest and an absurd tally shape made the
+// reader allocate the tally first (std::bad_alloc or an OOM kill instead of a refusal; at 2^20 x 2^16
+// the crossing bin count overflowed an int). The shape alone is declared here, with no bins.
+Checkpoint with_shape(Checkpoint c, int32_t periods, int32_t sub_bins) {
+  c.tally = Tally();
+  c.tally.periods = periods;
+  c.tally.sub_bins = sub_bins;
+  c.tally.trajectories = 2500;
+  return c;
+}
+
+TEST_F(CheckpointTest, HugeTallyShapeIsRefusedBeforeAllocating) {
+  // 2^20 periods x 27,036 level bins x 8 bytes: 227 GB.
+  try {
+    decode_checkpoint(encode_checkpoint(with_shape(sample(), 1 << 20, 1)), "big/chipcast.ckpt");
+    FAIL() << "decoded";
+  } catch (const CheckpointError& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find("big/chipcast.ckpt"), std::string::npos) << what;
+    EXPECT_NE(what.find("1048576 periods x 1 sub-bins"), std::string::npos) << what;
+    EXPECT_NE(what.find("227 GB"), std::string::npos) << what;
+  }
+}
+
+TEST_F(CheckpointTest, CrossingBinsBeyondAnIntAreRefused) {
+  try {
+    decode_checkpoint(encode_checkpoint(with_shape(sample(), 1 << 20, 1 << 16)), "mem", UINT64_MAX);
+    FAIL() << "decoded";
+  } catch (const CheckpointError& e) {
+    EXPECT_NE(std::string(e.what()).find("68719476737 crossing bins"), std::string::npos) << e.what();
+  }
+}
+
+TEST_F(CheckpointTest, TallyLimitIsTheDecodersAndDefaultsToHalfTheMemory) {
+  const std::string bytes = encode_checkpoint(sample());
+  const uint64_t need = (partial_->level.size() + partial_->crossing.size()) * sizeof(uint64_t);
+  EXPECT_TRUE(decode_checkpoint(bytes, "mem", need).tally == *partial_);
+  EXPECT_THROW(decode_checkpoint(bytes, "mem", need - 1), CheckpointError);
+  const uint64_t memory = static_cast<uint64_t>(::sysconf(_SC_PHYS_PAGES)) * static_cast<uint64_t>(::sysconf(_SC_PAGE_SIZE));
+  EXPECT_EQ(default_checkpoint_tally_limit(), memory / 2);
+}
+
 TEST_F(CheckpointTest, MismatchNamesEveryDifference) {
   const Checkpoint c = sample();
   EXPECT_NO_THROW(check_checkpoint_matches(c, identity(), "p"));
