@@ -27,5 +27,4 @@ target_compile_options(chipcast_gpu PRIVATE
   $<$<COMPILE_LANGUAGE:CUDA>:-lineinfo>)
 
 target_link_libraries(chipcast_backends PUBLIC chipcast_gpu)
-target_compile_definitions(chipcast_backends PUBLIC CHIPCAST_HAVE_GPU=1)
 message(STATUS "chipcast: CUDA backend on (nvcc ${CMAKE_CUDA_COMPILER_VERSION}, architectures ${CMAKE_CUDA_ARCHITECTURES})")

@@ -19,5 +19,4 @@ set_source_files_properties(backends/cuda/gpu_backend.cu PROPERTIES LANGUAGE CXX
 target_link_libraries(chipcast_gpu PUBLIC chipcast_host hip::host PRIVATE chipcast_kernels hip::device roc::rocprim_hip)
 
 target_link_libraries(chipcast_backends PUBLIC chipcast_gpu)
-target_compile_definitions(chipcast_backends PUBLIC CHIPCAST_HAVE_GPU=1)
 message(STATUS "chipcast: HIP backend on (hip ${hip_VERSION}, GPU targets ${GPU_TARGETS})")

@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include "chipcast_config.h"
+
 #include "backends/backend.h"
 #include "host/analysis/analysis_cli.h"
 #include "host/config/scenario.h"
@@ -23,7 +25,7 @@
 #include "host/run/signals.h"
 #include "host/stats/summary.h"
 
-#if defined(CHIPCAST_HAVE_KOKKOS) && CHIPCAST_HAVE_KOKKOS
+#if CHIPCAST_HAVE_KOKKOS
 #include "backends/kokkos/kokkos_backend.h"
 #endif
 
@@ -288,7 +290,7 @@ int main(int argc, char** argv) {
   const auto program_start = std::chrono::steady_clock::now();
   std::string command_line;
   for (int i = 0; i < argc; ++i) command_line += (i ? " " : "") + std::string(argv[i]);
-#if defined(CHIPCAST_HAVE_KOKKOS) && CHIPCAST_HAVE_KOKKOS
+#if CHIPCAST_HAVE_KOKKOS
   // Kokkos runtime flags (--kokkos-num-threads=N, --kokkos-device-id=N, ...)
   // are for Kokkos::initialize, not for CLI11, which would reject them.
   chipcast::kokkos_set_args(argc, argv);

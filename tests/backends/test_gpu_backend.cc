@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "chipcast_config.h"
 #include "tests/backends/test_gpu_scenario.h"
 
 #if CHIPCAST_HAVE_GPU

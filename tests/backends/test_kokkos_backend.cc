@@ -6,10 +6,11 @@
 #include <string>
 #include <vector>
 
+#include "chipcast_config.h"
 #include "host/run/runner.h"
 #include "tests/support/model_fixtures.h"
 
-#if defined(CHIPCAST_HAVE_KOKKOS) && CHIPCAST_HAVE_KOKKOS
+#if CHIPCAST_HAVE_KOKKOS
 #include "backends/kokkos/kokkos_backend.h"
 #define CHIPCAST_TEST_KOKKOS 1
 #else
