@@ -16,7 +16,9 @@ int main(int argc, char** argv) {
   const uint64_t n = argc > 2 ? std::strtoull(argv[2], nullptr, 10) : 1000000;
   const std::string backend_name = argc > 3 ? argv[3] : "openmp";
   const int threads = argc > 4 ? std::atoi(argv[4]) : 0;
-  auto scenario = load_scenario(config, Overrides{n, std::nullopt});
+  Overrides overrides;
+  overrides.trajectories = n;
+  auto scenario = load_scenario(config, overrides);
   BackendOptions options;
   options.threads = threads;
   auto backend = make_backend(backend_name, options);

@@ -75,7 +75,7 @@ class CheckpointTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     scenario_ = load_scenario(std::string(CHIPCAST_SOURCE_DIR) + "/tests/config/data/minimal.toml",
-                              Overrides{uint64_t{6000}, uint64_t{11}})
+                              Overrides{uint64_t{6000}, uint64_t{11}, std::nullopt})
                     .release();
     BackendOptions bo;
     bo.threads = 1;
