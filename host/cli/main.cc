@@ -153,11 +153,8 @@ int cmd_run(const RunArgs& a, const std::string& command_line, std::chrono::stea
                                    CheckpointIdentity{sc->sha256, sc->path, sc->run.seed, sc->run.trajectories,
                                                       sc->params.periods, sc->params.sub_bins},
                                    ckpath);
-          if (c->backend != backend->name())
-            fmt::print(stderr,
-                       "warning: {} was written by the {} backend, this run uses {}: the merged tallies are valid "
-                       "samples, but byte-identity with an uninterrupted run holds per backend only\n",
-                       ckpath, c->backend, backend->name());
+          for (const std::string& w : checkpoint_resume_warnings(*c, backend->name(), ckpath))
+            fmt::print(stderr, "warning: {}\n", w);
           base = std::move(c->tally);
           done = std::move(c->done);
           prior_seconds = c->seconds;
