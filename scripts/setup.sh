@@ -10,10 +10,9 @@ packages=(
   libtomlplusplus-dev       # TOML scenarios
   nlohmann-json3-dev        # summary.json
   libcli11-dev              # command line
-  libfmt-dev libspdlog-dev  # formatting and logging
+  libfmt-dev                # formatting
   libssl-dev                # SHA-256 of the resolved config (OpenSSL EVP)
   libgtest-dev              # unit tests
-  libbenchmark-dev          # micro-benchmarks
   librsvg2-bin              # rsvg-convert: the chart tests render every SVG
 )
 for arg in "$@"; do

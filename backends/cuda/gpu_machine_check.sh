@@ -15,7 +15,7 @@ N=${4:-100000000}
 PREFIX=$(realpath -m "$BUILD/prefix")
 mkdir -p "$PREFIX"
 for d in "$DEBS"/*.deb; do dpkg -x "$d" "$PREFIX"; done
-# Shared libraries from the prefix (fmt, toml++, spdlog, OpenSSL) at run time.
+# Shared libraries from the prefix (fmt, toml++, OpenSSL) at run time.
 export LD_LIBRARY_PATH="$PREFIX/usr/lib/x86_64-linux-gnu${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 
 echo "== configure and build ($(nproc) jobs)"
