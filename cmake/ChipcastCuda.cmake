@@ -1,4 +1,4 @@
-# CUDA backend: backends/cuda/gpu_backend.cu built by nvcc, with CUB from the CUDA toolkit (CCCL).
+# CUDA backend: backends/cuda/gpu_backend.cu built by nvcc against the CUDA runtime.
 # Included by the top-level CMakeLists.txt when -DCHIPCAST_ENABLE_CUDA=ON, after chipcast_backends exists.
 
 # Find nvcc where CUDA usually lives when neither CMAKE_CUDA_COMPILER nor CUDACXX names it.

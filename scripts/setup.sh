@@ -17,10 +17,10 @@ packages=(
 )
 for arg in "$@"; do
   case "$arg" in
-    --with-hip) packages+=(hipcc librocprim-dev libomp-15-dev) ;;  # libomp: hipcc's clang 15 compiles the OpenMP backend
+    --with-hip) packages+=(hipcc libomp-15-dev) ;;  # libomp: hipcc's clang 15 compiles the OpenMP backend
     --with-kokkos) packages+=(libtrilinos-kokkos-dev) ;;
     --with-mpi) packages+=(libopenmpi-dev openmpi-bin) ;;
-    --all) packages+=(hipcc librocprim-dev libomp-15-dev libtrilinos-kokkos-dev libopenmpi-dev openmpi-bin) ;;
+    --all) packages+=(hipcc libomp-15-dev libtrilinos-kokkos-dev libopenmpi-dev openmpi-bin) ;;
     *) echo "setup.sh: unknown option '$arg' (use --with-hip, --with-kokkos, --with-mpi or --all)" >&2; exit 2 ;;
   esac
 done
