@@ -7,7 +7,9 @@
 #   kokkos   Debian's Kokkos 3.4 (Serial): build, all tests (every backend test runs on kokkos too)
 #   cuda     nvcc, sm_80 + sm_90: compile and link (the GPU tests need a device; see README)
 #   hip      hipcc, gfx90a + gfx940: compile and link, when Debian's hipcc is installed
-# Set CHIPCAST_TEST_PRESETS="default mpi" (for example) to run fewer.
+# Set CHIPCAST_TEST_PRESETS="default mpi" (for example) to run fewer. The last line says which
+# presets passed (with their counts of skipped tests), which were only built, and which were
+# skipped and why; each skipped test's reason is in its preset's ctest output.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
