@@ -1,7 +1,11 @@
 # Prints why each skipped test was skipped, after ctest's summary (CTEST_CUSTOM_POST_TEST in CTestCustom.cmake).
 # ctest lists skipped tests by name only; their reasons (GTEST_SKIP() << "...") are in its log.
 # Usage: cmake -DLOG=<build>/Testing/Temporary/LastTest.log -P ctest_skip_reasons.cmake
-if(NOT EXISTS "${LOG}")
+# While ctest runs (and so when it calls this), it writes LastTest.log.tmp,
+# renamed to LastTest.log when it exits: the .tmp is this run's.
+if(EXISTS "${LOG}.tmp")
+  set(LOG "${LOG}.tmp")
+elseif(NOT EXISTS "${LOG}")
   return()
 endif()
 file(STRINGS "${LOG}" lines)
