@@ -58,7 +58,7 @@ class MpiContext {
 
  private:
   int rank_ = 0, size_ = 1, local_rank_ = 0;
-  bool initialized_here_ = false;
+  [[maybe_unused]] bool initialized_here_ = false;  // read and set only when built with MPI
 };
 
 // The GPU a rank should use: 0 when the launcher left this process exactly
