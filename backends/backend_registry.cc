@@ -1,6 +1,8 @@
 // Which backends this binary has, and creating one by name.
 #include <stdexcept>
 
+#include "chipcast_config.h"
+
 #include "backends/backend.h"
 #include "backends/openmp/openmp_backend.h"
 

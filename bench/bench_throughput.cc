@@ -1,4 +1,7 @@
 // Baseline throughput: trajectories/s and trajectory-periods/s per thread, and peak memory, for a range of sizes.
+// Usage: bench_throughput [CONFIG] [TRAJECTORIES] [BACKEND] [THREADS] [WARMUP_TRAJECTORIES]
+// A warm-up (untimed, on the same backend object) keeps one-time costs out of
+// the figure: a GPU's allocations and module load.
 #include <sys/resource.h>
 
 #include <chrono>
@@ -16,10 +19,14 @@ int main(int argc, char** argv) {
   const uint64_t n = argc > 2 ? std::strtoull(argv[2], nullptr, 10) : 1000000;
   const std::string backend_name = argc > 3 ? argv[3] : "openmp";
   const int threads = argc > 4 ? std::atoi(argv[4]) : 0;
-  auto scenario = load_scenario(config, Overrides{n, std::nullopt});
+  const uint64_t warmup = argc > 5 ? std::strtoull(argv[5], nullptr, 10) : 0;
+  Overrides overrides;
+  overrides.trajectories = n;
+  auto scenario = load_scenario(config, overrides);
   BackendOptions options;
   options.threads = threads;
   auto backend = make_backend(backend_name, options);
+  if (warmup) run_batches(*backend, scenario->params, RunPlan{0, warmup, 0}, nullptr);
   const auto t0 = std::chrono::steady_clock::now();
   const Tally tally = run_batches(*backend, scenario->params, RunPlan{0, n, 0}, nullptr);
   const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

@@ -12,10 +12,8 @@ nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader
 nvcc --version | tail -1
 bash backends/cuda/gpu_machine_check.sh "$debs" "$build" "$arch" 100000000
 export LD_LIBRARY_PATH="$(realpath "$build")/prefix/usr/lib/x86_64-linux-gnu${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
-for mode in atomic buffer; do
-  echo "== 1e9 baseline trajectories, aggregation=$mode, end to end (chipcast run)"
-  /usr/bin/time -f "wall %e s, peak RSS %M KB" env CHIPCAST_GPU_AGGREGATION=$mode CHIPCAST_GPU_PROFILE=1 \
-    "$build/chipcast" run configs/baseline.toml -n 1000000000 --backend cuda --quiet --out "$build/out-1e9-$mode"
-  grep -E '"seconds"|p_parity_by_horizon"' "$build/out-1e9-$mode/summary.json"
-done
+echo "== 1e9 baseline trajectories, end to end (chipcast run)"
+/usr/bin/time -f "wall %e s, peak RSS %M KB" env CHIPCAST_GPU_PROFILE=1 \
+  "$build/chipcast" run configs/baseline.toml -n 1000000000 --backend cuda --quiet --out "$build/out-1e9"
+grep -E '"seconds"|p_parity_by_horizon"' "$build/out-1e9/summary.json"
 for n in 100000000 1000000000; do "$build/bench/bench_rng_gpu" "$n"; done

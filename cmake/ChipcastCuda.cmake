@@ -1,4 +1,4 @@
-# CUDA backend: backends/cuda/gpu_backend.cu built by nvcc, with CUB from the CUDA toolkit (CCCL).
+# CUDA backend: backends/cuda/gpu_backend.cu built by nvcc against the CUDA runtime.
 # Included by the top-level CMakeLists.txt when -DCHIPCAST_ENABLE_CUDA=ON, after chipcast_backends exists.
 
 # Find nvcc where CUDA usually lives when neither CMAKE_CUDA_COMPILER nor CUDACXX names it.
@@ -27,5 +27,4 @@ target_compile_options(chipcast_gpu PRIVATE
   $<$<COMPILE_LANGUAGE:CUDA>:-lineinfo>)
 
 target_link_libraries(chipcast_backends PUBLIC chipcast_gpu)
-target_compile_definitions(chipcast_backends PUBLIC CHIPCAST_HAVE_GPU=1)
 message(STATUS "chipcast: CUDA backend on (nvcc ${CMAKE_CUDA_COMPILER_VERSION}, architectures ${CMAKE_CUDA_ARCHITECTURES})")

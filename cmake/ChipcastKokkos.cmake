@@ -92,5 +92,3 @@ else()
 endif()
 
 target_link_libraries(chipcast_backends PRIVATE chipcast_kokkos)
-# PUBLIC: the registry, the CLI and the tests test CHIPCAST_HAVE_KOKKOS.
-target_compile_definitions(chipcast_backends PUBLIC CHIPCAST_HAVE_KOKKOS=1)

@@ -19,6 +19,6 @@ thrust_create_target(ChipcastThrustOmp HOST CPP DEVICE OMP)
 add_library(chipcast_thrust_omp STATIC backends/cuda/thrust_omp_path.cc)
 # Same kernel flags as the OpenMP backend, so its 16-lane run matches it bit for bit.
 target_link_libraries(chipcast_thrust_omp PUBLIC chipcast_tally PRIVATE ChipcastThrustOmp chipcast_kernels_host)
-target_compile_definitions(chipcast_thrust_omp PUBLIC CHIPCAST_HAVE_THRUST_OMP=1)
 target_link_libraries(chipcast_backends PUBLIC chipcast_thrust_omp)
+set(CHIPCAST_HAVE_THRUST_OMP ON)  # chipcast_config.h
 message(STATUS "chipcast: Thrust-OMP run of the GPU path on (CCCL ${CCCL_VERSION})")

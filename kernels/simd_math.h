@@ -2,6 +2,7 @@
 #pragma once
 #include <math.h>
 
+#include "chipcast_config.h"
 #include "kernels/macros.h"
 
 // glibc only announces its `omp declare simd` variants under __FAST_MATH__,
@@ -9,9 +10,11 @@
 // The model relies on IEEE semantics (log 0 = -inf marks an empty bloc), so we
 // announce the same libmvec entry points ourselves and build with plain
 // -fno-math-errno. Only for x86-64 glibc hosts; elsewhere loops stay scalar.
-#if !CHIPCAST_GPU_COMPILER && defined(__x86_64__) && defined(__GLIBC__) && \
-    !defined(__FAST_MATH__) && !defined(__clang__) && defined(CHIPCAST_USE_LIBMVEC) && \
-    CHIPCAST_USE_LIBMVEC
+// The vector variants never set errno, so they are announced only to the
+// lane-loop translation units, the ones built with -fno-math-errno
+// (CHIPCAST_KERNEL_HOST_FLAGS; g++ then defines __NO_MATH_ERRNO__).
+#if !CHIPCAST_GPU_COMPILER && CHIPCAST_HAVE_LIBMVEC && defined(__x86_64__) && defined(__GLIBC__) && \
+    !defined(__FAST_MATH__) && !defined(__clang__) && defined(__NO_MATH_ERRNO__)
 extern "C" {
 #pragma omp declare simd notinbranch
 float logf(float) noexcept;

@@ -10,19 +10,18 @@ packages=(
   libtomlplusplus-dev       # TOML scenarios
   nlohmann-json3-dev        # summary.json
   libcli11-dev              # command line
-  libfmt-dev libspdlog-dev  # formatting and logging
+  libfmt-dev                # formatting
   libssl-dev                # SHA-256 of the resolved config (OpenSSL EVP)
   libgtest-dev              # unit tests
-  libbenchmark-dev          # micro-benchmarks
   librsvg2-bin              # rsvg-convert: the chart tests render every SVG
 )
 for arg in "$@"; do
   case "$arg" in
-    --with-hip) packages+=(hipcc librocprim-dev libomp-15-dev) ;;  # libomp: hipcc's clang 15 compiles the OpenMP backend
+    --with-hip) packages+=(hipcc libomp-15-dev) ;;  # libomp: hipcc's clang 15 compiles the OpenMP backend
     --with-kokkos) packages+=(libtrilinos-kokkos-dev) ;;
     --with-mpi) packages+=(libopenmpi-dev openmpi-bin) ;;
     --with-fuzz) packages+=(clang-15 libomp-15-dev) ;;  # libFuzzer, ASan, UBSan (libclang-common-15-dev) and its OpenMP
-    --all) packages+=(hipcc librocprim-dev libomp-15-dev libtrilinos-kokkos-dev libopenmpi-dev openmpi-bin clang-15) ;;
+    --all) packages+=(hipcc libomp-15-dev libtrilinos-kokkos-dev libopenmpi-dev openmpi-bin clang-15) ;;
     *) echo "setup.sh: unknown option '$arg' (use --with-hip, --with-kokkos, --with-mpi, --with-fuzz or --all)" >&2; exit 2 ;;
   esac
 done

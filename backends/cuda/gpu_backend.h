@@ -18,12 +18,11 @@ std::vector<std::string> gpu_info_lines();
 // Devices this process can see; 0 when there is none or no driver. Never throws.
 int gpu_device_count();
 
-// Tuning knobs, defaulted from the environment:
-//   CHIPCAST_GPU_AGGREGATION = atomic (default) | buffer
-//   CHIPCAST_GPU_BATCH       = trajectories per device launch (default: from free memory)
+// Tuning knob, defaulted from the environment:
+//   CHIPCAST_GPU_BATCH = trajectories per device launch (default: 2^30; crossing
+//                        times in pieces sized from free device memory)
 struct GpuSettings {
-  std::string aggregation;  // "" = environment or "buffer"
-  uint64_t device_batch = 0;  // 0 = environment or sized from free device memory
+  uint64_t device_batch = 0;  // 0 = environment or the default
 };
 
 // Throws std::runtime_error (saying why and what to do) when no device is

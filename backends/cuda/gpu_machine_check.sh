@@ -15,7 +15,7 @@ N=${4:-100000000}
 PREFIX=$(realpath -m "$BUILD/prefix")
 mkdir -p "$PREFIX"
 for d in "$DEBS"/*.deb; do dpkg -x "$d" "$PREFIX"; done
-# Shared libraries from the prefix (fmt, toml++, spdlog, OpenSSL) at run time.
+# Shared libraries from the prefix (fmt, toml++, OpenSSL) at run time.
 export LD_LIBRARY_PATH="$PREFIX/usr/lib/x86_64-linux-gnu${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 
 echo "== configure and build ($(nproc) jobs)"
@@ -35,7 +35,5 @@ echo "== the model's statistical tests on every runnable backend (openmp and cud
 echo "== the GPU path on the CPU through Thrust's OMP system"
 "$BUILD/tests/test_thrust_omp_path"
 
-echo "== throughput, baseline scenario, $N trajectories"
-for mode in buffer atomic; do
-  CHIPCAST_GPU_AGGREGATION=$mode CHIPCAST_GPU_PROFILE=1 "$BUILD/bench/bench_throughput" configs/baseline.toml "$N" cuda
-done
+echo "== throughput, baseline scenario, $N trajectories (after a warm-up of 2^16: allocations, module load)"
+CHIPCAST_GPU_PROFILE=1 "$BUILD/bench/bench_throughput" configs/baseline.toml "$N" cuda 0 65536

@@ -1,4 +1,4 @@
-// Thrust (OMP device system) version of the GPU backend's batch: the same functors, run by thrust::for_each on the CPU.
+// Thrust (OMP device system) version of the GPU backend's batch: the same functor and sink, run by thrust::for_each on the CPU.
 #include "backends/cuda/thrust_omp_path.h"
 
 #include <thrust/copy.h>
@@ -19,7 +19,6 @@ namespace chipcast {
 namespace {
 
 using gpu::Aggregation;
-using gpu::BatchBuffers;
 using gpu::BatchSink;
 
 template <class T>
@@ -36,12 +35,6 @@ void for_each_index(int64_t n, const F& f) {
 class ThrustOmpBackend final : public Backend {
  public:
   explicit ThrustOmpBackend(const ThrustOmpSettings& s) : lanes_(s.lanes), piece_(static_cast<int64_t>(s.piece)) {
-    if (s.aggregation == "buffer")
-      mode_ = Aggregation::buffer;
-    else if (s.aggregation == "atomic")
-      mode_ = Aggregation::atomic;
-    else
-      throw std::invalid_argument("thrust-omp: aggregation '" + s.aggregation + "' is not buffer or atomic");
     if (lanes_ != 1 && lanes_ != 16) throw std::invalid_argument("thrust-omp: lanes must be 1 or 16");
     if (piece_ <= 0) throw std::invalid_argument("thrust-omp: piece must be positive");
   }
@@ -49,8 +42,7 @@ class ThrustOmpBackend final : public Backend {
   std::string name() const override { return "thrust-omp"; }
   std::string describe() const override {
     return "thrust-omp: GPU-path functors on Thrust's OMP system, " + std::to_string(lanes_) + " lane(s), " +
-           (mode_ == Aggregation::buffer ? "buffer" : "atomic") + " aggregation, " + std::to_string(piece_) +
-           " trajectories per piece";
+           std::to_string(piece_) + " trajectories per piece";
   }
   uint64_t preferred_batch() const override { return uint64_t{1} << 18; }
 
@@ -61,37 +53,12 @@ class ThrustOmpBackend final : public Backend {
     thrust::fill(level_.begin(), level_.end(), 0u);
     thrust::fill(crossing_.begin(), crossing_.end(), 0u);
     thrust::fill(anomalies_.begin(), anomalies_.end(), 0u);
-    const HistView hist = device_view(p);
-    const int64_t rows = static_cast<int64_t>(p.periods) * kNumSeries;
+    BatchSink sink;
+    sink.mode = Aggregation::atomic;
+    sink.hist = device_view(p);
     for (uint64_t done = 0; done < count;) {
       const int64_t n = std::min<int64_t>(piece_, static_cast<int64_t>(count - done));
-      BatchSink sink;
-      sink.mode = mode_;
-      sink.hist = hist;
-      if (mode_ == Aggregation::buffer) {
-        const int64_t stride = BatchBuffers::stride_for(n);
-        level_bins_.resize(static_cast<size_t>(rows * stride));
-        cross_bins_.resize(static_cast<size_t>(kNumMetrics * stride));
-        sink.buffers = BatchBuffers{raw(level_bins_), raw(cross_bins_), stride};
-      }
       simulate(first + done, n, sink);
-      if (mode_ == Aggregation::buffer) {
-        gpu::LevelRowHistogram h;
-        h.codes = sink.buffers.level_bins;
-        h.stride = sink.buffers.stride;
-        h.count = n;
-        h.chunk = 8192;
-        h.chunks = (n + h.chunk - 1) / h.chunk;
-        h.level = hist.level;
-        h.anomalies = hist.anomalies;
-        for_each_index(rows * h.chunks, h);
-        gpu::CrossingBinHistogram c;
-        c.bins = sink.buffers.cross_bins;
-        c.stride = sink.buffers.stride;
-        c.count = n;
-        c.hist = hist;
-        for_each_index(kNumMetrics * n, c);
-      }
       done += static_cast<uint64_t>(n);
     }
     // The GPU backend's one copy of the histograms to the host, then the merge.
@@ -152,12 +119,9 @@ class ThrustOmpBackend final : public Backend {
 
   int lanes_;
   int64_t piece_;
-  Aggregation mode_ = Aggregation::buffer;
   TallyShape shape_{-1, -1};
   thrust::device_vector<unsigned char> params_;  // one ModelParams (malloc-aligned)
   thrust::device_vector<uint32_t> level_, crossing_, anomalies_;
-  thrust::device_vector<uint16_t> level_bins_;
-  thrust::device_vector<int32_t> cross_bins_;
   thrust::device_vector<float> times_;
   std::unique_ptr<PartialTally> host_;
 };

@@ -1,20 +1,18 @@
-// The GPU path's simulate and aggregate steps on the CPU through Thrust's OMP system, so CI checks them without a GPU.
+// The GPU path's simulate step and atomic histograms on the CPU through Thrust's OMP system, so CI checks them without a GPU.
 #pragma once
 #include <cstdint>
 #include <memory>
-#include <string>
 
 #include "backends/backend.h"
 
 namespace chipcast {
 
 struct ThrustOmpSettings {
-  std::string aggregation = "buffer";  // "buffer" or "atomic", as CHIPCAST_GPU_AGGREGATION
   // Trajectories per simulate functor call: 1 as on a GPU thread (scalar libm,
   // so results match the OpenMP backend to float rounding), or 16, the OpenMP
   // backend's lane width (libmvec, so results match it bit for bit).
   int lanes = 16;
-  uint64_t piece = 1 << 15;  // trajectories per buffer fill (the GPU's device batch)
+  uint64_t piece = 1 << 15;  // trajectories per simulate launch (the GPU's device piece)
 };
 
 // A Backend named "thrust-omp" that runs the GPU path's functors

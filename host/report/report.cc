@@ -9,6 +9,8 @@
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 
+#include "host/run/build_isa.h"
+
 #ifndef CHIPCAST_VERSION
 #define CHIPCAST_VERSION "unknown"
 #endif
@@ -60,6 +62,9 @@ std::string summary_json(const Scenario& scenario, const Summary& summary, const
   j["command_line"] = info.command_line;
   j["ranks"] = info.ranks;
   j["threads"] = info.threads;
+  // The kernels' instruction set: results are byte-identical per build (ISA).
+  const BuildIsa& isa = build_isa();
+  j["isa"] = json{{"march", isa.march}, {"arch", isa.arch}, {"features", isa.features}};
   const RunSettings& run = scenario.run;
   j["run"] = json{{"start_year", run.start_year},
                   {"horizon_year", run.horizon_year},

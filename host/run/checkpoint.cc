@@ -170,6 +170,7 @@ std::string encode_checkpoint(const Checkpoint& c, const Tally& tally) {
   pay.u64(c.seed);
   pay.u64(c.total);
   pay.text(c.backend);
+  pay.text(c.isa);
   pay.f64(c.seconds);
   pay.u64(tally.trajectories);
   pay.i32(tally.shape.periods);
@@ -209,9 +210,12 @@ Checkpoint decode_checkpoint(const std::string& bytes, const std::string& path, 
   const uint32_t version = head.u32();
   const uint32_t flags = head.u32();
   const uint64_t payload = head.u64();
-  if (version != kCheckpointVersion)
-    throw CheckpointError(fmt::format("{}: checkpoint format version {}, this chipcast reads version {}", path,
-                                      version, kCheckpointVersion));
+  if (version < kCheckpointOldestReadable || version > kCheckpointVersion)
+    throw CheckpointError(fmt::format("{}: checkpoint format version {}, this chipcast reads versions {} to {}{}",
+                                      path, version, kCheckpointOldestReadable, kCheckpointVersion,
+                                      version > kCheckpointVersion
+                                          ? " (written by a newer chipcast: resume it with that one)"
+                                          : ""));
   if (flags != 0) throw corrupt(fmt::format("unknown flags {:#x}", flags));
   const uint64_t expected = kHeaderBytes + payload + kDigestBytes;
   if (payload > bytes.size() || bytes.size() != expected)
@@ -229,6 +233,7 @@ Checkpoint decode_checkpoint(const std::string& bytes, const std::string& path, 
   c.seed = r.u64();
   c.total = r.u64();
   c.backend = r.text(256);
+  c.isa = version >= 2 ? r.text(1024) : std::string();
   c.seconds = r.f64();
   const uint64_t trajectories = r.u64();
   const int32_t periods = r.i32();
@@ -355,6 +360,24 @@ void check_checkpoint_matches(const Checkpoint& c, const CheckpointIdentity& wan
   msg += "\nThe checkpoint was left untouched. Resume with the same config, seed and trajectory count, or give "
          "--checkpoint another folder to start afresh.";
   throw CheckpointError(msg);
+}
+
+std::vector<std::string> checkpoint_resume_warnings(const Checkpoint& c, const std::string& backend,
+                                                    const std::string& path) {
+  std::vector<std::string> warnings;
+  if (c.backend != backend)
+    warnings.push_back(fmt::format("{} was written by the {} backend, this run uses {}: the merged tallies are valid "
+                                   "samples, but byte-identity with an uninterrupted run holds per backend only",
+                                   path, c.backend, backend));
+  // Version 1 files did not record the ISA: nothing to compare.
+  const std::string isa = build_isa().text();
+  if (!c.isa.empty() && c.isa != isa)
+    warnings.push_back(fmt::format("{} was written by a chipcast whose kernels were compiled for {}, this one for {}: "
+                                   "the merged tallies are valid samples, but byte-identity with an uninterrupted "
+                                   "run holds per build only (build with the same -march, e.g. -DCHIPCAST_NATIVE=OFF "
+                                   "on every node, to keep it)",
+                                   path, c.isa, isa));
+  return warnings;
 }
 
 }  // namespace chipcast

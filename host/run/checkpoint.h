@@ -5,20 +5,25 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
+#include "host/run/build_isa.h"
 #include "tally/tally.h"
 #include "host/run/trajectory_ranges.h"
 
 namespace chipcast {
 
-// Format version written by this build; files of other versions are refused.
-constexpr uint32_t kCheckpointVersion = 1;
+// Format version written by this build. Version 1 files (no ISA record) are
+// still read; files of other versions are refused.
+constexpr uint32_t kCheckpointVersion = 2;
+constexpr uint32_t kCheckpointOldestReadable = 1;
 // The file inside the --checkpoint folder.
 constexpr const char* kCheckpointFileName = "chipcast.ckpt";
 
 // Layout (all integers little-endian, fixed width; see host/run/README-hpc.md):
 //   header   "CHIPCKPT" | u32 version | u32 flags (0) | u64 payload bytes P
-//   payload  P bytes: run identity, trajectory ranges done, the merged tally
+//   payload  P bytes: run identity (version 2: with the kernels' ISA after
+//            the backend), trajectory ranges done, the merged tally
 //            (histograms as runs of zeros and LEB128 varints)
 //   trailer  SHA-256 of header + payload (32 bytes)
 // A file that is shorter or longer than 24 + P + 32 bytes, or whose digest
@@ -29,6 +34,7 @@ struct Checkpoint {
   uint64_t seed = 0;
   uint64_t total = 0;           // trajectories of the whole run
   std::string backend;          // backend that wrote it (a different one only warns)
+  std::string isa = build_isa().text();  // kernels' ISA that wrote it (BuildIsa::text; "" in version 1 files)
   double seconds = 0;           // run time of all segments so far
   TrajectoryRanges done;        // trajectories included in `tally`
   Tally tally;                  // merged over all ranks
@@ -85,5 +91,11 @@ struct CheckpointIdentity {
 // (seed, trajectories, config digest, tally shape), e.g.
 //   out/ck/chipcast.ckpt belongs to another run: seed 7 in the checkpoint, 8 now; ...
 void check_checkpoint_matches(const Checkpoint& c, const CheckpointIdentity& want, const std::string& path);
+
+// Differences a resume accepts but should tell about: another backend, or
+// kernels compiled for another ISA (byte-identity with an uninterrupted run
+// holds per backend and build). One message per difference, naming `path`.
+std::vector<std::string> checkpoint_resume_warnings(const Checkpoint& c, const std::string& backend,
+                                                    const std::string& path);
 
 }  // namespace chipcast

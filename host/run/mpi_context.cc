@@ -6,9 +6,7 @@
 #include <initializer_list>
 #include <stdexcept>
 
-#ifndef CHIPCAST_HAVE_MPI
-#define CHIPCAST_HAVE_MPI 0
-#endif
+#include "chipcast_config.h"
 
 #if CHIPCAST_HAVE_MPI
 // The C API only: skip the deprecated C++ bindings' headers.

@@ -8,7 +8,7 @@
 namespace chipcast {
 
 // Owns MPI_Init/MPI_Finalize for the process (at most one instance). Built
-// without MPI (CHIPCAST_HAVE_MPI unset or 0) every call is a one-rank no-op,
+// without MPI (CHIPCAST_HAVE_MPI 0 in chipcast_config.h) every call is a one-rank no-op,
 // so the run loop has one code path. With MPI, a process started without
 // mpirun/srun is a singleton world of one rank.
 //
@@ -58,7 +58,7 @@ class MpiContext {
 
  private:
   int rank_ = 0, size_ = 1, local_rank_ = 0;
-  bool initialized_here_ = false;
+  [[maybe_unused]] bool initialized_here_ = false;  // read and set only when built with MPI
 };
 
 // The GPU a rank should use: 0 when the launcher left this process exactly

@@ -7,6 +7,7 @@
 #include <stdexcept>
 #include <utility>
 
+#include "chipcast_config.h"
 #include "backends/backend.h"
 #include "host/report/output_set.h"
 #include "host/report/plot.h"
@@ -17,7 +18,7 @@
 #include "host/run/signals.h"
 #include "host/run/trajectory_ranges.h"
 
-#if defined(CHIPCAST_HAVE_KOKKOS) && CHIPCAST_HAVE_KOKKOS
+#if CHIPCAST_HAVE_KOKKOS
 #include "backends/kokkos/kokkos_backend.h"
 #endif
 
@@ -197,11 +198,8 @@ RunResult RunSession::run(std::shared_ptr<const Scenario> scenario, const RunOpt
                                    CheckpointIdentity{sc.sha256, sc.path, sc.run.seed, sc.run.trajectories,
                                                       sc.params.periods, sc.params.sub_bins},
                                    ckpath);
-          if (c->backend != bk.name() && root_observer)
-            root_observer->warning(fmt::format(
-                "{} was written by the {} backend, this run uses {}: the merged tallies are valid samples, but "
-                "byte-identity with an uninterrupted run holds per backend only",
-                ckpath, c->backend, bk.name()));
+          if (root_observer)
+            for (const std::string& w : checkpoint_resume_warnings(*c, bk.name(), ckpath)) root_observer->warning(w);
           base = std::move(c->tally);
           done = std::move(c->done);
           prior_seconds = c->seconds;
@@ -319,7 +317,7 @@ BuildInfo build_info() {
 }
 
 int take_backend_arguments(int argc, char** argv) {
-#if defined(CHIPCAST_HAVE_KOKKOS) && CHIPCAST_HAVE_KOKKOS
+#if CHIPCAST_HAVE_KOKKOS
   kokkos_set_args(argc, argv);
   return kokkos_remove_args(argc, argv);
 #else

@@ -51,8 +51,12 @@ TEST_F(CompareTest, ScenarioAgainstItselfHasExactlyZeroShiftAndStandardError) {
     EXPECT_EQ(m.share_later, 0.0);
     for (const auto& q : m.quantiles) {
       EXPECT_EQ(q.year_a, q.year_b);
-      if (q.shift) EXPECT_EQ(*q.shift, 0.0);
-      if (q.shift_stderr) EXPECT_EQ(*q.shift_stderr, 0.0);
+      if (q.shift) {
+        EXPECT_EQ(*q.shift, 0.0);
+      }
+      if (q.shift_stderr) {
+        EXPECT_EQ(*q.shift_stderr, 0.0);
+      }
     }
     bool some_p = false;
     for (const auto& r : m.p_parity_by) {

@@ -1,11 +1,11 @@
-// The CUDA/HIP backend against the OpenMP backend: crossing times, quantiles, aggregation modes, batch sizes, devices.
+// The CUDA/HIP backend against the OpenMP backend: crossing times, quantiles, batch sizes, devices.
 #include <gtest/gtest.h>
 
 #include <algorithm>
-#include <chrono>
 #include <string>
 #include <vector>
 
+#include "chipcast_config.h"
 #include "tests/backends/test_gpu_scenario.h"
 
 #if CHIPCAST_HAVE_GPU
@@ -18,12 +18,10 @@ using namespace chipcast::testing;
 
 std::string runtime_name() { return gpu_backend_name() == "hip" ? "HIP" : "CUDA"; }
 
-std::unique_ptr<Backend> gpu(const std::string& aggregation = "buffer", uint64_t device_batch = 0,
-                             std::vector<int> devices = {}) {
+std::unique_ptr<Backend> gpu(uint64_t device_batch = 0, std::vector<int> devices = {}) {
   BackendOptions o;
   o.devices = std::move(devices);
   GpuSettings s;
-  s.aggregation = aggregation;
   s.device_batch = device_batch;
   return make_gpu_backend(o, s);
 }
@@ -94,22 +92,13 @@ TEST_F(GpuBackend, BaselineQuantilesWithinOneBinOfOpenMP) {
   EXPECT_EQ(compare_summaries(summarize(got, sc->run), summarize(ref, sc->run), sc->run.dt, sc->params.sub_bins), 0);
 }
 
-// The two aggregation schemes count the same simulated bins.
-TEST_F(GpuBackend, AtomicAggregationEqualsBuffer) {
-  auto p = rich_scenario(11);
-  const uint64_t n = 50000;
-  const Tally a = run_tally(*gpu("buffer"), *p, n);
-  const Tally b = run_tally(*gpu("atomic"), *p, n);
-  EXPECT_TRUE(a == b) << first_difference(a, b);
-}
-
 // Same seed, different run batches and device launches: identical tallies.
 TEST_F(GpuBackend, DeterministicAcrossBatchSizes) {
   auto p = rich_scenario(12);
   const uint64_t n = 60000;
   const Tally a = run_tally(*gpu(), *p, n);
-  const Tally b = run_tally(*gpu("buffer", 4097), *p, n, 9999);
-  const Tally c = run_tally(*gpu("atomic", 1000), *p, n, 33333);
+  const Tally b = run_tally(*gpu(4097), *p, n, 9999);
+  const Tally c = run_tally(*gpu(1000), *p, n, 33333);
   EXPECT_TRUE(a == b) << first_difference(a, b);
   EXPECT_TRUE(a == c) << first_difference(a, c);
 }
@@ -120,11 +109,9 @@ TEST_F(GpuBackend, NanRatiosAreAnomalies) {
   auto p = nan_ratio_scenario();
   const uint64_t n = 10000;
   const Tally ref = run_tally(*openmp(), *p, n);
-  for (const char* mode : {"buffer", "atomic"}) {
-    const Tally got = run_tally(*gpu(mode), *p, n);
-    EXPECT_EQ(got.anomalies[kAnomalyNanRatio], n * p->periods * kNumMetrics) << mode;
-    EXPECT_TRUE(got == ref) << mode << ": " << first_difference(got, ref);
-  }
+  const Tally got = run_tally(*gpu(), *p, n);
+  EXPECT_EQ(got.anomalies[kAnomalyNanRatio], n * p->periods * kNumMetrics);
+  EXPECT_TRUE(got == ref) << first_difference(got, ref);
 }
 
 TEST_F(GpuBackend, SplitAcrossDevicesEqualsOneDevice) {
@@ -134,42 +121,24 @@ TEST_F(GpuBackend, SplitAcrossDevicesEqualsOneDevice) {
   const uint64_t n = 100001;
   std::vector<int> all(count);
   for (int d = 0; d < count; ++d) all[d] = d;
-  const Tally one = run_tally(*gpu("buffer", 0, {0}), *p, n);
-  const Tally many = run_tally(*gpu("buffer", 0, all), *p, n);
+  const Tally one = run_tally(*gpu(0, {0}), *p, n);
+  const Tally many = run_tally(*gpu(0, all), *p, n);
   EXPECT_TRUE(one == many) << first_difference(one, many);
   std::vector<float> a(3 * n), b(3 * n);
-  gpu("buffer", 0, {0})->crossing_times(*p, 5, n, a.data());
-  gpu("buffer", 0, all)->crossing_times(*p, 5, n, b.data());
+  gpu(0, {0})->crossing_times(*p, 5, n, a.data());
+  gpu(0, all)->crossing_times(*p, 5, n, b.data());
   EXPECT_EQ(count_differing_trajectories(a, b, n, 0.0f), 0u);
 }
 
 TEST_F(GpuBackend, BadDeviceAndSettingsAreClearErrors) {
   const int count = gpu_device_count();
   try {
-    gpu("buffer", 0, {count});
+    gpu(0, {count});
     ADD_FAILURE() << "no error for device " << count;
   } catch (const std::runtime_error& e) {
     EXPECT_NE(std::string(e.what()).find("does not exist"), std::string::npos) << e.what();
   }
-  EXPECT_THROW(gpu("buffer", 0, {0, 0}), std::runtime_error);
-  EXPECT_THROW(gpu("sorted"), std::runtime_error);
-}
-
-// Throughput of both aggregation schemes on the baseline (informative; the
-// target is 1e9 trajectories in < 10 s on an H100, see bench_throughput).
-TEST_F(GpuBackend, ReportsBaselineThroughput) {
-  auto sc = load_scenario(std::string(CHIPCAST_SOURCE_DIR) + "/configs/baseline.toml");
-  const uint64_t n = uint64_t{1} << 24;
-  for (const char* mode : {"buffer", "atomic"}) {
-    auto backend = gpu(mode);
-    run_tally(*backend, sc->params, 1 << 16);  // warm-up: allocations, module load
-    const auto t0 = std::chrono::steady_clock::now();
-    const Tally t = run_tally(*backend, sc->params, n);
-    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    std::printf("%s %s aggregation: %llu baseline trajectories in %.3f s = %.3e per s (1e9 in %.1f s)\n",
-                backend->describe().c_str(), mode, static_cast<unsigned long long>(n), s, n / s, 1e9 / (n / s));
-    EXPECT_EQ(t.trajectories, n);
-  }
+  EXPECT_THROW(gpu(0, {0, 0}), std::runtime_error);
 }
 
 }  // namespace

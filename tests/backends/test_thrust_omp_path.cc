@@ -1,9 +1,10 @@
-// The GPU path (simulate functor, bin buffers, histogram functors, one copy, Tally::add) on the CPU via Thrust's OMP system, against the OpenMP backend.
+// The GPU path (simulate functor, atomic histograms, one copy, Tally::add) on the CPU via Thrust's OMP system, against the OpenMP backend.
 #include <gtest/gtest.h>
 
 #include <string>
 #include <vector>
 
+#include "chipcast_config.h"
 #include "tests/backends/test_gpu_scenario.h"
 
 #if CHIPCAST_HAVE_THRUST_OMP
@@ -14,9 +15,8 @@ namespace {
 
 using namespace chipcast::testing;
 
-std::unique_ptr<Backend> thrust_omp(const std::string& aggregation, int lanes, uint64_t piece) {
+std::unique_ptr<Backend> thrust_omp(int lanes, uint64_t piece) {
   ThrustOmpSettings s;
-  s.aggregation = aggregation;
   s.lanes = lanes;
   s.piece = piece;
   return make_thrust_omp_backend(s);
@@ -26,19 +26,17 @@ std::unique_ptr<Backend> openmp() { return make_backend("openmp", BackendOptions
 
 // With 16 lanes the functors compute exactly what the OpenMP backend computes
 // (same code, same flags, same vector math), so the tallies must be equal,
-// whatever the aggregation and however the range is cut: pieces of 4099
-// leave partial lane blocks and odd buffer strides.
+// however the range is cut: pieces of 4099 leave partial lane blocks.
 TEST(ThrustOmpPath, SixteenLanesEqualOpenMPExactly) {
   auto p = rich_scenario();
   const uint64_t n = 30000;
   const Tally ref = run_tally(*openmp(), *p, n);
   ASSERT_GT(ref.crossing_row(parity::kUnits)[ref.shape.crossing_bins() - 1], 0u) << "some trajectories are censored";
   ASSERT_LT(ref.crossing_row(parity::kUnits)[ref.shape.crossing_bins() - 1], n) << "some trajectories cross";
-  for (const char* mode : {"buffer", "atomic"})
-    for (uint64_t piece : {uint64_t{4099}, uint64_t{1} << 15}) {
-      const Tally got = run_tally(*thrust_omp(mode, 16, piece), *p, n, 7001);
-      EXPECT_TRUE(got == ref) << mode << " piece " << piece << ": " << first_difference(got, ref);
-    }
+  for (uint64_t piece : {uint64_t{4099}, uint64_t{1} << 15}) {
+    const Tally got = run_tally(*thrust_omp(16, piece), *p, n, 7001);
+    EXPECT_TRUE(got == ref) << "piece " << piece << ": " << first_difference(got, ref);
+  }
 }
 
 TEST(ThrustOmpPath, SixteenLaneCrossingTimesEqualOpenMPExactly) {
@@ -46,20 +44,18 @@ TEST(ThrustOmpPath, SixteenLaneCrossingTimesEqualOpenMPExactly) {
   const uint64_t n = 20000;
   std::vector<float> a(3 * n), b(3 * n);
   openmp()->crossing_times(*p, 1000, n, a.data());
-  thrust_omp("buffer", 16, 3001)->crossing_times(*p, 1000, n, b.data());
+  thrust_omp(16, 3001)->crossing_times(*p, 1000, n, b.data());
   EXPECT_EQ(count_differing_trajectories(b, a, n, 0.0f), 0u);
 }
 
-// NaN ratios reach the buffers as the NaN code and are counted as anomalies.
+// NaN ratios are counted as anomalies, never binned.
 TEST(ThrustOmpPath, NanRatiosAreAnomalies) {
   auto p = nan_ratio_scenario();
   const uint64_t n = 5000;
   const Tally ref = run_tally(*openmp(), *p, n);
-  for (const char* mode : {"buffer", "atomic"}) {
-    const Tally got = run_tally(*thrust_omp(mode, 16, 1777), *p, n);
-    EXPECT_EQ(got.anomalies[kAnomalyNanRatio], n * p->periods * kNumMetrics) << mode;
-    EXPECT_TRUE(got == ref) << mode << ": " << first_difference(got, ref);
-  }
+  const Tally got = run_tally(*thrust_omp(16, 1777), *p, n);
+  EXPECT_EQ(got.anomalies[kAnomalyNanRatio], n * p->periods * kNumMetrics);
+  EXPECT_TRUE(got == ref) << first_difference(got, ref);
 }
 
 // One trajectory per functor call, as on a GPU thread: scalar libm instead
@@ -72,7 +68,7 @@ TEST(ThrustOmpPath, OneLaneMatchesOpenMPWithinRounding) {
   const uint64_t n = 100000;
   std::vector<float> a(3 * n), b(3 * n);
   openmp()->crossing_times(*p, 0, n, a.data());
-  auto scalar = thrust_omp("buffer", 1, 1 << 15);
+  auto scalar = thrust_omp(1, 1 << 15);
   scalar->crossing_times(*p, 0, n, b.data());
   const uint64_t differing = count_differing_trajectories(b, a, n, 1e-4f);
   std::printf("one lane vs OpenMP: %llu of %llu trajectories differ by more than 1e-4 years\n",
@@ -91,13 +87,13 @@ TEST(ThrustOmpPath, BaselineConfigEqualsOpenMPExactly) {
   auto sc = load_scenario(std::string(CHIPCAST_SOURCE_DIR) + "/configs/baseline.toml");
   const uint64_t n = 20000;
   const Tally ref = run_tally(*openmp(), sc->params, n);
-  const Tally got = run_tally(*thrust_omp("buffer", 16, 6000), sc->params, n);
+  const Tally got = run_tally(*thrust_omp(16, 6000), sc->params, n);
   EXPECT_TRUE(got == ref) << first_difference(got, ref);
 }
 
 TEST(ThrustOmpPath, RejectsBadSettings) {
-  EXPECT_THROW(thrust_omp("histogram", 16, 100), std::invalid_argument);
-  EXPECT_THROW(thrust_omp("buffer", 8, 100), std::invalid_argument);
+  EXPECT_THROW(thrust_omp(8, 100), std::invalid_argument);
+  EXPECT_THROW(thrust_omp(16, 0), std::invalid_argument);
 }
 
 }  // namespace

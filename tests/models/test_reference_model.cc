@@ -9,12 +9,13 @@
 #include <string>
 #include <vector>
 
+#include "chipcast_config.h"
 #include "host/run/runner.h"
 #include "tests/backends/test_gpu_scenario.h"
 #include "tests/support/model_fixtures.h"
 #include "tests/support/reference_model.h"
 
-#if defined(CHIPCAST_HAVE_THRUST_OMP) && CHIPCAST_HAVE_THRUST_OMP
+#if CHIPCAST_HAVE_THRUST_OMP
 #include "backends/cuda/thrust_omp_path.h"
 #define CHIPCAST_TEST_THRUST_OMP 1
 #else

@@ -3,9 +3,11 @@
 
 #include <gtest/gtest.h>
 
+#include "host/run/build_isa.h"
 #include "tests/support/cli_runner.h"
 #include <unistd.h>
 
+#include <algorithm>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -129,6 +131,27 @@ TEST_F(ReportTest, SummaryJsonFields) {
   EXPECT_EQ(j["anomalies"]["nan_ratios"], 0);
   EXPECT_TRUE(j["notes"].is_array());
   EXPECT_NE(j["quantile_method"].get<std::string>().find("upper edge"), std::string::npos);
+
+  // The kernels' ISA. This test is compiled with the kernels' flags
+  // (chipcast_kernels_host), so its own predefined macros are the oracle.
+  ASSERT_TRUE(j.contains("isa"));
+  const auto& features = j["isa"]["features"];
+  auto has = [&](const char* f) { return std::find(features.begin(), features.end(), f) != features.end(); };
+  EXPECT_EQ(j["isa"]["march"], build_isa().march);
+#if defined(__x86_64__)
+  EXPECT_EQ(j["isa"]["arch"], "x86_64");
+  EXPECT_TRUE(has("sse2"));
+#endif
+#if defined(__AVX2__)
+  EXPECT_TRUE(has("avx2"));
+#else
+  EXPECT_FALSE(has("avx2"));
+#endif
+#if defined(__AVX512F__)
+  EXPECT_TRUE(has("avx512f"));
+#else
+  EXPECT_FALSE(has("avx512f"));
+#endif
 
   const auto& units = j["metrics"]["units"];
   EXPECT_DOUBLE_EQ(units["p_parity_by_horizon"].get<double>(), 0.6);

@@ -3,6 +3,9 @@
 
 #include <gtest/gtest.h>
 
+#include <openssl/evp.h>
+
+#include "host/run/build_isa.h"
 #include "tests/support/cli_runner.h"
 #include <unistd.h>
 
@@ -75,7 +78,7 @@ class CheckpointTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     scenario_ = load_scenario(std::string(CHIPCAST_SOURCE_DIR) + "/tests/config/data/minimal.toml",
-                              Overrides{uint64_t{6000}, uint64_t{11}})
+                              Overrides{uint64_t{6000}, uint64_t{11}, std::nullopt})
                     .release();
     BackendOptions bo;
     bo.threads = 1;
@@ -130,6 +133,9 @@ TEST_F(CheckpointTest, RoundTripsEveryField) {
   EXPECT_EQ(d.seed, c.seed);
   EXPECT_EQ(d.total, c.total);
   EXPECT_EQ(d.backend, c.backend);
+  EXPECT_FALSE(c.isa.empty());
+  EXPECT_EQ(c.isa, build_isa().text());
+  EXPECT_EQ(d.isa, c.isa);
   EXPECT_EQ(d.seconds, c.seconds);
   EXPECT_EQ(d.done, c.done);
   EXPECT_TRUE(d.tally == c.tally);
@@ -189,14 +195,74 @@ TEST_F(CheckpointTest, TruncatedOrExtendedFilesAreRefused) {
 }
 
 TEST_F(CheckpointTest, OtherVersionsAreRefusedByName) {
-  std::string bytes = encode_checkpoint(sample());
-  bytes[8] = 2;  // version 2, digest no longer matters: the version is checked first
-  try {
-    decode_checkpoint(bytes, "mem");
-    FAIL();
-  } catch (const CheckpointError& e) {
-    EXPECT_NE(std::string(e.what()).find("version 2"), std::string::npos) << e.what();
+  for (char v : {char{0}, char{3}}) {
+    std::string bytes = encode_checkpoint(sample());
+    bytes[8] = v;  // the digest no longer matters: the version is checked first
+    try {
+      decode_checkpoint(bytes, "mem");
+      FAIL() << int{v};
+    } catch (const CheckpointError& e) {
+      const std::string what = e.what();
+      EXPECT_NE(what.find("version " + std::to_string(v)), std::string::npos) << what;
+      EXPECT_NE(what.find("reads versions 1 to 2"), std::string::npos) << what;
+      EXPECT_EQ(what.find("newer chipcast") != std::string::npos, v == 3) << what;
+    }
   }
+}
+
+// Version 1, written before checkpoints recorded the ISA: the same layout
+// without the ISA text. Made here from a version 2 file by hand (drop the
+// empty ISA text, set the version and size, redo the digest), and still read.
+TEST_F(CheckpointTest, VersionOneFilesAreStillRead) {
+  Checkpoint c = sample();
+  c.isa.clear();
+  std::string bytes = encode_checkpoint(c);
+  auto u32_at = [&](size_t at) {
+    uint32_t v = 0;
+    for (int i = 0; i < 4; ++i) v |= static_cast<uint32_t>(static_cast<unsigned char>(bytes[at + i])) << (8 * i);
+    return v;
+  };
+  size_t at = 24;                  // header
+  at += 4 + u32_at(at);            // config_sha256
+  at += 4 + u32_at(at);            // config_path
+  at += 16;                        // seed, total
+  at += 4 + u32_at(at);            // backend
+  ASSERT_EQ(u32_at(at), 0u);       // the empty ISA text
+  bytes.erase(at, 4);
+  bytes.resize(bytes.size() - 32);  // old digest
+  bytes[8] = 1;
+  const uint64_t payload = bytes.size() - 24;
+  for (int i = 0; i < 8; ++i) bytes[16 + i] = static_cast<char>(payload >> (8 * i));
+  unsigned char md[32];
+  unsigned int len = 0;
+  ASSERT_EQ(EVP_Digest(bytes.data(), bytes.size(), md, &len, EVP_sha256(), nullptr), 1);
+  bytes.append(reinterpret_cast<const char*>(md), 32);
+
+  const Checkpoint d = decode_checkpoint(bytes, "old");
+  EXPECT_EQ(d.isa, "");
+  EXPECT_EQ(d.backend, c.backend);
+  EXPECT_EQ(d.seconds, c.seconds);
+  EXPECT_EQ(d.done, c.done);
+  EXPECT_TRUE(d.tally == c.tally);
+  // Nothing to compare the ISA with: no warning.
+  EXPECT_TRUE(checkpoint_resume_warnings(d, c.backend, "old").empty());
+}
+
+TEST_F(CheckpointTest, ResumeWarnsOfAnotherBackendOrIsa) {
+  Checkpoint c = sample();
+  EXPECT_TRUE(checkpoint_resume_warnings(c, "openmp", "ck").empty());
+  auto w = checkpoint_resume_warnings(c, "kokkos", "ck/chipcast.ckpt");
+  ASSERT_EQ(w.size(), 1u);
+  EXPECT_NE(w[0].find("ck/chipcast.ckpt was written by the openmp backend, this run uses kokkos"), std::string::npos)
+      << w[0];
+  c.isa = "native x86_64: sse2 avx2 (another machine)";
+  w = checkpoint_resume_warnings(c, "openmp", "ck/chipcast.ckpt");
+  ASSERT_EQ(w.size(), 1u);
+  EXPECT_NE(w[0].find("compiled for native x86_64: sse2 avx2 (another machine), this one for " + build_isa().text()),
+            std::string::npos)
+      << w[0];
+  EXPECT_NE(w[0].find("per build"), std::string::npos) << w[0];
+  EXPECT_EQ(checkpoint_resume_warnings(c, "kokkos", "ck").size(), 2u);
 }
 
 TEST_F(CheckpointTest, InconsistentContentIsRefusedEvenWithAValidDigest) {
@@ -216,8 +282,8 @@ TEST_F(CheckpointTest, InconsistentContentIsRefusedEvenWithAValidDigest) {
 // the crossing bin count overflowed an int). The shape alone is declared here, with no bins.
 Checkpoint with_shape(Checkpoint c, int32_t periods, int32_t sub_bins) {
   c.tally = Tally();
-  c.tally.periods = periods;
-  c.tally.sub_bins = sub_bins;
+  c.tally.shape.periods = periods;
+  c.tally.shape.sub_bins = sub_bins;
   c.tally.trajectories = 2500;
   return c;
 }

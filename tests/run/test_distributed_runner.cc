@@ -24,7 +24,7 @@ class DistributedRunnerTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     scenario_ = load_scenario(std::string(CHIPCAST_SOURCE_DIR) + "/tests/config/data/minimal.toml",
-                              Overrides{uint64_t{5000}, uint64_t{3}})
+                              Overrides{uint64_t{5000}, uint64_t{3}, std::nullopt})
                     .release();
     BackendOptions bo;
     bo.threads = 1;
