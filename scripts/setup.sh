@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages chipcast needs (nothing is downloaded from anywhere else).
-# Usage: scripts/setup.sh [--with-hip] [--with-kokkos] [--with-mpi] [--all]
+# Usage: scripts/setup.sh [--with-hip] [--with-kokkos] [--with-mpi] [--with-slurm] [--all]
 set -euo pipefail
 
 packages=(
@@ -21,8 +21,10 @@ for arg in "$@"; do
     --with-hip) packages+=(hipcc librocprim-dev libomp-15-dev) ;;  # libomp: hipcc's clang 15 compiles the OpenMP backend
     --with-kokkos) packages+=(libtrilinos-kokkos-dev) ;;
     --with-mpi) packages+=(libopenmpi-dev openmpi-bin) ;;
-    --all) packages+=(hipcc librocprim-dev libomp-15-dev libtrilinos-kokkos-dev libopenmpi-dev openmpi-bin) ;;
-    *) echo "setup.sh: unknown option '$arg' (use --with-hip, --with-kokkos, --with-mpi or --all)" >&2; exit 2 ;;
+    --with-slurm) packages+=(slurmctld slurmd slurm-client munge) ;;  # tests/slurm: a one-node Slurm on 127.0.0.1
+    --all) packages+=(hipcc librocprim-dev libomp-15-dev libtrilinos-kokkos-dev libopenmpi-dev openmpi-bin
+                      slurmctld slurmd slurm-client munge) ;;
+    *) echo "setup.sh: unknown option '$arg' (use --with-hip, --with-kokkos, --with-mpi, --with-slurm or --all)" >&2; exit 2 ;;
   esac
 done
 

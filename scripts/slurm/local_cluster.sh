@@ -18,6 +18,8 @@
 #                         from 16817 on, so that two clusters (or a site's Slurm on 6817) do not collide
 #   REQUEUE_DELAY         seconds before a requeued job is eligible again (default 10)
 #   KILL_WAIT             seconds between a job's SIGTERM at its time limit and SIGKILL (default 30)
+#   OVERSUBSCRIBE         jobs that may share a core (the partition's OverSubscribe=FORCE:N; default 1,
+#                         no sharing); tasks are bound to their allocated cores either way
 # Exit status of start: 0 running; 1 bad usage; 3 Slurm cannot start here (the reason is printed).
 set -uo pipefail
 
@@ -118,6 +120,13 @@ cmd_start() {
     return 3
   fi
 
+  local oversubscribe=NO
+  case "${OVERSUBSCRIBE:-1}" in
+    1) ;;
+    [2-9]|[1-9][0-9]) oversubscribe=FORCE:$OVERSUBSCRIBE ;;
+    *) say "OVERSUBSCRIBE=$OVERSUBSCRIBE: give a number of jobs per core"; return 1 ;;
+  esac
+
   # The node as slurmd sees it (real CPUs, sockets, cores, threads, memory), named after this host.
   local host node_line
   host=$(hostname -s)
@@ -149,7 +158,7 @@ SlurmdLogFile=$dir/log/slurmd.log
 SlurmctldDebug=info
 SlurmdDebug=info
 ProctrackType=proctrack/linuxproc
-TaskPlugin=task/none
+TaskPlugin=task/affinity
 SelectType=select/cons_tres
 SelectTypeParameters=CR_Core
 MpiDefault=none
@@ -164,7 +173,7 @@ AccountingStorageType=accounting_storage/none
 JobCompType=jobcomp/filetxt
 JobCompLoc=$dir/log/jobcomp.log
 $node_line
-PartitionName=local Nodes=$host Default=YES MaxTime=INFINITE State=UP
+PartitionName=local Nodes=$host Default=YES MaxTime=INFINITE State=UP OverSubscribe=$oversubscribe
 EOF
 
   # PMIx's shared-memory stores (gds ds21, ds12) need process-shared locks that some sandboxes lack
