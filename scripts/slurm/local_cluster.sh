@@ -54,6 +54,30 @@ stop_daemon() {
   rm -f "$pidfile"
 }
 
+# The job processes of the cluster in DIR: its slurmstepd (they run in DIR/log) and their descendants.
+cluster_job_pids() {
+  local dir=$1 p comm cwd roots=() line pid ppid
+  local -A children=()
+  for p in /proc/[0-9]*; do
+    pid=${p#/proc/}
+    { read -r comm <"$p/comm"; } 2>/dev/null || continue
+    line=$(cat "$p/stat" 2>/dev/null) || continue
+    line=${line##*) }
+    ppid=$(echo "$line" | cut -d' ' -f2)
+    children[$ppid]+=" $pid"
+    if [ "$comm" = slurmstepd ]; then
+      cwd=$(readlink "$p/cwd" 2>/dev/null) || continue
+      case "$cwd" in "$dir"|"$dir"/*) roots+=("$pid") ;; esac
+    fi
+  done
+  local i=0
+  while [ $i -lt ${#roots[@]} ]; do
+    for p in ${children[${roots[$i]}]:-}; do roots+=("$p"); done
+    i=$((i + 1))
+  done
+  echo "${roots[@]}"
+}
+
 cmd_stop() {
   local dir=$1 i
   [ -f "$dir/slurm.conf" ] || { say "no cluster in $dir"; return 0; }
@@ -72,9 +96,21 @@ cmd_stop() {
       done
     fi
   fi
+  for i in $(seq 50); do
+    [ -z "$(cluster_job_pids "$dir")" ] && break
+    sleep 0.2
+  done
   stop_daemon slurmd "$dir/slurmd.pid"
   stop_daemon slurmctld "$dir/slurmctld.pid"
   stop_daemon munged "$dir/munge/munged.pid"
+  # What a job left behind (a slurmstepd that could not report, with its tasks): SIGKILL.
+  local left
+  left=$(cluster_job_pids "$dir")
+  if [ -n "$left" ]; then
+    say "killing leftover job processes: $left"
+    # shellcheck disable=SC2086
+    kill -KILL $left 2>/dev/null
+  fi
   say "stopped the cluster in $dir"
 }
 

@@ -14,9 +14,11 @@
 #   norequeue  sbatch --no-requeue, stopped by `scancel --signal=TERM`: chipcast checkpoints (75),
 #              Slurm refuses the requeue, the job ends FAILED (not COMPLETED) with no outputs;
 #   mpirun     LAUNCHER=mpirun (the fallback where srun offers no pmix): a short run, byte-identical.
-# The trajectory count of the two long cases is sized from this machine's measured speed so that a
-# run needs about 2.8 one-minute slots (at least 3 slots, 2 requeues, unless the machine gets 40 %
-# faster mid-test); a slower machine needs more slots, i.e. more time, not a failure.
+# The two long cases run side by side (the test's cluster lets two jobs share a core), a core's
+# worth each. Their trajectory count is sized from this machine's measured speed on one core so that
+# a run needs about 3 one-minute slots of ~46 s of work (at least 3 slots, i.e. 2 requeues, unless
+# the machine gets ~30 % faster than it was measured); a slower machine needs more slots, i.e. more
+# time, not a failure. About 4 minutes on an idle 2-core machine.
 # Exit status: 0 passed, 1 failed, 77 skipped (no Slurm, not root, not an MPI build: the reason is
 # printed). CHIPCAST_SLURM_REQUIRED=1 turns a skip into a failure. The daemons are always stopped.
 set -uo pipefail
@@ -57,6 +59,10 @@ cleanup() {
 trap cleanup EXIT
 trap 'FAILED=1; exit 143' TERM
 trap 'FAILED=1; exit 130' INT
+# A guardian outside this process tree stops the daemons should this script be SIGKILLed (a ctest
+# timeout), where no trap runs.
+( setsid bash -c 'while kill -0 "$1" 2>/dev/null; do sleep 2; done; "$2" stop "$3" >/dev/null 2>&1' \
+    guardian $$ "$CLUSTER_SH" "$CLUSTER" </dev/null >/dev/null 2>&1 & )
 
 check() {  # check DESCRIPTION COMMAND...: runs COMMAND, records a failure
   local what=$1
