@@ -215,7 +215,10 @@ EOF
   # PMIx's shared-memory stores (gds ds21, ds12) need process-shared locks that some sandboxes lack
   # (gVisor, where this CI runs: every rank aborts in MPI_Init with "OPAL ERROR: Unreachable");
   # the hash store works everywhere and is as fast for a few ranks.
-  echo "PMIxEnv=PMIX_MCA_gds=hash" >"$dir/mpi.conf"
+  # PMIx's per-step folders go under DIR, not /tmp/spmix_appdir_<uid>_<job>.<step>: job ids start
+  # at 1 in every cluster, and two clusters at once (or a stale folder) would make steps fail.
+  mkdir -p "$dir/pmix"
+  printf 'PMIxEnv=PMIX_MCA_gds=hash\nPMIxCliTmpDirBase=%s\n' "$dir/pmix" >"$dir/mpi.conf"
 
   # From here on a failure stops whatever did start.
   trap 'cmd_stop "$dir" >/dev/null 2>&1' EXIT

@@ -13,6 +13,7 @@
 #   badconfig  a config chipcast rejects: status 2, FAILED, never requeued, no checkpoint folder left;
 #   norequeue  sbatch --no-requeue, stopped by `scancel --signal=TERM`: chipcast checkpoints (75),
 #              Slurm refuses the requeue, the job ends FAILED (not COMPLETED) with no outputs;
+#   cancel     a plain `scancel` (SIGTERM, like the wall time): not requeued, ends CANCELLED;
 #   mpirun     LAUNCHER=mpirun (the fallback where srun offers no pmix): a short run, byte-identical.
 # The two long cases run side by side (the test's cluster lets two jobs share a core), a core's
 # worth each. Their trajectory count is sized from this machine's measured speed on one core so that
@@ -173,19 +174,21 @@ BATCH=(--threads 1 --batch 32768 --quiet)
 printf '[run]\ntrajectories = "many"\n' >"$WORK/bad.toml"
 J_BAD=$(submit badconfig -n 1 --ntasks-per-node=1 --time=2 -- -- "$WORK/bad.toml")
 J_NOQ=$(submit norequeue -n 1 --ntasks-per-node=1 --time=3 --no-requeue -- -- "$CONFIG" -n 1000000000 "${BATCH[@]}" --checkpoint-every 0)
+J_CAN=$(submit cancel -n 1 --ntasks-per-node=1 --time=3 -- -- "$CONFIG" -n 1000000000 "${BATCH[@]}" --checkpoint-every 0)
 J_MPI=$(submit mpirun --time=3 -- LAUNCHER=mpirun -- "$CONFIG" -n 200000 "${BATCH[@]}")
 J_REQ=$(submit requeue --time=1 -- -- "$CONFIG" -n "$N" "${BATCH[@]}")
 J_WALL=$(submit walltime --time=1 -- MARGIN_MIN=0 -- "$CONFIG" -n "$N" "${BATCH[@]}" --checkpoint-every 5)
-say "submitted: badconfig $J_BAD, norequeue $J_NOQ, requeue $J_REQ, walltime $J_WALL, mpirun $J_MPI"
+say "submitted: badconfig $J_BAD, norequeue $J_NOQ, cancel $J_CAN, requeue $J_REQ, walltime $J_WALL, mpirun $J_MPI"
 
-# norequeue: stop it with SIGTERM to the step once chipcast has written a checkpoint.
+# norequeue: SIGTERM to the step, cancel: scancel, once chipcast has written a checkpoint.
 for _ in $(seq 600); do
-  [ -s "$WORK/norequeue.ckpt/chipcast.ckpt" ] && break
+  [ -s "$WORK/norequeue.ckpt/chipcast.ckpt" ] && [ -s "$WORK/cancel.ckpt/chipcast.ckpt" ] && break
   sleep 0.1
 done
 scancel --signal=TERM "$J_NOQ"
-wait_jobs 120 "$J_BAD" "$J_NOQ"
-say "badconfig and norequeue ended"
+scancel "$J_CAN"
+wait_jobs 120 "$J_BAD" "$J_NOQ" "$J_CAN"
+say "badconfig, norequeue and cancel ended"
 
 echo "badconfig (job $J_BAD):"
 check "FAILED with exit code 2" [ "$(job_field "$J_BAD" JobState) $(job_field "$J_BAD" ExitCode)" = "FAILED 2:0" ]
@@ -199,6 +202,12 @@ check "not requeued" [ "$(job_field "$J_NOQ" Restarts)" = 0 ]
 check "the log says Slurm refused the requeue" grep_log norequeue "Slurm refused to requeue"
 check "the checkpoint is kept" [ -s "$WORK/norequeue.ckpt/chipcast.ckpt" ]
 check "no outputs" [ ! -e "$WORK/norequeue.out/crossing.csv" ]
+
+echo "cancel (job $J_CAN):"
+check "CANCELLED" [ "$(job_field "$J_CAN" JobState)" = CANCELLED ]
+check "not requeued" [ "$(job_field "$J_CAN" Restarts)" = 0 ]
+check "the log says cancelled, not requeued" grep_log cancel "the job was cancelled (scancel): not requeued"
+check "the checkpoint is kept" [ -s "$WORK/cancel.ckpt/chipcast.ckpt" ]
 
 # The reference, uninterrupted and without MPI or a checkpoint, once a CPU is free.
 REF_PID=""
@@ -255,7 +264,7 @@ check "outputs byte-identical to an uninterrupted run" same_outputs "$WORK/wallt
 
 say "done"
 if [ "$FAILED" != 0 ]; then
-  for j in badconfig norequeue requeue walltime mpirun; do
+  for j in badconfig norequeue cancel requeue walltime mpirun; do
     echo "---- $j.log"
     cat "$WORK/$j.log" 2>/dev/null
   done
