@@ -2,7 +2,7 @@
 # A single-node Slurm on 127.0.0.1 (munge, slurmctld, slurmd started directly, no systemd), for tests.
 #
 #   scripts/slurm/local_cluster.sh start DIR    configure and start; DIR holds all state (created if missing)
-#   scripts/slurm/local_cluster.sh stop DIR     cancel the cluster's jobs, stop the daemons
+#   scripts/slurm/local_cluster.sh stop DIR     stop the daemons, SIGKILL the cluster's jobs
 #   scripts/slurm/local_cluster.sh run DIR CMD [ARGS...]
 #                                               start, run CMD with SLURM_CONF set, stop (always, via a trap)
 #
@@ -56,61 +56,45 @@ stop_daemon() {
 
 # The job processes of the cluster in DIR: its slurmstepd (they run in DIR/log) and their descendants.
 cluster_job_pids() {
-  local dir=$1 p comm cwd roots=() line pid ppid
-  local -A children=()
-  for p in /proc/[0-9]*; do
-    pid=${p#/proc/}
-    { read -r comm <"$p/comm"; } 2>/dev/null || continue
-    line=$(cat "$p/stat" 2>/dev/null) || continue
-    line=${line##*) }
-    ppid=$(echo "$line" | cut -d' ' -f2)
-    children[$ppid]+=" $pid"
-    if [ "$comm" = slurmstepd ]; then
-      cwd=$(readlink "$p/cwd" 2>/dev/null) || continue
-      case "$cwd" in "$dir"|"$dir"/*) roots+=("$pid") ;; esac
-    fi
-  done
-  local i=0
-  while [ $i -lt ${#roots[@]} ]; do
-    for p in ${children[${roots[$i]}]:-}; do roots+=("$p"); done
-    i=$((i + 1))
-  done
-  echo "${roots[@]}"
+  local dir=$1 table pid ppid comm cwd roots=""
+  table=$(ps -e -o pid=,ppid=,comm=)
+  while read -r pid ppid comm; do
+    [ "$comm" = slurmstepd ] || continue
+    cwd=$(readlink "/proc/$pid/cwd" 2>/dev/null) || continue
+    case "$cwd" in "$dir"|"$dir"/*) roots+=" $pid" ;; esac
+  done <<<"$table"
+  [ -n "$roots" ] || return 0
+  echo "$table" | awk -v roots="$roots" '
+    BEGIN { n = split(roots, r, " "); for (i = 1; i <= n; ++i) keep[r[i]] = 1 }
+    { parent[$1] = $2 }
+    END {
+      for (grew = 1; grew;) {
+        grew = 0
+        for (p in parent) if (!(p in keep) && (parent[p] in keep)) { keep[p] = 1; grew = 1 }
+      }
+      for (p in keep) printf "%s ", p
+    }'
+}
+
+# SIGKILL to the cluster's job processes (a job script may trap SIGTERM and requeue itself, as
+# chipcast.sbatch does, so cancelling is no way to end them).
+kill_jobs() {
+  local left
+  left=$(cluster_job_pids "$1")
+  [ -n "$left" ] || return 0
+  # shellcheck disable=SC2086
+  kill -KILL $left 2>/dev/null
 }
 
 cmd_stop() {
-  local dir=$1 i
+  local dir=$1
   [ -f "$dir/slurm.conf" ] || { say "no cluster in $dir"; return 0; }
-  export SLURM_CONF=$dir/slurm.conf
-  # Jobs first: slurmd leaves running job steps (slurmstepd) behind when it stops.
-  if pid_alive "$(read_pid "$dir/slurmctld.pid")" && pid_alive "$(read_pid "$dir/slurmd.pid")"; then
-    local jobs
-    jobs=$(squeue -h -o %i 2>/dev/null)
-    if [ -n "$jobs" ]; then
-      # SIGKILL to every process of the running ones (no KillWait), then cancel them all.
-      squeue -h -t R -o %i 2>/dev/null | xargs -r scancel --full --signal=KILL 2>/dev/null
-      echo "$jobs" | xargs -r scancel 2>/dev/null
-      for i in $(seq 150); do
-        [ -z "$(squeue -h -o %i 2>/dev/null)" ] && break
-        sleep 0.2
-      done
-    fi
-  fi
-  for i in $(seq 50); do
-    [ -z "$(cluster_job_pids "$dir")" ] && break
-    sleep 0.2
-  done
-  stop_daemon slurmd "$dir/slurmd.pid"
+  # The controller first: nothing is requeued or started while the jobs are killed.
   stop_daemon slurmctld "$dir/slurmctld.pid"
+  kill_jobs "$dir"
+  stop_daemon slurmd "$dir/slurmd.pid"
+  kill_jobs "$dir"
   stop_daemon munged "$dir/munge/munged.pid"
-  # What a job left behind (a slurmstepd that could not report, with its tasks): SIGKILL.
-  local left
-  left=$(cluster_job_pids "$dir")
-  if [ -n "$left" ]; then
-    say "killing leftover job processes: $left"
-    # shellcheck disable=SC2086
-    kill -KILL $left 2>/dev/null
-  fi
   say "stopped the cluster in $dir"
 }
 

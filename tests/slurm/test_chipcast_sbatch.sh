@@ -206,7 +206,7 @@ check "no outputs" [ ! -e "$WORK/norequeue.out/crossing.csv" ]
 echo "cancel (job $J_CAN):"
 check "CANCELLED" [ "$(job_field "$J_CAN" JobState)" = CANCELLED ]
 check "not requeued" [ "$(job_field "$J_CAN" Restarts)" = 0 ]
-check "the log says cancelled, not requeued" grep_log cancel "the job was cancelled (scancel): not requeued"
+check "the log says Slurm is ending it early, not requeued" grep_log cancel "Slurm is ending the job before its time limit (scancel, or preemption): not"
 check "the checkpoint is kept" [ -s "$WORK/cancel.ckpt/chipcast.ckpt" ]
 
 # The reference, uninterrupted and without MPI or a checkpoint, once a CPU is free.
