@@ -56,9 +56,9 @@ stop_daemon() {
 
 # The job processes of the cluster in DIR: its slurmstepd (they run in DIR/log) and their descendants.
 cluster_job_pids() {
-  local dir=$1 table pid ppid comm cwd roots=""
+  local dir=$1 table pid comm cwd roots=""
   table=$(ps -e -o pid=,ppid=,comm=)
-  while read -r pid ppid comm; do
+  while read -r pid _ comm; do
     [ "$comm" = slurmstepd ] || continue
     cwd=$(readlink "/proc/$pid/cwd" 2>/dev/null) || continue
     case "$cwd" in "$dir"|"$dir"/*) roots+=" $pid" ;; esac
@@ -205,7 +205,9 @@ EOF
   printf 'PMIxEnv=PMIX_MCA_gds=hash\nPMIxCliTmpDirBase=%s\n' "$dir/pmix" >"$dir/mpi.conf"
 
   # From here on a failure stops whatever did start.
-  trap 'cmd_stop "$dir" >/dev/null 2>&1' EXIT
+  # (The trap runs at the script's exit, where this function's locals are gone: a global.)
+  STARTING_DIR=$dir
+  trap 'cmd_stop "$STARTING_DIR" >/dev/null 2>&1' EXIT
 
   local sock=$dir/munge/munged.sock
   if [ ! -s "$dir/munge/munge.key" ]; then
@@ -247,7 +249,7 @@ EOF
     return 3
   fi
   local state=""
-  for i in $(seq 150); do
+  for _ in $(seq 150); do
     state=$(sinfo -h -n "$host" -o %T 2>/dev/null)
     case "$state" in idle*|mixed*|allocated*) break ;; esac
     sleep 0.2
@@ -271,7 +273,8 @@ cmd_run() {
   [ $# -gt 0 ] || usage
   cmd_start "$dir" >/dev/null || return $?
   dir=$(cd "$dir" && pwd)
-  trap 'cmd_stop "$dir"' EXIT
+  RUNNING_DIR=$dir
+  trap 'cmd_stop "$RUNNING_DIR"' EXIT
   trap 'exit 143' TERM
   trap 'exit 130' INT
   SLURM_CONF=$dir/slurm.conf "$@"
