@@ -43,7 +43,7 @@ stop_daemon() {
   pid=$(read_pid "$pidfile") || return 0
   pid_alive "$pid" || { rm -f "$pidfile"; return 0; }
   kill -TERM "$pid" 2>/dev/null
-  for i in $(seq 100); do
+  for _ in $(seq 100); do
     pid_alive "$pid" || break
     sleep 0.1
   done
@@ -218,7 +218,7 @@ EOF
   munged --force --key-file="$dir/munge/munge.key" --socket="$sock" --pid-file="$dir/munge/munged.pid" \
     --log-file="$dir/munge/munged.log" --seed-file="$dir/munge/munged.seed" 2>>"$dir/munge/munged.log"
   local i
-  for i in $(seq 50); do
+  for _ in $(seq 50); do
     munge -n -S "$sock" 2>/dev/null | unmunge -S "$sock" >/dev/null 2>&1 && break
     sleep 0.1
   done
@@ -234,7 +234,7 @@ EOF
     show_logs "$dir"
     return 3
   fi
-  for i in $(seq 100); do
+  for _ in $(seq 100); do
     scontrol ping 2>/dev/null | grep -q "is UP" && break
     sleep 0.1
   done
