@@ -217,7 +217,6 @@ EOF
   chmod 0600 "$dir/munge/munge.key"
   munged --force --key-file="$dir/munge/munge.key" --socket="$sock" --pid-file="$dir/munge/munged.pid" \
     --log-file="$dir/munge/munged.log" --seed-file="$dir/munge/munged.seed" 2>>"$dir/munge/munged.log"
-  local i
   for _ in $(seq 50); do
     munge -n -S "$sock" 2>/dev/null | unmunge -S "$sock" >/dev/null 2>&1 && break
     sleep 0.1
