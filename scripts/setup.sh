@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages chipcast needs (nothing is downloaded from anywhere else).
-# Usage: scripts/setup.sh [--with-hip] [--with-kokkos] [--with-mpi] [--with-fuzz] [--all]
+# Usage: scripts/setup.sh [--with-hip] [--with-kokkos] [--with-mpi] [--with-slurm] [--with-fuzz] [--all]
 set -euo pipefail
 
 packages=(
@@ -20,9 +20,11 @@ for arg in "$@"; do
     --with-hip) packages+=(hipcc libomp-15-dev) ;;  # libomp: hipcc's clang 15 compiles the OpenMP backend
     --with-kokkos) packages+=(libtrilinos-kokkos-dev) ;;
     --with-mpi) packages+=(libopenmpi-dev openmpi-bin) ;;
+    --with-slurm) packages+=(slurmctld slurmd slurm-client munge) ;;  # tests/slurm: a one-node Slurm on 127.0.0.1
     --with-fuzz) packages+=(clang-15 libomp-15-dev) ;;  # libFuzzer, ASan, UBSan (libclang-common-15-dev) and its OpenMP
-    --all) packages+=(hipcc libomp-15-dev libtrilinos-kokkos-dev libopenmpi-dev openmpi-bin clang-15) ;;
-    *) echo "setup.sh: unknown option '$arg' (use --with-hip, --with-kokkos, --with-mpi, --with-fuzz or --all)" >&2; exit 2 ;;
+    --all) packages+=(hipcc libomp-15-dev libtrilinos-kokkos-dev libopenmpi-dev openmpi-bin clang-15
+                      slurmctld slurmd slurm-client munge) ;;
+    *) echo "setup.sh: unknown option '$arg' (use --with-hip, --with-kokkos, --with-mpi, --with-slurm, --with-fuzz or --all)" >&2; exit 2 ;;
   esac
 done
 

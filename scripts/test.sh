@@ -3,7 +3,8 @@
 # and runs the whole test suite on each:
 #   default  OpenMP backend (+ the GPU path on the CPU through Thrust's OMP system when CUDA's
 #            CCCL headers are present): build, all tests
-#   mpi      the same with Open MPI: build, all tests (the rank-count tests run under mpirun)
+#   mpi      the same with Open MPI: build, all tests (the rank-count tests run under mpirun; the
+#            Slurm test runs scripts/slurm/chipcast.sbatch on a one-node Slurm it starts, as root)
 #   kokkos   Debian's Kokkos 3.4 (Serial): build, all tests (every backend test runs on kokkos too)
 #   cuda     nvcc, sm_80 + sm_90: compile and link (the GPU tests need a device; see README)
 #   hip      hipcc, gfx90a + gfx940: compile and link, when Debian's hipcc is installed
@@ -30,7 +31,7 @@ presets=${CHIPCAST_TEST_PRESETS:-default mpi kokkos cuda hip fuzz}
 bash scripts/setup.sh
 # Each optional group on its own, so that one that cannot install does not take the others down;
 # a preset whose packages are missing is skipped below with a visible reason.
-for group in --with-mpi --with-kokkos --with-hip --with-fuzz; do
+for group in --with-mpi --with-slurm --with-kokkos --with-hip --with-fuzz; do
   bash scripts/setup.sh "$group" || echo "test.sh: scripts/setup.sh $group failed; its preset will be skipped" >&2
 done
 failed=()
