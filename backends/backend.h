@@ -5,8 +5,8 @@
 #include <string>
 #include <vector>
 
-#include "tally/tally.h"
 #include "models/parity/params.h"
+#include "tally/tally.h"
 
 namespace chipcast {
 
@@ -27,8 +27,7 @@ class Backend {
   virtual void run(const parity::ModelParams& p, uint64_t first, uint64_t count, Tally& tally) = 0;
   // Per-trajectory crossing times (years since start, -1 = censored) into
   // out[metric * count + i], for cross-backend checks only.
-  virtual void crossing_times(const parity::ModelParams& p, uint64_t first, uint64_t count,
-                              float* out) = 0;
+  virtual void crossing_times(const parity::ModelParams& p, uint64_t first, uint64_t count, float* out) = 0;
 };
 
 // Backends compiled into this binary, e.g. {"openmp", "cuda"}.

@@ -42,13 +42,14 @@ double draw(uint64_t n, int periods, int normals_per_period, int threads) {
 int main(int argc, char** argv) {
   const uint64_t n = argc > 1 ? std::strtoull(argv[1], nullptr, 10) : 1000000;
   const int threads = argc > 2 ? std::atoi(argv[2]) : omp_get_max_threads();
-  const int periods = 136;            // 2026-2060 at dt = 0.25
-  const int normals_per_period = 8;   // ~1,100 normals per trajectory, as in the issue
+  const int periods = 136;           // 2026-2060 at dt = 0.25
+  const int normals_per_period = 8;  // ~1,100 normals per trajectory, as in the issue
   const auto t0 = std::chrono::steady_clock::now();
   const double sum = draw(n, periods, normals_per_period, threads);
   const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   const double normals = static_cast<double>(n) * periods * normals_per_period;
-  std::printf("bare_rng trajectories=%llu threads=%d normals=%.3e seconds=%.3f normals_per_s=%.3e "
-              "trajectories_per_s=%.3e (checksum %.3g)\n",
-              static_cast<unsigned long long>(n), threads, normals, s, normals / s, n / s, sum / normals);
+  std::printf(
+      "bare_rng trajectories=%llu threads=%d normals=%.3e seconds=%.3f normals_per_s=%.3e "
+      "trajectories_per_s=%.3e (checksum %.3g)\n",
+      static_cast<unsigned long long>(n), threads, normals, s, normals / s, n / s, sum / normals);
 }

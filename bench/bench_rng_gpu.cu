@@ -49,8 +49,9 @@ int main(int argc, char** argv) {
   cudaDeviceProp prop{};
   cudaGetDeviceProperties(&prop, 0);
   const double normals = static_cast<double>(n) * periods * normals_per_period;
-  std::printf("bare_rng_gpu device=\"%s\" trajectories=%llu normals=%.3e seconds=%.3f normals_per_s=%.3e "
-              "trajectories_per_s=%.3e\n",
-              prop.name, static_cast<unsigned long long>(n), normals, s, normals / s, n / s);
+  std::printf(
+      "bare_rng_gpu device=\"%s\" trajectories=%llu normals=%.3e seconds=%.3f normals_per_s=%.3e "
+      "trajectories_per_s=%.3e\n",
+      prop.name, static_cast<unsigned long long>(n), normals, s, normals / s, n / s);
   cudaFree(out);
 }

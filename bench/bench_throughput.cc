@@ -34,9 +34,9 @@ int main(int argc, char** argv) {
   getrusage(RUSAGE_SELF, &ru);
   const int used = threads > 0 ? threads : 1;
   const double tp = static_cast<double>(n) * scenario->params.periods;
-  std::printf("throughput config=%s backend=%s detail=\"%s\" trajectories=%llu seconds=%.3f traj_per_s=%.3e "
-              "traj_periods_per_s=%.3e per_thread_traj_per_s=%.3e peak_rss_mib=%.1f\n",
-              config.c_str(), backend->name().c_str(), backend->describe().c_str(),
-              static_cast<unsigned long long>(tally.trajectories), s, n / s, tp / s, n / s / used,
-              ru.ru_maxrss / 1024.0);
+  std::printf(
+      "throughput config=%s backend=%s detail=\"%s\" trajectories=%llu seconds=%.3f traj_per_s=%.3e "
+      "traj_periods_per_s=%.3e per_thread_traj_per_s=%.3e peak_rss_mib=%.1f\n",
+      config.c_str(), backend->name().c_str(), backend->describe().c_str(),
+      static_cast<unsigned long long>(tally.trajectories), s, n / s, tp / s, n / s / used, ru.ru_maxrss / 1024.0);
 }

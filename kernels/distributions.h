@@ -28,12 +28,12 @@ struct QuantileTables {
 // clamped to [lo, hi] against rounding.
 struct Dist {
   DistKind kind = DistKind::fixed;
-  double p0 = 0, p1 = 0, p2 = 0;  // fixed: value | normal: mean, sd | lognormal: log median, log gsd
-                                  // uniform: low, high | triangular: low, mode, high
-                                  // beta: low, high (scale of the table's [0,1] quantile)
-  double u_lo = 0, u_hi = 1;      // truncation in probability space
+  double p0 = 0, p1 = 0, p2 = 0;         // fixed: value | normal: mean, sd | lognormal: log median, log gsd
+                                         // uniform: low, high | triangular: low, mode, high
+                                         // beta: low, high (scale of the table's [0,1] quantile)
+  double u_lo = 0, u_hi = 1;             // truncation in probability space
   double lo = -INFINITY, hi = INFINITY;  // truncation bounds (clamp)
-  int32_t table = -1;             // beta: index into QuantileTables
+  int32_t table = -1;                    // beta: index into QuantileTables
 };
 
 // A parameter fixed at v (no draw).
@@ -50,33 +50,74 @@ CC_FUNCTION Dist fixed_dist(double v) {
 CC_FUNCTION double normal_quantile(double p) {
   const double q = p - 0.5;
   const double rc = 0.180625 - q * q;
-  const double central =
-      q *
-      (((((((2509.0809287301226727 * rc + 33430.575583588128105) * rc + 67265.770927008700853) * rc +
-           45921.953931549871457) * rc + 13731.693765509461125) * rc + 1971.5909503065514427) * rc +
-        133.14166789178437745) * rc + 3.387132872796366608) /
-      (((((((5226.495278852545925 * rc + 28729.085735721942674) * rc + 39307.89580009271061) * rc +
-           21213.794301586595867) * rc + 5394.1960214247511077) * rc + 687.1870074920579083) * rc +
-        42.313330701600911252) * rc + 1.0);
+  const double central = q *
+                         (((((((2509.0809287301226727 * rc + 33430.575583588128105) * rc + 67265.770927008700853) * rc +
+                              45921.953931549871457) *
+                                 rc +
+                             13731.693765509461125) *
+                                rc +
+                            1971.5909503065514427) *
+                               rc +
+                           133.14166789178437745) *
+                              rc +
+                          3.387132872796366608) /
+                         (((((((5226.495278852545925 * rc + 28729.085735721942674) * rc + 39307.89580009271061) * rc +
+                              21213.794301586595867) *
+                                 rc +
+                             5394.1960214247511077) *
+                                rc +
+                            687.1870074920579083) *
+                               rc +
+                           42.313330701600911252) *
+                              rc +
+                          1.0);
   const double tail_p = q < 0 ? p : 1.0 - p;
   // Guard the argument so the unused tail branch stays finite in the centre.
   const double r = sqrt(-log(tail_p > 0 ? (tail_p < 0.5 ? tail_p : 0.5) : 1e-300));
   const double r1 = r - 1.6;
   const double near_tail =
       (((((((7.7454501427834140764e-4 * r1 + 0.0227238449892691845833) * r1 + 0.24178072517745061177) * r1 +
-           1.27045825245236838258) * r1 + 3.64784832476320460504) * r1 + 5.7694972214606914055) * r1 +
-        4.6303378461565452959) * r1 + 1.42343711074968357734) /
+           1.27045825245236838258) *
+              r1 +
+          3.64784832476320460504) *
+             r1 +
+         5.7694972214606914055) *
+            r1 +
+        4.6303378461565452959) *
+           r1 +
+       1.42343711074968357734) /
       (((((((1.05075007164441684324e-9 * r1 + 5.475938084995344946e-4) * r1 + 0.0151986665636164571966) * r1 +
-           0.14810397642748007459) * r1 + 0.68976733498510000455) * r1 + 1.6763848301838038494) * r1 +
-        2.05319162663775882187) * r1 + 1.0);
+           0.14810397642748007459) *
+              r1 +
+          0.68976733498510000455) *
+             r1 +
+         1.6763848301838038494) *
+            r1 +
+        2.05319162663775882187) *
+           r1 +
+       1.0);
   const double r2 = r - 5.0;
   const double far_tail =
       (((((((2.01033439929228813265e-7 * r2 + 2.71155556874348757815e-5) * r2 + 0.0012426609473880784386) * r2 +
-           0.026532189526576123093) * r2 + 0.29656057182850489123) * r2 + 1.7848265399172913358) * r2 +
-        5.4637849111641143699) * r2 + 6.6579046435011037772) /
+           0.026532189526576123093) *
+              r2 +
+          0.29656057182850489123) *
+             r2 +
+         1.7848265399172913358) *
+            r2 +
+        5.4637849111641143699) *
+           r2 +
+       6.6579046435011037772) /
       (((((((2.04426310338993978564e-15 * r2 + 1.4215117583164458887e-7) * r2 + 1.8463183175100546818e-5) * r2 +
-           7.868691311456132591e-4) * r2 + 0.0148753612908506148525) * r2 + 0.13692988092273580531) * r2 +
-        0.59983220655588793769) * r2 + 1.0);
+           7.868691311456132591e-4) *
+              r2 +
+          0.0148753612908506148525) *
+             r2 +
+         0.13692988092273580531) *
+            r2 +
+        0.59983220655588793769) *
+           r2 +
+       1.0);
   const double tail = r <= 5.0 ? near_tail : far_tail;
   const double signed_tail = q < 0 ? -tail : tail;
   return fabs(q) <= 0.425 ? central : signed_tail;
@@ -130,24 +171,30 @@ CC_FUNCTION void dist_quantile_lanes(const Dist& d, const QuantileTables& tables
   const double ulo = d.u_lo, width = d.u_hi - d.u_lo;
   switch (d.kind) {
     case DistKind::fixed:
-      CC_SIMD for (int l = 0; l < L; ++l) out[l] = d.p0;
+      CC_SIMD
+      for (int l = 0; l < L; ++l) out[l] = d.p0;
       break;
     case DistKind::normal:
-      CC_SIMD for (int l = 0; l < L; ++l) out[l] = clamp_to(d, d.p0 + d.p1 * normal_quantile(ulo + u[l] * width));
+      CC_SIMD
+      for (int l = 0; l < L; ++l) out[l] = clamp_to(d, d.p0 + d.p1 * normal_quantile(ulo + u[l] * width));
       break;
     case DistKind::lognormal:
-      CC_SIMD for (int l = 0; l < L; ++l) out[l] = clamp_to(d, exp(d.p0 + d.p1 * normal_quantile(ulo + u[l] * width)));
+      CC_SIMD
+      for (int l = 0; l < L; ++l) out[l] = clamp_to(d, exp(d.p0 + d.p1 * normal_quantile(ulo + u[l] * width)));
       break;
     case DistKind::uniform:
-      CC_SIMD for (int l = 0; l < L; ++l) out[l] = clamp_to(d, d.p0 + (ulo + u[l] * width) * (d.p1 - d.p0));
+      CC_SIMD
+      for (int l = 0; l < L; ++l) out[l] = clamp_to(d, d.p0 + (ulo + u[l] * width) * (d.p1 - d.p0));
       break;
     case DistKind::triangular:
-      CC_SIMD for (int l = 0; l < L; ++l) out[l] = clamp_to(d, triangular_quantile(d.p0, d.p1, d.p2, ulo + u[l] * width));
+      CC_SIMD
+      for (int l = 0; l < L; ++l) out[l] = clamp_to(d, triangular_quantile(d.p0, d.p1, d.p2, ulo + u[l] * width));
       break;
     case DistKind::beta:
     default: {
       const double* t = tables.q[d.table];
-      CC_SIMD for (int l = 0; l < L; ++l) out[l] = clamp_to(d, d.p0 + (d.p1 - d.p0) * table_quantile(t, ulo + u[l] * width));
+      CC_SIMD
+      for (int l = 0; l < L; ++l) out[l] = clamp_to(d, d.p0 + (d.p1 - d.p0) * table_quantile(t, ulo + u[l] * width));
       break;
     }
   }

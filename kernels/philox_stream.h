@@ -41,10 +41,8 @@ constexpr uint32_t kSlotExtraBase = 2;  // event and shock uniforms, 4 per slot
 
 // value = Philox4x32-10(counter = {trajectory lo, trajectory hi, period, slot},
 //                       key = {seed lo, seed hi}): a pure function, no state.
-CC_FUNCTION Words4 philox_words(uint64_t seed, uint64_t trajectory, uint32_t period,
-                                uint32_t slot) {
-  philox4x32_ctr_t ctr = {{static_cast<uint32_t>(trajectory),
-                           static_cast<uint32_t>(trajectory >> 32), period, slot}};
+CC_FUNCTION Words4 philox_words(uint64_t seed, uint64_t trajectory, uint32_t period, uint32_t slot) {
+  philox4x32_ctr_t ctr = {{static_cast<uint32_t>(trajectory), static_cast<uint32_t>(trajectory >> 32), period, slot}};
   philox4x32_key_t key = {{static_cast<uint32_t>(seed), static_cast<uint32_t>(seed >> 32)}};
   philox4x32_ctr_t out = philox4x32_R(10, ctr, key);
   return Words4{out.v[0], out.v[1], out.v[2], out.v[3]};
@@ -70,9 +68,7 @@ CC_FUNCTION TrajectoryHalves trajectory_halves(uint64_t first, int l) {
   return TrajectoryHalves{lo, static_cast<uint32_t>(first >> 32) + (lo < base_lo ? 1u : 0u)};
 }
 
-CC_FUNCTION uint32_t word_at(const Words4& w, int i) {
-  return i == 0 ? w.w0 : i == 1 ? w.w1 : i == 2 ? w.w2 : w.w3;
-}
+CC_FUNCTION uint32_t word_at(const Words4& w, int i) { return i == 0 ? w.w0 : i == 1 ? w.w1 : i == 2 ? w.w2 : w.w3; }
 
 // Uniform in the open interval (0, 1) with 32 bits, for inverse-CDF sampling.
 CC_FUNCTION double uniform_open(uint32_t x) {

@@ -42,8 +42,8 @@ using AtomicHistSink = CountSink<AtomicViewCounters>;
 // Indices i are batch-local trajectory indices.
 struct BatchSink {
   Aggregation mode = Aggregation::atomic;
-  HistView hist;             // atomic mode: global uint32 histograms
-  CrossingTimeSink times;    // times mode
+  HistView hist;           // atomic mode: global uint32 histograms
+  CrossingTimeSink times;  // times mode
 
   CC_FUNCTION void level(int k, int series, int64_t i, int bin) {
     if (mode == Aggregation::atomic) atomic().level(k, series, i, bin);

@@ -57,9 +57,7 @@ __global__ void __launch_bounds__(kSimulateThreads, CHIPCAST_GPU_MIN_BLOCKS) sim
 
 int64_t blocks_for(int64_t n, int threads) { return (n + threads - 1) / threads; }
 
-void check_launch(const char* kernel, const char* file, int line) {
-  check(CC_GPU(GetLastError)(), kernel, file, line);
-}
+void check_launch(const char* kernel, const char* file, int line) { check(CC_GPU(GetLastError)(), kernel, file, line); }
 #define CC_GPU_CHECK_LAUNCH(kernel) check_launch(kernel " launch", __FILE__, __LINE__)
 
 template <class T>
@@ -203,7 +201,8 @@ struct DeviceContext {
   void flush(uint64_t trajectories, Tally& tally, std::mutex& tally_mutex) {
     const auto t0 = std::chrono::steady_clock::now();
     const HistView h = host->view();
-    CC_GPU_CHECK(CC_GPU(MemcpyAsync)(h.level, level, level_count() * sizeof(uint32_t), CC_GPU(MemcpyDeviceToHost), stream));
+    CC_GPU_CHECK(
+        CC_GPU(MemcpyAsync)(h.level, level, level_count() * sizeof(uint32_t), CC_GPU(MemcpyDeviceToHost), stream));
     CC_GPU_CHECK(CC_GPU(MemcpyAsync)(h.crossing, crossing, crossing_count() * sizeof(uint32_t),
                                      CC_GPU(MemcpyDeviceToHost), stream));
     CC_GPU_CHECK(CC_GPU(MemcpyAsync)(h.anomalies, anomalies, kNumAnomalies * sizeof(uint32_t),

@@ -45,7 +45,8 @@ inline const char* advice_for(Error e) {
            "(other processes on the GPU) or lower CHIPCAST_GPU_BATCH";
   if (e == CC_GPU(ErrorNoDevice) || e == CC_GPU(ErrorInsufficientDriver))
     return "check that the GPU driver is loaded and a device is visible (nvidia-smi / rocm-smi, "
-           "CUDA_VISIBLE_DEVICES / HIP_VISIBLE_DEVICES); `chipcast info` lists devices; --backend openmp runs on the CPU";
+           "CUDA_VISIBLE_DEVICES / HIP_VISIBLE_DEVICES); `chipcast info` lists devices; --backend openmp runs on the "
+           "CPU";
   if (e == CC_GPU(ErrorInvalidDevice))
     return "the device id is out of range; `chipcast info` lists the devices this process can see";
   return "rerun with CUDA_LAUNCH_BLOCKING=1 (or AMD_SERIALIZE_KERNEL=3) to locate the failing kernel; "

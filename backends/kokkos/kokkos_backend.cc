@@ -289,9 +289,9 @@ template <class Space>
 void single_lane_run(const parity::ModelParams& p, uint64_t first, uint64_t count, Tally& tally) {
   using Mem = typename Space::memory_space;
   const TallyShape shape = parity::tally_shape(p);
-  Kokkos::View<uint32_t*, Mem> counts("chipcast::counts", static_cast<size_t>(HistView::block_entries(shape)));  // zeroed
-  Kokkos::parallel_for("chipcast::single_lane_tally",
-                       Kokkos::RangePolicy<Space, Index>(0, static_cast<int64_t>(count)),
+  Kokkos::View<uint32_t*, Mem> counts("chipcast::counts",
+                                      static_cast<size_t>(HistView::block_entries(shape)));  // zeroed
+  Kokkos::parallel_for("chipcast::single_lane_tally", Kokkos::RangePolicy<Space, Index>(0, static_cast<int64_t>(count)),
                        SingleLaneTally<Mem>{params_in<Space>(p), HistView::of_block(counts.data(), shape), first});
   const auto host = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), counts);  // fences
   tally.add(HistView::of_block(host.data(), shape), count);
@@ -349,9 +349,9 @@ class KokkosBackend final : public Backend {
         hot.push_back(&hot_[w]);
         states.push_back(states_[w].data());
       }
-      Kokkos::parallel_for("chipcast::host_blocks_tally", Kokkos::RangePolicy<Space, Index>(0, workers_),
-                           HostBlocksTally{&p, first, static_cast<int64_t>(count), &next, partials.data(),
-                                           hot.data(), states.data()});
+      Kokkos::parallel_for(
+          "chipcast::host_blocks_tally", Kokkos::RangePolicy<Space, Index>(0, workers_),
+          HostBlocksTally{&p, first, static_cast<int64_t>(count), &next, partials.data(), hot.data(), states.data()});
       Space().fence();
       for (int w = 0; w < workers_; ++w) tally.add(partials_[w]->view(), 0);
       tally.trajectories += count;

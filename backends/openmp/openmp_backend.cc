@@ -25,8 +25,7 @@ using State = parity::LaneState<kLanes>;
 
 class OpenMPBackend final : public Backend {
  public:
-  explicit OpenMPBackend(const BackendOptions& o)
-      : threads_(o.threads > 0 ? o.threads : omp_get_max_threads()) {}
+  explicit OpenMPBackend(const BackendOptions& o) : threads_(o.threads > 0 ? o.threads : omp_get_max_threads()) {}
 
   std::string name() const override { return "openmp"; }
   std::string describe() const override {

@@ -40,5 +40,4 @@ inline std::string csv_number(const std::optional<double>& v) { return v ? csv_n
 // A CSV field, quoted when it holds a comma, quote or newline.
 std::string csv_field(const std::string& s);
 
-
 }  // namespace chipcast::analysis

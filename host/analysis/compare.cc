@@ -28,9 +28,7 @@ struct GroupHistograms {
   std::vector<uint32_t> counts;
   std::vector<uint64_t> group_size;
   uint32_t* row(int m, int g) { return counts.data() + (static_cast<size_t>(m) * groups + g) * (bins + 1); }
-  const uint32_t* row(int m, int g) const {
-    return counts.data() + (static_cast<size_t>(m) * groups + g) * (bins + 1);
-  }
+  const uint32_t* row(int m, int g) const { return counts.data() + (static_cast<size_t>(m) * groups + g) * (bins + 1); }
 };
 
 // Per pair (scenario vs the first) and metric: discordant counts per period
@@ -79,7 +77,8 @@ void check_same_design(const Scenario& a, const Scenario& b) {
         "numbers pair trajectory i's period k across scenarios)",
         b.path, what, vb, a.path, va));
   };
-  if (pa.start_year != pb.start_year) mismatch("run.start_year", fmt::format("{}", pa.start_year), fmt::format("{}", pb.start_year));
+  if (pa.start_year != pb.start_year)
+    mismatch("run.start_year", fmt::format("{}", pa.start_year), fmt::format("{}", pb.start_year));
   if (pa.dt != pb.dt) mismatch("run.dt", fmt::format("{}", pa.dt), fmt::format("{}", pb.dt));
   if (pa.periods != pb.periods)
     mismatch("run.horizon_year", fmt::format("{}", a.run.horizon_year), fmt::format("{}", b.run.horizon_year));
@@ -352,17 +351,19 @@ std::string compare_headline(const Comparison& c, double horizon_year) {
     for (int m = 0; m < kMetrics; ++m) {
       const MetricShift& ms = ss.metrics[m];
       const PeriodShift& h = ms.p_parity_by.back();
-      out += fmt::format("  {:<8} P(parity by {:g}) {:.4f} -> {:.4f} ({:+.4f}, SE {:.4f}); earlier {:.1f}%, later {:.1f}%, "
-                         "unchanged {:.1f}%\n",
-                         kMetricNames[m], horizon_year, h.p_a, h.p_b, h.shift, h.shift_stderr, 100 * ms.share_earlier,
-                         100 * ms.share_later, 100 * ms.share_unchanged);
+      out += fmt::format(
+          "  {:<8} P(parity by {:g}) {:.4f} -> {:.4f} ({:+.4f}, SE {:.4f}); earlier {:.1f}%, later {:.1f}%, "
+          "unchanged {:.1f}%\n",
+          kMetricNames[m], horizon_year, h.p_a, h.p_b, h.shift, h.shift_stderr, 100 * ms.share_earlier,
+          100 * ms.share_later, 100 * ms.share_unchanged);
       std::string years;
       for (const QuantileShift& qs : ms.quantiles) {
         years += fmt::format("{}{} {} -> {}", years.empty() ? "" : "; ",
-                             qs.q == 0.5 ? std::string("median") : fmt::format("q{:02.0f}", 100 * qs.q), year(qs.year_a),
-                             year(qs.year_b));
-        if (qs.shift) years += fmt::format(" ({:+.3f}, SE {})", *qs.shift,
-                                           qs.shift_stderr ? fmt::format("{:.3f}", *qs.shift_stderr) : "n/a");
+                             qs.q == 0.5 ? std::string("median") : fmt::format("q{:02.0f}", 100 * qs.q),
+                             year(qs.year_a), year(qs.year_b));
+        if (qs.shift)
+          years += fmt::format(" ({:+.3f}, SE {})", *qs.shift,
+                               qs.shift_stderr ? fmt::format("{:.3f}", *qs.shift_stderr) : "n/a");
       }
       out += fmt::format("  {:<8} parity year {}\n", "", years);
     }
@@ -374,8 +375,8 @@ std::vector<std::shared_ptr<const Scenario>> load_compared_scenarios(const RunSe
                                                                      const std::vector<std::string>& configs,
                                                                      const Overrides& overrides) {
   if (configs.size() < 2)
-    throw std::invalid_argument(fmt::format(
-        "compare needs at least two configs (the first is the reference), got {}", configs.size()));
+    throw std::invalid_argument(
+        fmt::format("compare needs at least two configs (the first is the reference), got {}", configs.size()));
   std::vector<std::shared_ptr<const Scenario>> loaded;
   Overrides o = overrides;
   loaded.push_back(session.load(configs[0], o));

@@ -80,8 +80,7 @@ std::vector<std::shared_ptr<const Scenario>> load_compared_scenarios(const RunSe
 // dt, periods); throws std::invalid_argument naming the mismatch otherwise.
 // `progress`, if set, is called with the trajectories done after each chunk.
 Comparison compare_scenarios(const std::vector<const Scenario*>& scenarios, RunSession& session, uint64_t n,
-                             uint64_t chunk = kCrossingChunk,
-                             const std::function<void(uint64_t)>& progress = {});
+                             uint64_t chunk = kCrossingChunk, const std::function<void(uint64_t)>& progress = {});
 
 std::string compare_json(const Comparison& c, const AnalysisInfo& info);
 // compare.csv: scenario,metric,quantity,year,a,b,shift,shift_stderr,shift_stderr_unpaired

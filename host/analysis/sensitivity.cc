@@ -99,9 +99,8 @@ OutputSpec parse_output_spec(const std::string& text, const RunSettings& run) {
       used = 0;
     }
     if (used != parts[1].size() || !(y > run.start_year && y <= run.horizon_year))
-      throw std::invalid_argument(
-          fmt::format("--output {}: the year '{}' is not a number in ({:g}, {:g}]; {}", text, parts[1],
-                      run.start_year, run.horizon_year, valid));
+      throw std::invalid_argument(fmt::format("--output {}: the year '{}' is not a number in ({:g}, {:g}]; {}", text,
+                                              parts[1], run.start_year, run.horizon_year, valid));
     spec.year = y;
   } else {
     throw std::invalid_argument(fmt::format("--output {}: unknown output; {}", text, valid));
@@ -178,9 +177,9 @@ std::vector<Factor> sensitivity_factors(const Scenario& scenario, bool group_pol
     if (!found) {
       std::string list;
       for (const Factor& f : all) list += (list.empty() ? "" : ", ") + f.name;
-      throw std::invalid_argument(fmt::format(
-          "--parameters: '{}' is not an uncertain parameter of {}{}; valid: {}", want, scenario.path,
-          want == kPolicyGroup ? " (the group exists with --group-policy only)" : "", list));
+      throw std::invalid_argument(
+          fmt::format("--parameters: '{}' is not an uncertain parameter of {}{}; valid: {}", want, scenario.path,
+                      want == kPolicyGroup ? " (the group exists with --group-policy only)" : "", list));
     }
   }
   std::vector<Factor> out;
@@ -364,8 +363,7 @@ std::string sensitivity_json(const SensitivityResult& r, const Scenario& scenari
        fmt::format("bootstrap over rows ({} replicates, Philox-keyed, reproducible): stderr = sd of the replicates, "
                    "ci95 = their 2.5 % and 97.5 % quantiles",
                    plan.bootstrap)},
-      {"correlations",
-       "parameters joined by [[correlations]] form one factor (the copula mixes their draws)"},
+      {"correlations", "parameters joined by [[correlations]] form one factor (the copula mixes their draws)"},
       {"tornado",
        fmt::format("every uncertain parameter at its median, then one at a time at its 10th and 90th percentile; "
                    "low / high / base = mean output over the same {} trajectories per setting (the noise still "
@@ -429,8 +427,8 @@ std::string sensitivity_csv(const SensitivityResult& r) {
     out += fmt::format("tornado,{},value_low,{},,,\n", name, csv_number(t.low));
     out += fmt::format("tornado,{},value_base,{},,,\n", name, csv_number(t.base));
     out += fmt::format("tornado,{},value_high,{},,,\n", name, csv_number(t.high));
-    out += fmt::format("tornado,{},output_low,{},{},,\n", name, csv_number(t.output_low),
-                       csv_number(t.output_low_stderr));
+    out +=
+        fmt::format("tornado,{},output_low,{},{},,\n", name, csv_number(t.output_low), csv_number(t.output_low_stderr));
     out += fmt::format("tornado,{},output_base,{},{},,\n", name, csv_number(r.tornado_base),
                        csv_number(r.tornado_base_stderr));
     out += fmt::format("tornado,{},output_high,{},{},,\n", name, csv_number(t.output_high),
@@ -448,14 +446,14 @@ std::string sensitivity_headline(const SensitivityResult& r) {
       r.sobol.point.variance);
   size_t width = 9;
   for (const Factor& f : r.plan.factors) width = std::max(width, f.name.size());
-  out += fmt::format("  {:<{}}  {:>6} {:>17}  {:>6} {:>17}\n", "parameter", width, "first", "95% CI", "total",
-                     "95% CI");
+  out +=
+      fmt::format("  {:<{}}  {:>6} {:>17}  {:>6} {:>17}\n", "parameter", width, "first", "95% CI", "total", "95% CI");
   for (size_t k : by_total(r))
     out += fmt::format("  {:<{}}  {} [{}, {}]  {} [{}, {}]\n", r.plan.factors[k].name, width,
                        num(r.sobol.point.first[k]), num(r.sobol.first_ci95[k].lo), num(r.sobol.first_ci95[k].hi),
                        num(r.sobol.point.total[k]), num(r.sobol.total_ci95[k].lo), num(r.sobol.total_ci95[k].hi));
-  out += fmt::format("Tornado (others at their medians; output {:.4g} at the medians), largest swings:\n",
-                     r.tornado_base);
+  out +=
+      fmt::format("Tornado (others at their medians; output {:.4g} at the medians), largest swings:\n", r.tornado_base);
   for (size_t k = 0; k < r.tornado.size() && k < 10; ++k) {
     const TornadoRow& t = r.tornado[k];
     out += fmt::format("  {:<{}}  p10 {:<10.4g} -> {:<8.6g}  p90 {:<10.4g} -> {:<8.6g}  swing {:+.4g} (SE {:.2g})\n",

@@ -72,12 +72,12 @@ struct SensitivityPlan {
 
 // What a user asks of a sensitivity analysis (the `chipcast sensitivity` flags).
 struct SensitivityRequest {
-  std::string output = "parity_year:units";     // see parse_output_spec
-  uint64_t base_samples = uint64_t{1} << 14;     // N: rows of the Saltelli matrices
-  int bootstrap = 200;                           // bootstrap replicates for the intervals
-  bool group_policy = false;                     // all regime effects and shock rates as one factor
-  std::vector<std::string> parameters;           // factors to index (empty: all); the rest still vary
-  uint64_t tornado_trajectories = 4096;          // M per tornado setting
+  std::string output = "parity_year:units";   // see parse_output_spec
+  uint64_t base_samples = uint64_t{1} << 14;  // N: rows of the Saltelli matrices
+  int bootstrap = 200;                        // bootstrap replicates for the intervals
+  bool group_policy = false;                  // all regime effects and shock rates as one factor
+  std::vector<std::string> parameters;        // factors to index (empty: all); the rest still vary
+  uint64_t tornado_trajectories = 4096;       // M per tornado setting
 };
 
 // The plan for `scenario` (loaded with trajectories = request.base_samples,

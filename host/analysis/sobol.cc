@@ -63,8 +63,8 @@ double sample_quantile(std::vector<double>& v, double q) {
   return v[lo] + (h - lo) * (v[hi] - v[lo]);
 }
 
-SobolResult sobol_with_bootstrap(const double* f_a, const double* f_b, const std::vector<const double*>& f_ab,
-                                 size_t n, int resamples, uint64_t seed, int threads) {
+SobolResult sobol_with_bootstrap(const double* f_a, const double* f_b, const std::vector<const double*>& f_ab, size_t n,
+                                 int resamples, uint64_t seed, int threads) {
   if (n >= (size_t{1} << 32)) throw std::invalid_argument("sobol_with_bootstrap: n must be < 2^32");
   const size_t d = f_ab.size();
   SobolResult res;

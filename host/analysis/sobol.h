@@ -42,8 +42,8 @@ struct SobolResult {
 // its n row indices from Philox4x32-10 keyed by `seed` with counter
 // (r, kBootstrapPeriod, word block), so the result is the same for any thread
 // count. threads = 0: OpenMP's default. Requires n < 2^32.
-SobolResult sobol_with_bootstrap(const double* f_a, const double* f_b, const std::vector<const double*>& f_ab,
-                                 size_t n, int resamples, uint64_t seed, int threads = 0);
+SobolResult sobol_with_bootstrap(const double* f_a, const double* f_b, const std::vector<const double*>& f_ab, size_t n,
+                                 int resamples, uint64_t seed, int threads = 0);
 
 // The q-quantile (type 7: linear between order statistics) of `v` (sorted in place); NaN when empty.
 double sample_quantile(std::vector<double>& v, double q);

@@ -1,8 +1,8 @@
 // `chipcast compare` and `chipcast sensitivity`: CLI11 definitions, and the commands around the analyses.
 #include "host/cli/analysis_commands.h"
 
-#include <CLI/CLI.hpp>
 #include <fmt/core.h>
+#include <CLI/CLI.hpp>
 
 #include <chrono>
 #include <filesystem>
@@ -66,8 +66,8 @@ int cmd_compare(const CompareArgs& a) {
     set.commit();
     if (!a.quiet) {
       fmt::print("{}", compare_headline(c, scenarios[0]->run.horizon_year));
-      fmt::print("{} scenarios x {} trajectories in {:.2f} s on {}; outputs in {}\n", scenarios.size(), n,
-                 info.seconds, info.backend_detail, out.string());
+      fmt::print("{} scenarios x {} trajectories in {:.2f} s on {}; outputs in {}\n", scenarios.size(), n, info.seconds,
+                 info.backend_detail, out.string());
     }
   } catch (const std::exception& e) {
     return report_error(e);
@@ -103,10 +103,11 @@ int cmd_sensitivity(const SensitivityArgs& a) {
     set.commit();
     if (!a.quiet) {
       fmt::print("{}", sensitivity_headline(r));
-      fmt::print("{} trajectories in {:.2f} s (Saltelli runs {:.2f} s, bootstrap {:.2f} s, tornado {:.2f} s) on {}; "
-                 "outputs in {}\n",
-                 r.trajectories_run, info.seconds, r.seconds_sobol_runs, r.seconds_bootstrap, r.seconds_tornado,
-                 info.backend_detail, out.string());
+      fmt::print(
+          "{} trajectories in {:.2f} s (Saltelli runs {:.2f} s, bootstrap {:.2f} s, tornado {:.2f} s) on {}; "
+          "outputs in {}\n",
+          r.trajectories_run, info.seconds, r.seconds_sobol_runs, r.seconds_bootstrap, r.seconds_tornado,
+          info.backend_detail, out.string());
     }
   } catch (const std::exception& e) {
     return report_error(e);

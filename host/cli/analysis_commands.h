@@ -14,10 +14,10 @@ class App;
 namespace chipcast::cli {
 
 struct CompareArgs {
-  std::vector<std::string> configs;       // the first is the reference
-  std::optional<uint64_t> trajectories;   // default: the first config's [run] trajectories
-  std::optional<uint64_t> seed;           // default: the first config's [run] seed, used for every scenario
-  std::optional<std::string> sampling;    // overrides every config's [run] sampling
+  std::vector<std::string> configs;      // the first is the reference
+  std::optional<uint64_t> trajectories;  // default: the first config's [run] trajectories
+  std::optional<uint64_t> seed;          // default: the first config's [run] seed, used for every scenario
+  std::optional<std::string> sampling;   // overrides every config's [run] sampling
   std::string backend = "openmp";
   int threads = 0;
   std::string out;  // default: out/compare

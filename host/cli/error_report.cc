@@ -23,15 +23,20 @@ int report_error(const std::exception& e) {
   if (const auto* r = dynamic_cast<const RunError*>(&e)) {
     print_error(*r);
     switch (r->kind()) {
-      case RunErrorKind::config: return kExitConfig;
-      case RunErrorKind::checkpoint: return kExitCheckpoint;
-      case RunErrorKind::runtime: return kExitRuntime;
+      case RunErrorKind::config:
+        return kExitConfig;
+      case RunErrorKind::checkpoint:
+        return kExitCheckpoint;
+      case RunErrorKind::runtime:
+        return kExitRuntime;
     }
     return kExitRuntime;
   }
   fmt::print(stderr, "error: {}\n", e.what());
   // A refused output folder is found before the work starts: like a bad flag.
-  if (dynamic_cast<const ConfigError*>(&e) || dynamic_cast<const OutputFolderRefused*>(&e) || dynamic_cast<const std::invalid_argument*>(&e)) return kExitConfig;
+  if (dynamic_cast<const ConfigError*>(&e) || dynamic_cast<const OutputFolderRefused*>(&e) ||
+      dynamic_cast<const std::invalid_argument*>(&e))
+    return kExitConfig;
   return kExitRuntime;
 }
 

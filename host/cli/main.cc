@@ -1,6 +1,6 @@
 // The chipcast command line: run, validate, info, plot, compare, sensitivity.
-#include <CLI/CLI.hpp>
 #include <fmt/core.h>
+#include <CLI/CLI.hpp>
 
 #include <chrono>
 #include <string>
@@ -21,9 +21,8 @@ int cmd_validate(const std::string& config) {
   try {
     auto sc = load_scenario(config);
     for (const auto& w : sc->warnings) fmt::print(stderr, "warning: {}\n", w);
-    fmt::print("# {} is valid: {} periods of {} years, {} regimes, {} shocks, {} events\n", config,
-               sc->params.periods, sc->run.dt, sc->params.num_regimes, sc->params.num_shocks,
-               sc->params.num_events);
+    fmt::print("# {} is valid: {} periods of {} years, {} regimes, {} shocks, {} events\n", config, sc->params.periods,
+               sc->run.dt, sc->params.num_regimes, sc->params.num_shocks, sc->params.num_events);
     fmt::print("# resolved config (sha256 {}):\n{}\n", sc->sha256, sc->resolved_toml);
   } catch (const ConfigError& e) {
     fmt::print(stderr, "error: {}\n", e.what());

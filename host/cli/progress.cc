@@ -39,8 +39,8 @@ void Progress::update(uint64_t done) {
     std::fflush(stderr);
   } else {
     if (since_last < 10.0 && done < total_) return;
-    fmt::print(stderr, "{}: {}/{} trajectories ({:.1f}%), {:.3g} traj/s, ETA {}\n", label_, done, total_,
-               100 * frac, rate, format_eta(eta));
+    fmt::print(stderr, "{}: {}/{} trajectories ({:.1f}%), {:.3g} traj/s, ETA {}\n", label_, done, total_, 100 * frac,
+               rate, format_eta(eta));
   }
   last_ = now;
 }

@@ -30,7 +30,7 @@ struct RunArgs {
 // Runs the scenario through a RunSession and returns the exit status
 // (exit_status.h). Rank 0 prints the headline, the stop message and errors
 // every rank meets alike; a rank's own failure names the rank.
-int cmd_run(const RunArgs& args, const std::string& command_line,
-            std::chrono::steady_clock::time_point program_start, int* argc, char*** argv);
+int cmd_run(const RunArgs& args, const std::string& command_line, std::chrono::steady_clock::time_point program_start,
+            int* argc, char*** argv);
 
 }  // namespace chipcast::cli

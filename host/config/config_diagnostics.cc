@@ -28,8 +28,7 @@ void append_string(std::string& out, std::string_view s) {
 bool is_bare_key(std::string_view k) {
   if (k.empty()) return false;
   for (const char c : k) {
-    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
-                    c == '-';
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
     if (!ok) return false;
   }
   return true;
@@ -126,8 +125,8 @@ bool is_distribution_table(const toml::node& node) {
   return t && t->contains("dist");
 }
 
-void check_keys(const toml::table& table, std::initializer_list<std::string_view> allowed,
-                const std::string& prefix, const std::string& fallback_file) {
+void check_keys(const toml::table& table, std::initializer_list<std::string_view> allowed, const std::string& prefix,
+                const std::string& fallback_file) {
   for (auto&& [k, v] : table) {
     bool known = false;
     for (const auto a : allowed) known = known || k.str() == a;

@@ -30,8 +30,8 @@ bool is_distribution_table(const toml::node& node);
 
 // Rejects any key of `table` outside `allowed`, naming it and listing the valid ones.
 // `prefix` is the table's dotted key ("" at the top level).
-void check_keys(const toml::table& table, std::initializer_list<std::string_view> allowed,
-                const std::string& prefix, const std::string& fallback_file);
+void check_keys(const toml::table& table, std::initializer_list<std::string_view> allowed, const std::string& prefix,
+                const std::string& fallback_file);
 
 // Typed reads of a leaf; each throws ConfigError naming the key and value.
 // A number is a TOML integer or float.

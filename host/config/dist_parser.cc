@@ -107,7 +107,8 @@ struct DistTable {
   double finite(const toml::node& n, std::string_view name) const {
     const std::string k = key + "." + std::string(name);
     const double x = read_number(n, k, fallback);
-    if (!std::isfinite(x)) fail(file_of(n, file), k, value_text(n), "not a finite number", std::string(name) + " must be finite");
+    if (!std::isfinite(x))
+      fail(file_of(n, file), k, value_text(n), "not a finite number", std::string(name) + " must be finite");
     return x;
   }
   // A check on one field of the table, e.g. sd > 0.
@@ -164,7 +165,8 @@ Dist parse_dist(const toml::node& node, const ParamSpec& spec, const std::string
       fail(file, spec.key, value_text(node), "not a finite number",
            name + " " + domain_text(spec.domain) + (spec.allow_infinite ? " (inf means no limit)" : ""));
     }
-    if (!value_within(x, spec.domain)) fail(file, spec.key, value_text(node), "out of range", name + " " + domain_text(spec.domain));
+    if (!value_within(x, spec.domain))
+      fail(file, spec.key, value_text(node), "out of range", name + " " + domain_text(spec.domain));
     d.kind = DistKind::fixed;
     d.p0 = x;
     return d;
@@ -231,7 +233,8 @@ Dist parse_dist(const toml::node& node, const ParamSpec& spec, const std::string
     d.p1 = t.required("mode", kind, all);
     d.p2 = t.required("high", kind, all);
     t.require(d.p0 < d.p2, "low", "low >= high (" + number_text(d.p2) + ")", "a triangular needs low < high");
-    t.require(d.p0 <= d.p1 && d.p1 <= d.p2, "mode", "outside [low, high] = [" + number_text(d.p0) + ", " + number_text(d.p2) + "]",
+    t.require(d.p0 <= d.p1 && d.p1 <= d.p2, "mode",
+              "outside [low, high] = [" + number_text(d.p0) + ", " + number_text(d.p2) + "]",
               "a triangular needs low <= mode <= high");
     s = {d.p0, d.p2, false, false};
   } else if (kind == "beta") {
@@ -257,11 +260,13 @@ Dist parse_dist(const toml::node& node, const ParamSpec& spec, const std::string
   double min = -INFINITY, max = INFINITY;
   if (min_node) {
     min = read_number(*min_node, spec.key + ".min", file);
-    if (std::isnan(min) || min == INFINITY) t.require(false, "min", "not a valid lower bound", "min must be a finite number");
+    if (std::isnan(min) || min == INFINITY)
+      t.require(false, "min", "not a valid lower bound", "min must be a finite number");
   }
   if (max_node) {
     max = read_number(*max_node, spec.key + ".max", file);
-    if (std::isnan(max) || max == -INFINITY) t.require(false, "max", "not a valid upper bound", "max must be a finite number");
+    if (std::isnan(max) || max == -INFINITY)
+      t.require(false, "max", "not a valid upper bound", "max must be a finite number");
   }
   if (min_node && max_node) {
     t.require(min < max, "min", "min >= max (" + number_text(max) + ")", "truncation needs min < max");

@@ -31,10 +31,13 @@ toml::table load_chain(const std::string& path, std::vector<std::string>& chain_
   if (!ext) return table;
 
   const std::string rel = read_string(*ext, "extends", path);
-  if (rel.empty()) fail(path, "extends", value_text(*ext), "empty path", "name the parent scenario file, e.g. extends = \"baseline.toml\"");
+  if (rel.empty())
+    fail(path, "extends", value_text(*ext), "empty path",
+         "name the parent scenario file, e.g. extends = \"baseline.toml\"");
   const fs::path rel_path(rel);
-  const std::string parent =
-      rel_path.is_absolute() ? rel_path.string() : (fs::path(path).parent_path() / rel_path).lexically_normal().string();
+  const std::string parent = rel_path.is_absolute()
+                                 ? rel_path.string()
+                                 : (fs::path(path).parent_path() / rel_path).lexically_normal().string();
   const std::string parent_id = file_identity(parent);
   for (size_t i = 0; i < chain_ids.size(); ++i) {
     if (chain_ids[i] != parent_id) continue;
@@ -77,7 +80,8 @@ toml::table read_toml_file(const std::string& path) {
   if (in.bad()) throw ConfigError(path + ": cannot open (read error)");
   const std::string doc = text.str();
   if (const std::string why = toml_limit_violation(doc); !why.empty())
-    throw ConfigError(path + ": refused before parsing: " + why + " (a scenario file is a few KB with keys of two "
+    throw ConfigError(path + ": refused before parsing: " + why +
+                      " (a scenario file is a few KB with keys of two "
                       "or three parts; these limits keep the TOML parser from exhausting memory or the stack)");
   try {
     return toml::parse(doc, std::string(path));

@@ -41,15 +41,15 @@ struct BlocParamRule {
 
 // MODEL.md's parameter table, in parity::BlocParam order.
 constexpr BlocParamRule kBlocParams[parity::kNumBlocParams] = {
-    {"wafers0", Domain::positive, false},       {"wafer_growth", Domain::real, false},
-    {"wafer_vol", Domain::nonnegative, false},  {"wafer_cap", Domain::positive, true},
+    {"wafers0", Domain::positive, false},        {"wafer_growth", Domain::real, false},
+    {"wafer_vol", Domain::nonnegative, false},   {"wafer_cap", Domain::positive, true},
     {"dies_per_wafer", Domain::positive, false}, {"yield0", Domain::unit, false},
-    {"yield_max", Domain::unit, false},         {"learning_rate", Domain::nonnegative, false},
+    {"yield_max", Domain::unit, false},          {"learning_rate", Domain::nonnegative, false},
     {"yield_noise", Domain::nonnegative, false}, {"perf0", Domain::positive, false},
-    {"perf_growth", Domain::real, false},       {"hbm0", Domain::positive, false},
-    {"hbm_growth", Domain::real, false},        {"hbm_vol", Domain::nonnegative, false},
-    {"hbm_per_chip0", Domain::positive, false}, {"hbm_per_chip_growth", Domain::real, false},
-    {"packaging0", Domain::positive, true},     {"packaging_growth", Domain::real, false},
+    {"perf_growth", Domain::real, false},        {"hbm0", Domain::positive, false},
+    {"hbm_growth", Domain::real, false},         {"hbm_vol", Domain::nonnegative, false},
+    {"hbm_per_chip0", Domain::positive, false},  {"hbm_per_chip_growth", Domain::real, false},
+    {"packaging0", Domain::positive, true},      {"packaging_growth", Domain::real, false},
 };
 
 struct EffectRule {
@@ -92,8 +92,7 @@ class Resolver {
   }
 
   void resolve() {
-    config::check_keys(root_, {"extends", "run", "domestic", "foreign", "policy", "shocks", "correlations"}, "",
-                       path_);
+    config::check_keys(root_, {"extends", "run", "domestic", "foreign", "policy", "shocks", "correlations"}, "", path_);
     resolve_run();
     for (int b = 0; b < parity::kNumBlocs; ++b) resolve_bloc(b);
     if (const toml::node* policy = root_.get("policy")) {
@@ -148,7 +147,8 @@ class Resolver {
     const toml::table empty;
     const toml::node* node = root_.get("run");
     const toml::table& t = node ? config::read_table(*node, "run", path_) : empty;
-    config::check_keys(t, {"start_year", "horizon_year", "dt", "trajectories", "seed", "threshold", "sustain", "sampling"},
+    config::check_keys(t,
+                       {"start_year", "horizon_year", "dt", "trajectories", "seed", "threshold", "sustain", "sampling"},
                        "run", path_);
     if (const auto* n = t.get("start_year")) r.start_year = finite_number(*n, "run.start_year");
     if (const auto* n = t.get("horizon_year")) r.horizon_year = finite_number(*n, "run.horizon_year");
@@ -156,9 +156,11 @@ class Resolver {
     if (const auto* n = t.get("trajectories")) {
       r.trajectories = static_cast<uint64_t>(config::read_integer(*n, "run.trajectories", 1, kInt64Max, path_));
     }
-    if (const auto* n = t.get("seed")) r.seed = static_cast<uint64_t>(config::read_integer(*n, "run.seed", 0, kInt64Max, path_));
+    if (const auto* n = t.get("seed"))
+      r.seed = static_cast<uint64_t>(config::read_integer(*n, "run.seed", 0, kInt64Max, path_));
     if (const auto* n = t.get("threshold")) r.threshold = finite_number(*n, "run.threshold");
-    if (const auto* n = t.get("sustain")) r.sustain = static_cast<int>(config::read_integer(*n, "run.sustain", 1, INT32_MAX, path_));
+    if (const auto* n = t.get("sustain"))
+      r.sustain = static_cast<int>(config::read_integer(*n, "run.sustain", 1, INT32_MAX, path_));
     if (const auto* n = t.get("sampling")) {
       r.sampling = config::read_string(*n, "run.sampling", path_);
       if (r.sampling != "independent" && r.sampling != "latin")
@@ -166,8 +168,11 @@ class Resolver {
     }
 
     auto where = [&](const char* key) { return t.get(key) ? file_of(*t.get(key), path_) : path_; };
-    auto shown = [&](const char* key, double v) { return t.get(key) ? value_text(*t.get(key)) : number_text(v) + " (default)"; };
-    if (!(r.dt > 0)) fail(where("dt"), "run.dt", shown("dt", r.dt), "must be > 0", "dt is the period length in years, e.g. 0.25");
+    auto shown = [&](const char* key, double v) {
+      return t.get(key) ? value_text(*t.get(key)) : number_text(v) + " (default)";
+    };
+    if (!(r.dt > 0))
+      fail(where("dt"), "run.dt", shown("dt", r.dt), "must be > 0", "dt is the period length in years, e.g. 0.25");
     if (!(r.horizon_year > r.start_year)) {
       fail(where("horizon_year"), "run.horizon_year", shown("horizon_year", r.horizon_year),
            "not after start_year (" + number_text(r.start_year) + ")", "horizon_year must be > start_year");
@@ -259,7 +264,8 @@ class Resolver {
     }
     p_.num_regimes = static_cast<int32_t>(s_.regime_names.size());
 
-    const toml::node& initial = required(policy, "initial", "policy", "name the starting regime, one of: " + regime_list());
+    const toml::node& initial =
+        required(policy, "initial", "policy", "name the starting regime, one of: " + regime_list());
     const std::string initial_name = config::read_string(initial, "policy.initial", path_);
     p_.initial_regime = regime_index(initial_name);
     if (p_.initial_regime < 0) {
@@ -290,7 +296,8 @@ class Resolver {
       }
     }
 
-    if (const toml::node* tn = policy.get("transitions")) resolve_transitions(config::read_table(*tn, "policy.transitions", path_));
+    if (const toml::node* tn = policy.get("transitions"))
+      resolve_transitions(config::read_table(*tn, "policy.transitions", path_));
     if (const toml::node* en = policy.get("events")) resolve_events(*en);
   }
 
@@ -300,7 +307,9 @@ class Resolver {
       const std::string from = std::string(from_key.str());
       const std::string fkey = join_key("policy.transitions", from);
       const int i = regime_index(from);
-      if (i < 0) fail(file_of(row_node, path_), fkey, value_text(row_node), "unknown regime", "defined regimes: " + regime_list());
+      if (i < 0)
+        fail(file_of(row_node, path_), fkey, value_text(row_node), "unknown regime",
+             "defined regimes: " + regime_list());
       const toml::table& row = config::read_table(row_node, fkey, path_);
       double sum = 0;
       for (auto&& [to_key, pn] : row) {
@@ -334,11 +343,13 @@ class Resolver {
       const std::string key = "policy.events[" + std::to_string(idx) + "]";
       const toml::table& et = config::read_table(en, key, path_);
       config::check_keys(et, {"at", "regime", "probability"}, key, path_);
-      const double at = finite_number(required(et, "at", key, "an event needs at = YEAR, regime = NAME, probability = P"),
-                                      key + ".at");
+      const double at = finite_number(
+          required(et, "at", key, "an event needs at = YEAR, regime = NAME, probability = P"), key + ".at");
       const toml::node& rn = required(et, "regime", key, "an event needs at = YEAR, regime = NAME, probability = P");
       const int regime = regime_index(config::read_string(rn, key + ".regime", path_));
-      if (regime < 0) fail(file_of(rn, path_), key + ".regime", value_text(rn), "unknown regime", "defined regimes: " + regime_list());
+      if (regime < 0)
+        fail(file_of(rn, path_), key + ".regime", value_text(rn), "unknown regime",
+             "defined regimes: " + regime_list());
       const toml::node* pn = et.get("probability");
       const double prob = pn ? probability(*pn, key + ".probability") : 1.0;
       // A small tolerance so that years on a period boundary (2026.3 at dt 0.1) land in their period.
@@ -393,7 +404,8 @@ class Resolver {
       } else if (bloc == "foreign") {
         spec.bloc = parity::kForeign;
       } else {
-        fail(file_of(bn, path_), key + ".bloc", value_text(bn), "unknown bloc", "bloc must be \"domestic\" or \"foreign\"");
+        fail(file_of(bn, path_), key + ".bloc", value_text(bn), "unknown bloc",
+             "bloc must be \"domestic\" or \"foreign\"");
       }
       set_param(parity::shock_rate_index(static_cast<int>(idx)), required(st, "rate", key, needs),
                 {key + ".rate", "rate", Domain::nonnegative, false});
@@ -420,7 +432,8 @@ class Resolver {
     }
     const int index = static_cast<int>(it - all_names_.begin());
     if (s_.param_names[index].empty()) {
-      fail(file_of(n, path_), key, value_text(n), "a fixed parameter (a number, not a distribution) cannot be correlated",
+      fail(file_of(n, path_), key, value_text(n),
+           "a fixed parameter (a number, not a distribution) cannot be correlated",
            "correlate uncertain parameters only: " + uncertain_list());
     }
     return index;
@@ -463,8 +476,9 @@ class Resolver {
       for (size_t j = 0; j < s_.correlations.size(); ++j) {
         const CorrelationPair& c = s_.correlations[j];
         if ((c.a == ia && c.b == ib) || (c.a == ib && c.b == ia)) {
-          fail(file_of(et, path_), key, value_text(et), "this pair is already correlated by correlations[" +
-               std::to_string(j) + "]", "give each pair of parameters once");
+          fail(file_of(et, path_), key, value_text(et),
+               "this pair is already correlated by correlations[" + std::to_string(j) + "]",
+               "give each pair of parameters once");
         }
       }
       position(ia);
@@ -504,8 +518,9 @@ class Resolver {
       const std::string key = "correlations[" + std::to_string(worst) + "]";
       fail(file_of(*tables[worst], path_), key, value_text(*tables[worst]),
            "the rank correlations cannot hold together: the normal-scale correlation matrix (r = 2 sin(pi rank / 6)) "
-           "is not positive definite once " + s_.param_names[order[bad]] + " is added (its correlations with " +
-               partners + " contradict those declared among them)",
+           "is not positive definite once " +
+               s_.param_names[order[bad]] + " is added (its correlations with " + partners +
+               " contradict those declared among them)",
            "use smaller correlations, or drop one of the pairs (e.g. with a-b and b-c both at rank 0.9, a-c must "
            "be at least about 0.63)");
     }

@@ -17,8 +17,8 @@ std::string toml_limit_violation(const std::string& text, const TomlLimits& limi
   const size_t n = text.size();
   size_t line = 1;
   int depth = 0;
-  int parts = 0;          // parts of the dotted sequence being read
-  bool after_dot = false; // the last token of that sequence was a '.'
+  int parts = 0;           // parts of the dotted sequence being read
+  bool after_dot = false;  // the last token of that sequence was a '.'
   size_t i = 0;
   // A segment (bare key or quoted string) ends at `i`; count it as a part
   // of the current sequence if a '.' joined it, else start a new sequence.

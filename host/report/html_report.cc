@@ -56,8 +56,8 @@ void figure(std::string& out, const std::map<std::string, std::string>& charts, 
   const auto it = charts.find(file);
   if (it == charts.end() || it->second.empty()) return;
   out += "<figure>\n" + inline_svg(it->second);
-  out += fmt::format("<figcaption>{} (<a href=\"{}\">{}</a>)</figcaption>\n</figure>\n", escape(caption),
-                     escape(file), escape(file));
+  out += fmt::format("<figcaption>{} (<a href=\"{}\">{}</a>)</figcaption>\n</figure>\n", escape(caption), escape(file),
+                     escape(file));
 }
 
 }  // namespace
@@ -81,20 +81,22 @@ std::string html_report(const RunData& run, const std::map<std::string, std::str
       escape(year_text(run.start_year)), escape(h));
 
   // Headline.
-  out += "<h2 id=\"headline\">Headline</h2>\n<table class=\"headline\">\n<thead><tr><th>metric</th>"
-         "<th>median parity year</th><th>90 % band (q05 \u2013 q95)</th>";
+  out +=
+      "<h2 id=\"headline\">Headline</h2>\n<table class=\"headline\">\n<thead><tr><th>metric</th>"
+      "<th>median parity year</th><th>90 % band (q05 \u2013 q95)</th>";
   out += fmt::format("<th>P(parity by {0})</th><th>P(no parity by {0})</th></tr></thead>\n<tbody>\n", escape(h));
   auto when = [&](const std::optional<double>& y) { return y ? year2(*y) : "after " + h; };
   for (const auto& m : run.metrics) {
     // A band wholly after the horizon reads "after H", not "after H – after H".
     const std::string band = m.q05 ? when(m.q05) + " \u2013 " + when(m.q95) : when(m.q05);
-    const std::string se = m.p_parity_stderr && *m.p_parity_stderr > 0 ? fmt::format(" <span class=\"muted\">\u00B1 {:.2g}</span>", *m.p_parity_stderr)
-                                             : std::string();
+    const std::string se = m.p_parity_stderr && *m.p_parity_stderr > 0
+                               ? fmt::format(" <span class=\"muted\">\u00B1 {:.2g}</span>", *m.p_parity_stderr)
+                               : std::string();
     out += fmt::format(
         "<tr><td><a href=\"#metric-{}\">{}</a></td><td class=\"num\">{}</td><td class=\"num\">{}</td>"
         "<td class=\"num\">{}{}</td><td class=\"num\">{}</td></tr>\n",
-        escape(m.name), escape(metric_label(m.name)), escape(when(m.q50)), escape(band),
-        prob_text(m.p_parity), se, prob_text(m.p_no_parity));
+        escape(m.name), escape(metric_label(m.name)), escape(when(m.q50)), escape(band), prob_text(m.p_parity), se,
+        prob_text(m.p_no_parity));
   }
   out += "</tbody>\n</table>\n";
   out += fmt::format(
@@ -105,9 +107,10 @@ std::string html_report(const RunData& run, const std::map<std::string, std::str
 
   const size_t n_warnings = run.warnings.size() + (run.nan_ratios > 0 ? 1 : 0);
   if (n_warnings > 0)
-    out += fmt::format("<p class=\"warn\"><strong>This run reported {} warning{}</strong>: see "
-                       "<a href=\"#notes\">Notes and warnings</a>.</p>\n",
-                       n_warnings, n_warnings == 1 ? "" : "s");
+    out += fmt::format(
+        "<p class=\"warn\"><strong>This run reported {} warning{}</strong>: see "
+        "<a href=\"#notes\">Notes and warnings</a>.</p>\n",
+        n_warnings, n_warnings == 1 ? "" : "s");
 
   // Charts per metric.
   for (const auto& m : run.metrics) {
@@ -160,7 +163,8 @@ std::string html_report(const RunData& run, const std::map<std::string, std::str
   out += "</tbody>\n</table>\n";
 
   if (run.resolved_toml) {
-    out += "<details id=\"resolved\"><summary>Resolved config (<a href=\"resolved.toml\">resolved.toml</a>)</summary>\n";
+    out +=
+        "<details id=\"resolved\"><summary>Resolved config (<a href=\"resolved.toml\">resolved.toml</a>)</summary>\n";
     out += "<pre>" + escape(*run.resolved_toml) + "</pre>\n</details>\n";
   } else {
     out += "<p class=\"muted\">resolved.toml is missing from this folder.</p>\n";

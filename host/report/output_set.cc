@@ -7,12 +7,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <fmt/format.h>
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <cstdio>  // renameat2, RENAME_EXCHANGE (glibc >= 2.28, _GNU_SOURCE)
 #include <cstring>
-#include <fmt/format.h>
 #include <system_error>
 #include <vector>
 
@@ -177,7 +177,8 @@ OutputSet OutputSet::open(const fs::path& dir, OutputKind kind) {
                            holder > 0 ? fmt::format("pid {}", holder) : std::string("pid unknown")));
       refuse(fmt::format("cannot lock {}: {}", set.lock_path_.string(), errno_text(err)));
     }
-    struct stat held {}, now {};
+    struct stat held {
+    }, now{};
     if (::fstat(fd, &held) == 0 && ::stat(set.lock_path_.c_str(), &now) == 0 && held.st_dev == now.st_dev &&
         held.st_ino == now.st_ino) {
       set.lock_fd_ = fd;
@@ -233,8 +234,9 @@ OutputSet OutputSet::open(const fs::path& dir, OutputKind kind) {
     // shell it was started from) in a removed folder.
     const fs::path cwd = fs::weakly_canonical(fs::current_path(ec), ec);
     if (!ec && std::mismatch(target.begin(), target.end(), cwd.begin(), cwd.end()).first == target.end())
-      refuse("is (or holds) the current folder; chipcast replaces its output folder as a whole, which would leave "
-             "you in a removed folder: run it from another folder");
+      refuse(
+          "is (or holds) the current folder; chipcast replaces its output folder as a whole, which would leave "
+          "you in a removed folder: run it from another folder");
   }
 
   set.work_ = parent / fmt::format("{}{}-{}", set_prefix, static_cast<long>(::getpid()), counter.fetch_add(1));
@@ -321,8 +323,7 @@ void OutputSet::commit() {
   std::error_code ec;
   for (fs::directory_iterator it(work_, ec), end; !ec && it != end; it.increment(ec)) {
     std::error_code e2;
-    if (!carried_.count(it->path().filename().string()) && it->is_regular_file(e2))
-      fsync_path(it->path(), O_RDONLY);
+    if (!carried_.count(it->path().filename().string()) && it->is_regular_file(e2)) fsync_path(it->path(), O_RDONLY);
   }
   fsync_path(work_, O_RDONLY | O_DIRECTORY);
 
@@ -342,8 +343,8 @@ void OutputSet::commit() {
     // No exchange on this file system: two renames. A kill between them
     // leaves only the -old- sibling, which the next open() puts back.
     const std::string n = work_.filename().string();
-    const fs::path old = parent / ("." + target_.filename().string() + ".chipcast-old-" +
-                                   n.substr(n.rfind("-set-") + 5));
+    const fs::path old =
+        parent / ("." + target_.filename().string() + ".chipcast-old-" + n.substr(n.rfind("-set-") + 5));
     if (::rename(target_.c_str(), old.c_str()) != 0) fail("rename", errno);
     if (::rename(work_.c_str(), target_.c_str()) != 0) {
       const int err = errno;

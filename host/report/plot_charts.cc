@@ -185,8 +185,8 @@ std::string fan_chart(const RunData& run, const MetricData& m) {
        fmt::format("parity (ratio = {})", thr)},
   };
   if (m.q50)
-    items.push_back({LegendItem::kLine, "stroke=\"#555\" stroke-width=\"1.3\" stroke-dasharray=\"2 3\"",
-                     "median parity year"});
+    items.push_back(
+        {LegendItem::kLine, "stroke=\"#555\" stroke-width=\"1.3\" stroke-dasharray=\"2 3\"", "median parity year"});
   y = legend(c, kMarginX, y, items);
 
   const Area a{kLeft, y + 10, kWidth - kLeft - kRight, 330};
@@ -237,15 +237,20 @@ std::string fan_chart(const RunData& run, const MetricData& m) {
   for (const auto& r : m.ratio)
     for (int i = 0; i < 5; ++i) {
       const double v = r.q[i];
-      if (std::isnan(v)) ++nans[i];
-      else if (v <= 0) ++zeros[i];
-      else if (std::isinf(v)) ++infs[i];
-      else if (std::log10(v) < dlo - 1e-9 || std::log10(v) > dhi + 1e-9) ++beyond;
+      if (std::isnan(v))
+        ++nans[i];
+      else if (v <= 0)
+        ++zeros[i];
+      else if (std::isinf(v))
+        ++infs[i];
+      else if (std::log10(v) < dlo - 1e-9 || std::log10(v) > dhi + 1e-9)
+        ++beyond;
     }
   auto census = [&](const std::array<long long, 5>& counts) {
     std::string s;
     for (int i = 0; i < 5; ++i)
-      if (counts[i] > 0) s += fmt::format("{}{} in {}", s.empty() ? "" : ", ", kQ[i], plural(counts[i], "period", "periods"));
+      if (counts[i] > 0)
+        s += fmt::format("{}{} in {}", s.empty() ? "" : ", ", kQ[i], plural(counts[i], "period", "periods"));
     return s;
   };
 
@@ -292,9 +297,9 @@ std::string fan_chart(const RunData& run, const MetricData& m) {
   // Label the parity line at an end where it is clear of the 5-95 % band, else at the right.
   auto clear_at = [&](const BandRow& r) { return run.threshold < r.q[0] || run.threshold > r.q[4]; };
   const bool label_left = !m.ratio.empty() && clear_at(m.ratio.front()) && !clear_at(m.ratio.back());
-  c.text(label_left ? a.left + 6 : a.right() - 6, y_thr - 6, fmt::format("parity: ratio = {}", thr),
-         fmt::format("text-anchor=\"{}\" font-size=\"11\" fill=\"{}\" {}", label_left ? "start" : "end", kParity,
-                     kHalo));
+  c.text(
+      label_left ? a.left + 6 : a.right() - 6, y_thr - 6, fmt::format("parity: ratio = {}", thr),
+      fmt::format("text-anchor=\"{}\" font-size=\"11\" fill=\"{}\" {}", label_left ? "start" : "end", kParity, kHalo));
   if (m.q50) {
     const double xq = px(*m.q50);
     c.line(xq, a.top, xq, a.bottom(), "stroke=\"#555\" stroke-width=\"1.3\" stroke-dasharray=\"2 3\"");
@@ -305,13 +310,14 @@ std::string fan_chart(const RunData& run, const MetricData& m) {
   axis_lines(c, a);
 
   std::vector<std::string> notes;
-  const std::string range = fmt::format("{}\u2009\u2013\u2009{}", svg::decade_label(lo, plain), svg::decade_label(hi, plain));
+  const std::string range =
+      fmt::format("{}\u2009\u2013\u2009{}", svg::decade_label(lo, plain), svg::decade_label(hi, plain));
   if (const auto s = census(zeros); !s.empty())
-    notes.push_back(fmt::format("Quantiles equal to 0 (domestic output 0) are drawn at the bottom edge ({}): {}.",
-                                range, s));
+    notes.push_back(
+        fmt::format("Quantiles equal to 0 (domestic output 0) are drawn at the bottom edge ({}): {}.", range, s));
   if (const auto s = census(infs); !s.empty())
-    notes.push_back(fmt::format("Quantiles equal to +inf (foreign output 0) are drawn at the top edge ({}): {}.",
-                                range, s));
+    notes.push_back(
+        fmt::format("Quantiles equal to +inf (foreign output 0) are drawn at the top edge ({}): {}.", range, s));
   if (beyond > 0)
     notes.push_back(fmt::format("{} outside the plotting range {} {} clipped to its edges.",
                                 plural(beyond, "quantile value", "quantile values"), range,
@@ -354,8 +360,7 @@ std::string cdf_chart(const RunData& run, const MetricData& m) {
     const double yy = py(k / 10.0);
     c.line(a.left, yy, a.right(), yy, fmt::format("stroke=\"{}\" stroke-width=\"1\"", kGrid));
     c.line(a.left - (k % 2 == 0 ? 6 : 3), yy, a.left, yy, fmt::format("stroke=\"{}\" stroke-width=\"1\"", kAxis));
-    if (k % 2 == 0)
-      c.text(a.left - 9, yy + 4, fmt::format("{:.1f}", k / 10.0), "text-anchor=\"end\" font-size=\"11\"");
+    if (k % 2 == 0) c.text(a.left - 9, yy + 4, fmt::format("{:.1f}", k / 10.0), "text-anchor=\"end\" font-size=\"11\"");
   }
   year_axis(c, a, x0, x1, "year (end of period)");
   c.vertical_text(24, a.top + a.height / 2, "P(parity by year)", "text-anchor=\"middle\" font-size=\"12\"");
@@ -397,9 +402,9 @@ std::string cdf_chart(const RunData& run, const MetricData& m) {
     // (below the curve).
     const std::string label = fmt::format("{} = {}", q.name, year2(*q.year));
     const bool left_side = xq - a.left > svg::text_width(label, 11) + 14;
-    c.text(left_side ? xq - 8 : xq + 9, left_side ? yy - 7 : yy + 4, label,
-           fmt::format("text-anchor=\"{}\" font-size=\"11\" font-weight=\"bold\" {}", left_side ? "end" : "start",
-                       kHalo));
+    c.text(
+        left_side ? xq - 8 : xq + 9, left_side ? yy - 7 : yy + 4, label,
+        fmt::format("text-anchor=\"{}\" font-size=\"11\" font-weight=\"bold\" {}", left_side ? "end" : "start", kHalo));
   }
   axis_lines(c, a);
 
@@ -408,10 +413,10 @@ std::string cdf_chart(const RunData& run, const MetricData& m) {
   notes.push_back(fmt::format("P(no parity by {}) = {}   (P(parity by {}) = {}{}).", h, prob_text(m.p_no_parity), h,
                               prob_text(m.p_parity), se));
   auto q_text = [&](const std::optional<double>& v) { return v ? year2(*v) : "after " + h; };
-  notes.push_back(m.q05 ? fmt::format("Parity year: median {}, 90 % band {} \u2013 {}.", q_text(m.q50),
-                                      q_text(m.q05), q_text(m.q95))
-                        : fmt::format("Parity year: median and the whole 90 % band after {} (P(parity by {}) < 0.05).",
-                                      h, h));
+  notes.push_back(
+      m.q05
+          ? fmt::format("Parity year: median {}, 90 % band {} \u2013 {}.", q_text(m.q50), q_text(m.q05), q_text(m.q95))
+          : fmt::format("Parity year: median and the whole 90 % band after {} (P(parity by {}) < 0.05).", h, h));
   double widest = 0;
   for (const auto& r : m.crossing)
     if (std::isfinite(r.hi95 - r.lo95)) widest = std::max(widest, r.hi95 - r.lo95);
@@ -513,9 +518,12 @@ std::string tornado_chart(const RunData& run, const SensitivityData& s) {
     for (const auto* e : entries) {
       Row r{e, value(e->low), value(e->high), value(e->base), 0};
       const double b = r.base.value_or(std::nan(""));
-      if (r.low && r.high) r.swing = std::fabs(*r.high - *r.low);
-      else if (r.low) r.swing = std::fabs(*r.low - b);
-      else if (r.high) r.swing = std::fabs(*r.high - b);
+      if (r.low && r.high)
+        r.swing = std::fabs(*r.high - *r.low);
+      else if (r.low)
+        r.swing = std::fabs(*r.low - b);
+      else if (r.high)
+        r.swing = std::fabs(*r.high - b);
       if (std::isnan(r.swing)) r.swing = 0;
       rows.push_back(r);
     }
@@ -549,13 +557,16 @@ std::string tornado_chart(const RunData& run, const SensitivityData& s) {
     if (years && run.horizon_year <= hi) {
       const double xh = sc.x(run.horizon_year);
       c.line(xh, a.top, xh, a.bottom(), "stroke=\"#999\" stroke-width=\"1\" stroke-dasharray=\"4 3\"");
-      c.text(xh, a.top - 3, fmt::format("horizon {}", h), fmt::format("text-anchor=\"middle\" font-size=\"10\" fill=\"{}\"", kMuted));
+      c.text(xh, a.top - 3, fmt::format("horizon {}", h),
+             fmt::format("text-anchor=\"middle\" font-size=\"10\" fill=\"{}\"", kMuted));
     }
     auto vlabel = [&](double v) { return years ? fmt::format("{:.1f}", v) : fmt::format("{:.3g}", v); };
     for (size_t i = 0; i < rows.size(); ++i) {
       const Row& r = rows[i];
       const double cy = a.top + row_h * (static_cast<double>(i) + 0.5);
-      if (i % 2 == 1) c.rect(kMarginX - 4, cy - row_h / 2, a.right() - kMarginX + 4, row_h, "fill=\"#f6f6f6\" stroke=\"none\" opacity=\"0.7\"");
+      if (i % 2 == 1)
+        c.rect(kMarginX - 4, cy - row_h / 2, a.right() - kMarginX + 4, row_h,
+               "fill=\"#f6f6f6\" stroke=\"none\" opacity=\"0.7\"");
       c.text(left - 10, cy + 4, fit_label(r.e->parameter, 11.5, left - kMarginX - 14),
              "text-anchor=\"end\" font-size=\"11.5\"");
       const double xb = r.base ? sc.x(*r.base) : std::nan("");
@@ -580,7 +591,9 @@ std::string tornado_chart(const RunData& run, const SensitivityData& s) {
                                   plural(static_cast<long long>(hidden), "parameter", "parameters")));
     y = a.bottom() + 48;
   }
-  if (any_after) notes.push_back(fmt::format("\"after {0}\": no parity by the horizon {0} (null in sensitivity.json); such bars end at the horizon.", h));
+  if (any_after)
+    notes.push_back(fmt::format(
+        "\"after {0}\": no parity by the horizon {0} (null in sensitivity.json); such bars end at the horizon.", h));
   return c.finish(footer(c, y - 4, notes, run.provenance_line));
 }
 
@@ -607,13 +620,16 @@ std::string sobol_chart(const RunData& run, const SensitivityData& s) {
   for (const auto& [output, entries] : groups) {
     std::vector<const SobolEntry*> rows(entries.begin(), entries.end());
     auto key = [](const SobolEntry* e) { return std::isnan(e->total) ? -1e300 : e->total; };
-    std::stable_sort(rows.begin(), rows.end(), [&](const SobolEntry* x, const SobolEntry* z) { return key(x) > key(z); });
+    std::stable_sort(rows.begin(), rows.end(),
+                     [&](const SobolEntry* x, const SobolEntry* z) { return key(x) > key(z); });
     const size_t hidden = rows.size() > kMaxRows ? rows.size() - kMaxRows : 0;
     double sum_first = 0;
     bool have_sum = true;
     for (const auto* e : rows) {
-      if (std::isnan(e->first)) have_sum = false;
-      else sum_first += e->first;
+      if (std::isnan(e->first))
+        have_sum = false;
+      else
+        sum_first += e->first;
     }
     rows.resize(std::min(rows.size(), kMaxRows));
 
@@ -644,12 +660,16 @@ std::string sobol_chart(const RunData& run, const SensitivityData& s) {
     const Area a{left, y + 10, kWidth - left - kRight, row_h * static_cast<double>(rows.size())};
     const Scale sc{lo, hi, a};
     value_axis(c, sc, ticks, "Sobol index" + (output.empty() ? std::string() : " of " + output_title(output)));
-    if (lo < 0) c.line(sc.x(0), a.top, sc.x(0), a.bottom(), fmt::format("stroke=\"{}\" stroke-width=\"1.2\"", kAxis));
-    else c.line(a.left, a.top, a.left, a.bottom(), fmt::format("stroke=\"{}\" stroke-width=\"1.2\"", kAxis));
+    if (lo < 0)
+      c.line(sc.x(0), a.top, sc.x(0), a.bottom(), fmt::format("stroke=\"{}\" stroke-width=\"1.2\"", kAxis));
+    else
+      c.line(a.left, a.top, a.left, a.bottom(), fmt::format("stroke=\"{}\" stroke-width=\"1.2\"", kAxis));
     for (size_t i = 0; i < rows.size(); ++i) {
       const SobolEntry& e = *rows[i];
       const double cy = a.top + row_h * (static_cast<double>(i) + 0.5);
-      if (i % 2 == 1) c.rect(kMarginX - 4, cy - row_h / 2, a.right() - kMarginX + 4, row_h, "fill=\"#f6f6f6\" stroke=\"none\" opacity=\"0.7\"");
+      if (i % 2 == 1)
+        c.rect(kMarginX - 4, cy - row_h / 2, a.right() - kMarginX + 4, row_h,
+               "fill=\"#f6f6f6\" stroke=\"none\" opacity=\"0.7\"");
       c.text(left - 10, cy + 4, fit_label(e.parameter, 11.5, left - kMarginX - 14),
              "text-anchor=\"end\" font-size=\"11.5\"");
       auto bar = [&](double v, const std::optional<std::pair<double, double>>& ci, double top, const char* fill,

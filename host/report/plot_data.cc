@@ -182,7 +182,8 @@ void read_summary(const fs::path& file, RunData& run) {
     fail(file, fmt::format("run.threshold {} is not a positive number", run.threshold));
   run.dt = optional_number(file, grid, "dt", "run.").value_or(0);
   run.sustain = static_cast<int>(optional_number(file, grid, "sustain", "run.").value_or(1));
-  if (j.contains("trajectories") && j["trajectories"].is_number()) run.trajectories = j["trajectories"].get<long long>();
+  if (j.contains("trajectories") && j["trajectories"].is_number())
+    run.trajectories = j["trajectories"].get<long long>();
 
   const json& metrics = require(file, j, "metrics", "");
   if (!metrics.is_object() || metrics.empty()) fail(file, "metrics is empty or not an object");
@@ -248,7 +249,8 @@ void read_summary(const fs::path& file, RunData& run) {
     std::string grid_text = fmt::format("{} to {}", year_text(run.start_year), year_text(run.horizon_year));
     if (run.dt > 0) {
       grid_text += fmt::format(", dt = {:g} year", run.dt);
-      if (grid.contains("periods") && grid["periods"].is_number()) grid_text += fmt::format(" ({} periods)", value_text(grid["periods"]));
+      if (grid.contains("periods") && grid["periods"].is_number())
+        grid_text += fmt::format(" ({} periods)", value_text(grid["periods"]));
     }
     p.emplace_back("Time grid", grid_text);
     p.emplace_back("Parity", fmt::format("domestic / foreign \u2265 {:g} for {} consecutive period{}", run.threshold,
@@ -385,8 +387,7 @@ SensitivityData read_sensitivity(const fs::path& file, const std::string& text) 
         if (!v.is_array()) fail(file, "tornado is not a list");
         tornado = &v;
       } else if (v.is_array() && !v.empty() && v[0].is_object() && v[0].contains("parameter")) {
-        if (!looks_like_sobol_list(v))
-          fail(file, fmt::format("{}: every entry needs parameter and first/total", key));
+        if (!looks_like_sobol_list(v)) fail(file, fmt::format("{}: every entry needs parameter and first/total", key));
         sobol_lists.emplace_back(key, &v);
       } else if (v.is_primitive() && !v.is_null()) {
         s.info.emplace_back(key, value_text(v));

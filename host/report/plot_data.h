@@ -27,10 +27,10 @@ struct CrossingRow {
 
 struct MetricData {
   std::string name;
-  double p_parity = 0;                 // P(parity by the horizon)
+  double p_parity = 0;  // P(parity by the horizon)
   std::optional<double> p_parity_stderr;
-  double p_no_parity = 1;              // P(no parity by the horizon)
-  std::optional<double> q05, q50, q95; // parity-year quantiles; empty = after the horizon
+  double p_no_parity = 1;               // P(no parity by the horizon)
+  std::optional<double> q05, q50, q95;  // parity-year quantiles; empty = after the horizon
   std::vector<BandRow> ratio, domestic, foreign;
   std::vector<CrossingRow> crossing;
 };
@@ -45,7 +45,7 @@ struct SobolEntry {
 
 struct TornadoEntry {
   std::string parameter;
-  std::string output;                 // e.g. "parity_year:units"; may be empty
+  std::string output;                     // e.g. "parity_year:units"; may be empty
   std::optional<double> low, high, base;  // empty (null): after the horizon for a parity year
 };
 

@@ -96,26 +96,24 @@ std::string crossing_csv(const Summary& summary) {
   std::string out = "metric,year,p_crossed,stderr,lo95,hi95\n";
   for (const MetricSummary& m : summary.metrics)
     for (const CrossingRow& r : m.crossing)
-      out += fmt::format("{},{},{},{},{},{}\n", m.name, year(r.year), num(r.p_crossed), num(r.stderr_mc),
-                         num(r.lo95), num(r.hi95));
+      out += fmt::format("{},{},{},{},{},{}\n", m.name, year(r.year), num(r.p_crossed), num(r.stderr_mc), num(r.lo95),
+                         num(r.hi95));
   return out;
 }
 
 std::string bands_csv(const Summary& summary) {
   std::string out = "metric,series,year,q05,q25,q50,q75,q95\n";
   for (const BandRow& b : summary.bands)
-    out += fmt::format("{},{},{},{},{},{},{},{}\n", kMetricNames.at(b.metric), kSeriesNames.at(b.series),
-                       year(b.year), num(b.q[0]), num(b.q[1]), num(b.q[2]), num(b.q[3]), num(b.q[4]));
+    out += fmt::format("{},{},{},{},{},{},{},{}\n", kMetricNames.at(b.metric), kSeriesNames.at(b.series), year(b.year),
+                       num(b.q[0]), num(b.q[1]), num(b.q[2]), num(b.q[3]), num(b.q[4]));
   return out;
 }
 
-void write_outputs(const fs::path& dir, const Scenario& scenario, const Summary& summary,
-                   const RunInfo& info) {
+void write_outputs(const fs::path& dir, const Scenario& scenario, const Summary& summary, const RunInfo& info) {
   std::error_code ec;
   fs::create_directories(dir, ec);
   if (ec) throw std::runtime_error(fmt::format("cannot create output folder {}: {}", dir.string(), ec.message()));
-  if (!fs::is_directory(dir, ec))
-    throw std::runtime_error(fmt::format("output path {} is not a folder", dir.string()));
+  if (!fs::is_directory(dir, ec)) throw std::runtime_error(fmt::format("output path {} is not a folder", dir.string()));
   // The resolved config first: summary.json names its digest.
   write_file_atomic(dir / "resolved.toml", scenario.resolved_toml);
   write_file_atomic(dir / "crossing.csv", crossing_csv(summary));
@@ -127,16 +125,13 @@ std::string headline(const Scenario& scenario, const Summary& summary) {
   const std::string horizon = horizon_text(scenario.run.horizon_year);
   const std::string after = "after " + horizon;
   auto when = [&](const std::optional<double>& y) { return y ? fmt::format("{:.2f}", *y) : after; };
-  std::string out = fmt::format("Parity year (domestic/foreign >= {:g}{}), {} trajectories:\n",
-                                scenario.run.threshold,
-                                scenario.run.sustain > 1
-                                    ? fmt::format(" for {} periods", scenario.run.sustain)
-                                    : std::string(),
-                                summary.trajectories);
+  std::string out =
+      fmt::format("Parity year (domestic/foreign >= {:g}{}), {} trajectories:\n", scenario.run.threshold,
+                  scenario.run.sustain > 1 ? fmt::format(" for {} periods", scenario.run.sustain) : std::string(),
+                  summary.trajectories);
   for (const MetricSummary& m : summary.metrics)
     out += fmt::format("{:<8} median {:<10}  90% band {:>10} \u2013 {:<10}  P(no parity by {}) = {}\n", m.name,
-                       when(m.q50), when(m.q05), when(m.q95), horizon,
-                       probability_text(m.p_no_parity_by_horizon));
+                       when(m.q50), when(m.q05), when(m.q95), horizon, probability_text(m.p_no_parity_by_horizon));
   if (summary.nan_ratios > 0)
     out += fmt::format("warning: {} ratio values were NaN (see notes in summary.json)\n", summary.nan_ratios);
   return out;

@@ -36,8 +36,8 @@ size_t utf8_length(std::string_view s, size_t i) {
     cp = (cp << 6) | (b(i + k) & 0x3F);
   }
   if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10FFFF))) return 0;  // overlong / too big
-  if (cp >= 0xD800 && cp <= 0xDFFF) return 0;                                               // surrogates
-  if (cp == 0xFFFE || cp == 0xFFFF) return 0;                                               // not XML chars
+  if (cp >= 0xD800 && cp <= 0xDFFF) return 0;                                           // surrogates
+  if (cp == 0xFFFE || cp == 0xFFFF) return 0;                                           // not XML chars
   return n;
 }
 
@@ -60,14 +60,27 @@ std::string escape(std::string_view text) {
       continue;
     }
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
       case '\t':
-      case '\n': out += c; break;
-      case '\r': break;
+      case '\n':
+        out += c;
+        break;
+      case '\r':
+        break;
       default:
         if (static_cast<unsigned char>(c) >= 0x20 && c != 0x7F) out += c;
     }
@@ -115,8 +128,7 @@ Ticks nice_ticks(double lo, double hi, int target) {
 
 std::string tick_label(double v, double step) {
   int decimals = 0;
-  for (double s = step; decimals < 6 && std::fabs(s - std::round(s)) > 1e-9 * std::max(1.0, std::fabs(s));
-       s *= 10)
+  for (double s = step; decimals < 6 && std::fabs(s - std::round(s)) > 1e-9 * std::max(1.0, std::fabs(s)); s *= 10)
     ++decimals;
   std::string out = fmt::format("{:.{}f}", v, decimals);
   if (out.rfind("-0", 0) == 0 && std::stod(out) == 0.0) out.erase(0, 1);
@@ -148,12 +160,18 @@ double text_width(std::string_view text, double font_size) {
       continue;
     }
     ++i;
-    if (c == ' ') em += 0.32;
-    else if (std::string_view("iljtfr.,:;|!'()[]").find(static_cast<char>(c)) != std::string_view::npos) em += 0.36;
-    else if (c == 'm' || c == 'w' || c == 'M' || c == 'W') em += 0.98;
-    else if (c >= 'A' && c <= 'Z') em += 0.72;
-    else if (c >= '0' && c <= '9') em += 0.64;
-    else em += 0.62;
+    if (c == ' ')
+      em += 0.32;
+    else if (std::string_view("iljtfr.,:;|!'()[]").find(static_cast<char>(c)) != std::string_view::npos)
+      em += 0.36;
+    else if (c == 'm' || c == 'w' || c == 'M' || c == 'W')
+      em += 0.98;
+    else if (c >= 'A' && c <= 'Z')
+      em += 0.72;
+    else if (c >= '0' && c <= '9')
+      em += 0.64;
+    else
+      em += 0.62;
   }
   return em * font_size;
 }
@@ -195,8 +213,8 @@ Canvas::Canvas(double width, std::string id, std::string title, std::string desc
     : width_(width), id_(std::move(id)), title_(std::move(title)), description_(std::move(description)) {}
 
 void Canvas::line(double x1, double y1, double x2, double y2, std::string_view attrs) {
-  body_ += fmt::format("<line x1=\"{}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" {}/>\n", num(x1), num(y1), num(x2), num(y2),
-                       attrs);
+  body_ +=
+      fmt::format("<line x1=\"{}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" {}/>\n", num(x1), num(y1), num(x2), num(y2), attrs);
 }
 
 void Canvas::rect(double x, double y, double w, double h, std::string_view attrs) {
@@ -238,8 +256,8 @@ void Canvas::text(double x, double y, std::string_view content, std::string_view
 }
 
 void Canvas::vertical_text(double x, double y, std::string_view content, std::string_view attrs) {
-  body_ += fmt::format("<text x=\"{0}\" y=\"{1}\" transform=\"rotate(-90 {0} {1})\"{2}{3}>{4}</text>\n", num(x),
-                       num(y), attrs.empty() ? "" : " ", attrs, escape(content));
+  body_ += fmt::format("<text x=\"{0}\" y=\"{1}\" transform=\"rotate(-90 {0} {1})\"{2}{3}>{4}</text>\n", num(x), num(y),
+                       attrs.empty() ? "" : " ", attrs, escape(content));
 }
 
 std::string Canvas::clip_rect(const std::string& name, double x, double y, double w, double h) {

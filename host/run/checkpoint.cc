@@ -211,11 +211,10 @@ Checkpoint decode_checkpoint(const std::string& bytes, const std::string& path, 
   const uint32_t flags = head.u32();
   const uint64_t payload = head.u64();
   if (version < kCheckpointOldestReadable || version > kCheckpointVersion)
-    throw CheckpointError(fmt::format("{}: checkpoint format version {}, this chipcast reads versions {} to {}{}",
-                                      path, version, kCheckpointOldestReadable, kCheckpointVersion,
-                                      version > kCheckpointVersion
-                                          ? " (written by a newer chipcast: resume it with that one)"
-                                          : ""));
+    throw CheckpointError(
+        fmt::format("{}: checkpoint format version {}, this chipcast reads versions {} to {}{}", path, version,
+                    kCheckpointOldestReadable, kCheckpointVersion,
+                    version > kCheckpointVersion ? " (written by a newer chipcast: resume it with that one)" : ""));
   if (flags != 0) throw corrupt(fmt::format("unknown flags {:#x}", flags));
   const uint64_t expected = kHeaderBytes + payload + kDigestBytes;
   if (payload > bytes.size() || bytes.size() != expected)
@@ -317,13 +316,11 @@ void check_checkpoint_folder_writable(const fs::path& dir) {
   std::error_code ec;
   fs::create_directories(dir, ec);
   if (ec) throw std::runtime_error(fmt::format("cannot create checkpoint folder {}: {}", dir.string(), ec.message()));
-  const fs::path probe =
-      dir / fmt::format(".{}.tmp-probe-{}", kCheckpointFileName, static_cast<long>(::getpid()));
+  const fs::path probe = dir / fmt::format(".{}.tmp-probe-{}", kCheckpointFileName, static_cast<long>(::getpid()));
   const int fd = ::open(probe.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) {
     const int err = errno;
-    throw std::runtime_error(
-        fmt::format("cannot write in checkpoint folder {}: {}", dir.string(), errno_text(err)));
+    throw std::runtime_error(fmt::format("cannot write in checkpoint folder {}: {}", dir.string(), errno_text(err)));
   }
   ::close(fd);
   ::unlink(probe.c_str());
@@ -351,14 +348,16 @@ void check_checkpoint_matches(const Checkpoint& c, const CheckpointIdentity& wan
                                 c.tally.shape.periods, c.tally.shape.sub_bins, want.periods, want.sub_bins));
   if (c.config_sha256 != want.config_sha256)
     // The digest is of the resolved config, [run] included: a seed or trajectory change alone changes it too.
-    diffs.push_back(fmt::format("resolved config sha256 {} ({}) in the checkpoint, {} ({}) now (compare with "
-                                "`chipcast validate`)",
-                                c.config_sha256, c.config_path, want.config_sha256, want.config_path));
+    diffs.push_back(
+        fmt::format("resolved config sha256 {} ({}) in the checkpoint, {} ({}) now (compare with "
+                    "`chipcast validate`)",
+                    c.config_sha256, c.config_path, want.config_sha256, want.config_path));
   if (diffs.empty()) return;
   std::string msg = fmt::format("{} belongs to another run, so it cannot be resumed:", path);
   for (const auto& d : diffs) msg += "\n  " + d;
-  msg += "\nThe checkpoint was left untouched. Resume with the same config, seed and trajectory count, or give "
-         "--checkpoint another folder to start afresh.";
+  msg +=
+      "\nThe checkpoint was left untouched. Resume with the same config, seed and trajectory count, or give "
+      "--checkpoint another folder to start afresh.";
   throw CheckpointError(msg);
 }
 
@@ -366,17 +365,19 @@ std::vector<std::string> checkpoint_resume_warnings(const Checkpoint& c, const s
                                                     const std::string& path) {
   std::vector<std::string> warnings;
   if (c.backend != backend)
-    warnings.push_back(fmt::format("{} was written by the {} backend, this run uses {}: the merged tallies are valid "
-                                   "samples, but byte-identity with an uninterrupted run holds per backend only",
-                                   path, c.backend, backend));
+    warnings.push_back(
+        fmt::format("{} was written by the {} backend, this run uses {}: the merged tallies are valid "
+                    "samples, but byte-identity with an uninterrupted run holds per backend only",
+                    path, c.backend, backend));
   // Version 1 files did not record the ISA: nothing to compare.
   const std::string isa = build_isa().text();
   if (!c.isa.empty() && c.isa != isa)
-    warnings.push_back(fmt::format("{} was written by a chipcast whose kernels were compiled for {}, this one for {}: "
-                                   "the merged tallies are valid samples, but byte-identity with an uninterrupted "
-                                   "run holds per build only (build with the same -march, e.g. -DCHIPCAST_NATIVE=OFF "
-                                   "on every node, to keep it)",
-                                   path, c.isa, isa));
+    warnings.push_back(
+        fmt::format("{} was written by a chipcast whose kernels were compiled for {}, this one for {}: "
+                    "the merged tallies are valid samples, but byte-identity with an uninterrupted "
+                    "run holds per build only (build with the same -march, e.g. -DCHIPCAST_NATIVE=OFF "
+                    "on every node, to keep it)",
+                    path, c.isa, isa));
   return warnings;
 }
 

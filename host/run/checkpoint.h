@@ -8,8 +8,8 @@
 #include <vector>
 
 #include "host/run/build_isa.h"
-#include "tally/tally.h"
 #include "host/run/trajectory_ranges.h"
+#include "tally/tally.h"
 
 namespace chipcast {
 
@@ -32,12 +32,12 @@ struct Checkpoint {
   std::string config_sha256;  // hex SHA-256 of the resolved config (Scenario::sha256)
   std::string config_path;    // for messages only
   uint64_t seed = 0;
-  uint64_t total = 0;           // trajectories of the whole run
-  std::string backend;          // backend that wrote it (a different one only warns)
+  uint64_t total = 0;                    // trajectories of the whole run
+  std::string backend;                   // backend that wrote it (a different one only warns)
   std::string isa = build_isa().text();  // kernels' ISA that wrote it (BuildIsa::text; "" in version 1 files)
-  double seconds = 0;           // run time of all segments so far
-  TrajectoryRanges done;        // trajectories included in `tally`
-  Tally tally;                  // merged over all ranks
+  double seconds = 0;                    // run time of all segments so far
+  TrajectoryRanges done;                 // trajectories included in `tally`
+  Tally tally;                           // merged over all ranks
 };
 
 // A checkpoint that cannot be used: unreadable, corrupt, another version,

@@ -123,9 +123,7 @@ void MpiContext::reduce_sum_to_root(const uint64_t* in, uint64_t* out, size_t n,
   }
 }
 
-void MpiContext::broadcast(int& value) const {
-  check(MPI_Bcast(&value, 1, MPI_INT, 0, MPI_COMM_WORLD), "MPI_Bcast");
-}
+void MpiContext::broadcast(int& value) const { check(MPI_Bcast(&value, 1, MPI_INT, 0, MPI_COMM_WORLD), "MPI_Bcast"); }
 
 void MpiContext::broadcast(std::vector<uint64_t>& values) const {
   uint64_t n = values.size();

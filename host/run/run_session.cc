@@ -7,8 +7,8 @@
 #include <stdexcept>
 #include <utility>
 
-#include "chipcast_config.h"
 #include "backends/backend.h"
+#include "chipcast_config.h"
 #include "host/report/output_set.h"
 #include "host/report/plot.h"
 #include "host/report/report.h"
@@ -188,10 +188,10 @@ RunResult RunSession::run(std::shared_ptr<const Scenario> scenario, const RunOpt
       try {
         std::optional<Checkpoint> c = read_checkpoint(ckdir);
         if (c && !options.resume) {
-          throw CheckpointError(fmt::format(
-              "{} exists ({} of {} trajectories done); pass --resume to continue it, or remove it or give "
-              "--checkpoint another folder to start afresh. It was left untouched.",
-              ckpath, count_of(c->done), c->total));
+          throw CheckpointError(
+              fmt::format("{} exists ({} of {} trajectories done); pass --resume to continue it, or remove it or give "
+                          "--checkpoint another folder to start afresh. It was left untouched.",
+                          ckpath, count_of(c->done), c->total));
         }
         if (c) {
           check_checkpoint_matches(*c,

@@ -13,9 +13,9 @@
 #include "host/run/run_error.h"
 #include "host/run/run_observer.h"
 #include "host/run/step_hook.h"
-#include "tally/tally.h"
 #include "host/stats/summary.h"
 #include "models/parity/params.h"
+#include "tally/tally.h"
 
 namespace chipcast {
 

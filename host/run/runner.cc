@@ -32,10 +32,10 @@ double seconds_since(Clock::time_point t) { return std::chrono::duration<double>
 
 // Decisions the ranks agree on after each step (bitwise OR over ranks).
 enum StepFlag : unsigned {
-  kStopSignal = 1u,       // some rank got a stop signal
-  kStopTimeLimit = 2u,    // rank 0: the next step would not fit before the deadline
-  kCheckpointDue = 4u,    // rank 0: the checkpoint interval has passed
-  kStopSignalRoot = 8u,   // rank 0 itself got the signal (for the message)
+  kStopSignal = 1u,      // some rank got a stop signal
+  kStopTimeLimit = 2u,   // rank 0: the next step would not fit before the deadline
+  kCheckpointDue = 4u,   // rank 0: the checkpoint interval has passed
+  kStopSignalRoot = 8u,  // rank 0 itself got the signal (for the message)
 };
 
 // Sums every rank's `local` onto rank 0 and adds `base` there, into `sum`
@@ -98,7 +98,7 @@ DistributedResult run_distributed(Backend& backend, const parity::ModelParams& p
   TrajectoryRanges remaining = complement(plan.done, plan.total);
   uint64_t left = count_of(remaining);
   Tally local(params.periods, params.sub_bins);
-  Tally merged;               // rank 0: the latest reduction
+  Tally merged;                 // rank 0: the latest reduction
   bool merged_current = false;  // `merged` includes every step run so far
 
   Clock::time_point last_checkpoint = Clock::now();
@@ -167,8 +167,8 @@ DistributedResult run_distributed(Backend& backend, const parity::ModelParams& p
   if (root) {
     check_merged(merged, result.done, mpi.size());
     if (result.status == RunStatus::complete && count_of(result.done) != plan.total)
-      throw std::runtime_error(fmt::format("the run covers {} of {} trajectories; nothing was written",
-                                           count_of(result.done), plan.total));
+      throw std::runtime_error(
+          fmt::format("the run covers {} of {} trajectories; nothing was written", count_of(result.done), plan.total));
     result.tally = std::move(merged);
   }
   return result;

@@ -9,15 +9,15 @@
 #include "backends/backend.h"
 #include "host/run/mpi_context.h"
 #include "host/run/run_observer.h"
-#include "tally/tally.h"
 #include "host/run/trajectory_ranges.h"
+#include "tally/tally.h"
 
 namespace chipcast {
 
 struct RunPlan {
-  uint64_t first = 0;      // first trajectory index
-  uint64_t count = 0;      // trajectories to run
-  uint64_t batch = 0;      // 0 = the backend's preferred batch
+  uint64_t first = 0;  // first trajectory index
+  uint64_t count = 0;  // trajectories to run
+  uint64_t batch = 0;  // 0 = the backend's preferred batch
 };
 
 // Runs [first, first + count) in batches; the result does not depend on the
@@ -37,8 +37,8 @@ Tally run_batches(Backend& backend, const parity::ModelParams& params, const Run
 // whether to stop or checkpoint.
 struct DistributedPlan {
   uint64_t total = 0;
-  uint64_t batch = 0;               // per rank and step; 0 = the backend's preferred batch
-  TrajectoryRanges done;            // already counted in `base` (from a checkpoint)
+  uint64_t batch = 0;     // per rank and step; 0 = the backend's preferred batch
+  TrajectoryRanges done;  // already counted in `base` (from a checkpoint)
   // < 0: never checkpoint; 0: after every step; > 0: after a step once at
   // least this many seconds have passed since the last checkpoint. A
   // checkpoint is always written when the run completes or stops early.
@@ -52,9 +52,9 @@ enum class RunStatus { complete, stopped };
 
 struct DistributedResult {
   RunStatus status = RunStatus::complete;
-  Tally tally;              // rank 0: merged over all ranks plus `base`; other ranks: empty
-  TrajectoryRanges done;    // trajectories in `tally` (every rank knows them)
-  std::string stop_reason;  // why a stopped run stopped, e.g. "SIGUSR1 on rank 0", "the time limit"
+  Tally tally;                    // rank 0: merged over all ranks plus `base`; other ranks: empty
+  TrajectoryRanges done;          // trajectories in `tally` (every rank knows them)
+  std::string stop_reason;        // why a stopped run stopped, e.g. "SIGUSR1 on rank 0", "the time limit"
   int checkpoints = 0;            // rank 0: checkpoints written
   double checkpoint_seconds = 0;  // rank 0: time in reductions and writes for them
   double sync_seconds = 0;        // this rank's time in the per-step agreement (waiting for slower ranks)

@@ -46,7 +46,8 @@ StepHook parse_step_hook(const std::string& text) {
   } catch (const std::exception&) {
     used = 0;
   }
-  if (used == 0 || used != step.size() || step[0] == '-' || hook.step == 0) bad_hook(text, "STEP is not a positive integer");
+  if (used == 0 || used != step.size() || step[0] == '-' || hook.step == 0)
+    bad_hook(text, "STEP is not a positive integer");
   if (action == "wait-signal") {
     hook.action = StepHook::Action::wait_signal;
   } else if (action.rfind("sleep=", 0) == 0) {
@@ -86,8 +87,8 @@ void run_step_hook(const StepHook& hook, uint64_t step) {
       const auto end = std::chrono::steady_clock::now() + std::chrono::duration<double>(kMaxWaitSeconds);
       while (stop_signal() == 0) {
         if (std::chrono::steady_clock::now() >= end)
-          throw std::runtime_error(fmt::format("{}: no stop signal within {} s at step {}", kStepHookVariable,
-                                               kMaxWaitSeconds, step));
+          throw std::runtime_error(
+              fmt::format("{}: no stop signal within {} s at step {}", kStepHookVariable, kMaxWaitSeconds, step));
         std::this_thread::sleep_for(std::chrono::milliseconds(1));
       }
       break;

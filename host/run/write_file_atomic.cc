@@ -23,9 +23,8 @@ std::string errno_text(int err) { return std::error_code(err, std::generic_categ
 void write_file_atomic(const fs::path& path, const std::string& content) {
   static std::atomic<unsigned> counter{0};
   const fs::path folder = path.has_parent_path() ? path.parent_path() : fs::path(".");
-  const fs::path tmp =
-      folder / fmt::format(".{}.tmp-{}-{}", path.filename().string(), static_cast<long>(::getpid()),
-                           counter.fetch_add(1));
+  const fs::path tmp = folder / fmt::format(".{}.tmp-{}-{}", path.filename().string(), static_cast<long>(::getpid()),
+                                            counter.fetch_add(1));
   auto fail = [&](const std::string& what, int err) {
     ::unlink(tmp.c_str());
     throw std::runtime_error(fmt::format("cannot write {}: {}: {}", path.string(), what, errno_text(err)));

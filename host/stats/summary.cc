@@ -59,8 +59,7 @@ std::optional<double> crossing_year_quantile(const uint64_t* counts, const TimeG
 Interval wilson_interval(uint64_t successes, uint64_t n, double confidence) {
   if (!(confidence > 0.0 && confidence < 1.0))
     throw std::invalid_argument(fmt::format("confidence {} is outside (0, 1)", confidence));
-  if (successes > n)
-    throw std::invalid_argument(fmt::format("{} successes out of {} trials", successes, n));
+  if (successes > n) throw std::invalid_argument(fmt::format("{} successes out of {} trials", successes, n));
   if (n == 0) return {0.0, 1.0};
   const boost::math::normal_distribution<double> standard_normal(0.0, 1.0);
   const double z = boost::math::quantile(standard_normal, 1.0 - (1.0 - confidence) / 2.0);
@@ -77,8 +76,7 @@ Interval wilson_interval(uint64_t successes, uint64_t n, double confidence) {
 }
 
 double histogram_quantile(const uint64_t* counts, double q, LevelBinKind* kind) {
-  if (!(q >= 0.0 && q <= 1.0))
-    throw std::invalid_argument(fmt::format("band quantile level {} is outside [0, 1]", q));
+  if (!(q >= 0.0 && q <= 1.0)) throw std::invalid_argument(fmt::format("band quantile level {} is outside [0, 1]", q));
   uint64_t total = 0;
   for (int b = 0; b < kLevelBins; ++b) total += counts[b];
   LevelBinKind used = LevelBinKind::kEmpty;
@@ -146,22 +144,20 @@ std::string quantile_list(const ClampRecord& r) {
   return s + (n > 1 ? " lie" : " lies");
 }
 
-std::string clamp_note(const std::string& what, const ClampRecord& r, const char* where,
-                       const char* reported) {
+std::string clamp_note(const std::string& what, const ClampRecord& r, const char* where, const char* reported) {
   if (r.period_ends == 1)
-    return fmt::format("{} {} at {} {}; reported as {}", what, quantile_list(r), year_str(r.first_year),
-                       where, reported);
-  return fmt::format("{} {} {} at {} period ends from {} to {}; reported as {}", what,
-                     quantile_list(r), where, r.period_ends, year_str(r.first_year),
-                     year_str(r.last_year), reported);
+    return fmt::format("{} {} at {} {}; reported as {}", what, quantile_list(r), year_str(r.first_year), where,
+                       reported);
+  return fmt::format("{} {} {} at {} period ends from {} to {}; reported as {}", what, quantile_list(r), where,
+                     r.period_ends, year_str(r.first_year), year_str(r.last_year), reported);
 }
 
 }  // namespace
 
 Summary summarize(const Tally& tally, const RunSettings& run) {
   if (tally.shape.periods < 0 || tally.shape.sub_bins < 1)
-    throw std::invalid_argument(fmt::format("tally has an invalid shape ({} periods, {} sub-bins)",
-                                            tally.shape.periods, tally.shape.sub_bins));
+    throw std::invalid_argument(
+        fmt::format("tally has an invalid shape ({} periods, {} sub-bins)", tally.shape.periods, tally.shape.sub_bins));
   Summary s;
   const uint64_t n = tally.trajectories;
   const TimeGrid grid = report_grid(tally.shape, run);
@@ -172,10 +168,10 @@ Summary summarize(const Tally& tally, const RunSettings& run) {
 
   const double implied = std::round((run.horizon_year - run.start_year) / run.dt);
   if (implied != static_cast<double>(periods))
-    s.notes.push_back(fmt::format(
-        "the tally has {} periods but start_year {}, horizon_year {} and dt {} imply {}; years "
-        "follow the tally",
-        periods, run.start_year, run.horizon_year, run.dt, implied));
+    s.notes.push_back(
+        fmt::format("the tally has {} periods but start_year {}, horizon_year {} and dt {} imply {}; years "
+                    "follow the tally",
+                    periods, run.start_year, run.horizon_year, run.dt, implied));
   if (n == 0) s.notes.push_back("no trajectories were run; probabilities are 0 and quantiles null");
 
   for (int m = 0; m < kNumMetrics; ++m) {
@@ -185,15 +181,15 @@ Summary summarize(const Tally& tally, const RunSettings& run) {
     uint64_t row_total = 0;
     for (int b = 0; b < tally.shape.crossing_bins(); ++b) row_total += row[b];
     if (row_total != n)
-      s.notes.push_back(fmt::format("{}: the crossing histogram holds {} trajectories, the tally {}",
-                                    ms.name, row_total, n));
+      s.notes.push_back(
+          fmt::format("{}: the crossing histogram holds {} trajectories, the tally {}", ms.name, row_total, n));
     ms.crossing.reserve(periods);
     uint64_t cum = 0;
     for (int k = 0; k < periods; ++k) {
       for (int j = 0; j < sub; ++j) cum += row[k * sub + j];
       if (cum > n)
-        throw std::invalid_argument(fmt::format(
-            "inconsistent tally: {} {} trajectories crossed by period {} of {} run", cum, ms.name, k, n));
+        throw std::invalid_argument(
+            fmt::format("inconsistent tally: {} {} trajectories crossed by period {} of {} run", cum, ms.name, k, n));
       CrossingRow r{};
       r.year = grid.period_end(k);
       r.p_crossed = n ? static_cast<double>(cum) / static_cast<double>(n) : 0.0;
@@ -253,13 +249,12 @@ Summary summarize(const Tally& tally, const RunSettings& run) {
       if (over.period_ends > 0)
         s.notes.push_back(clamp_note(what, over, range_high.where.c_str(), range_high.value.c_str()));
       if (empty > 0 && n > 0)
-        s.notes.push_back(fmt::format("{}: no binned values at {} period ends; quantiles reported as nan",
-                                      what, empty));
+        s.notes.push_back(
+            fmt::format("{}: no binned values at {} period ends; quantiles reported as nan", what, empty));
     }
   }
   if (s.nan_ratios > 0)
-    s.notes.push_back(fmt::format("{} ratio values were NaN and are left out of the ratio bands",
-                                  s.nan_ratios));
+    s.notes.push_back(fmt::format("{} ratio values were NaN and are left out of the ratio bands", s.nan_ratios));
   return s;
 }
 

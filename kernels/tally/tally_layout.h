@@ -14,10 +14,10 @@ constexpr int kLowDecade = -12;
 constexpr int kHighDecade = 18;
 constexpr int kBinsPerDecade = 100;
 constexpr float kLog10Low = static_cast<float>(kLowDecade);
-constexpr float kLog10Width = 1.0f / kBinsPerDecade;  // 0.01f
+constexpr float kLog10Width = 1.0f / kBinsPerDecade;                       // 0.01f
 constexpr int kRegularBins = (kHighDecade - kLowDecade) * kBinsPerDecade;  // 3000
-constexpr int kBinZero = 0;                  // value exactly 0
-constexpr int kBinUnder = 1;                 // 0 < value < 10^kLowDecade
+constexpr int kBinZero = 0;                                                // value exactly 0
+constexpr int kBinUnder = 1;                                               // 0 < value < 10^kLowDecade
 constexpr int kBinFirstRegular = 2;
 constexpr int kBinOver = kBinFirstRegular + kRegularBins;  // value >= 10^kHighDecade, finite
 constexpr int kBinInfinite = kBinOver + 1;                 // +inf (ratio with foreign = 0)
@@ -43,7 +43,7 @@ constexpr double regular_bin_log10(int b, double f) {
 }
 
 // Series per metric: the ratio and each bloc's level.
-constexpr int kNumMetrics = 3;  // units, compute, memory
+constexpr int kNumMetrics = 3;       // units, compute, memory
 constexpr int kSeriesPerMetric = 3;  // ratio, domestic, foreign
 constexpr int kNumSeries = kNumMetrics * kSeriesPerMetric;
 
@@ -61,9 +61,7 @@ constexpr float kCensoredTime = -1.0f;
 CC_FUNCTION int level_bin(float log_value, bool is_zero, bool is_inf) {
   const float pos = (log_value * 0.43429448190325182765f - kLog10Low) * (1.0f / kLog10Width);
   int b = pos < 0.0f ? kBinUnder
-                     : (pos >= static_cast<float>(kRegularBins)
-                            ? kBinOver
-                            : kBinFirstRegular + static_cast<int>(pos));
+                     : (pos >= static_cast<float>(kRegularBins) ? kBinOver : kBinFirstRegular + static_cast<int>(pos));
   b = is_inf ? kBinInfinite : b;
   return is_zero ? kBinZero : b;
 }

@@ -19,7 +19,8 @@ template <int L>
 CC_FUNCTION void init_bloc(const ModelParams& p, const double (&all)[kMaxParams][L], int b, double sqdt,
                            LaneState<L>& s) {
   const double(*v)[L] = &all[bloc_param_index(b, 0)];
-  CC_SIMD for (int l = 0; l < L; ++l) {
+  CC_SIMD
+  for (int l = 0; l < L; ++l) {
     s.drift_c[b][l] = static_cast<float>(v[kWaferGrowth][l] * p.dt);
     s.vol_c[b][l] = static_cast<float>(v[kWaferVol][l] * sqdt);
     s.log_cap[b][l] = static_cast<float>(log(v[kWaferCap][l]));
@@ -48,7 +49,8 @@ CC_FUNCTION void init_bloc(const ModelParams& p, const double (&all)[kMaxParams]
 template <int L>
 CC_FUNCTION void bloc_step(int b, const float (&z)[kNumBlocs][3][L], float t_k, float log_dt, LaneState<L>& s,
                            float (&log_metric)[kNumMetrics][kNumBlocs][L]) {
-  CC_SIMD for (int l = 0; l < L; ++l) {
+  CC_SIMD
+  for (int l = 0; l < L; ++l) {
     // 1. Wafer capacity: drift (+ regime adjustment), volatility, shock jumps, ceiling.
     float lc = s.log_c[b][l] + s.drift_c[b][l] + s.cur_adj_dt[b][l] + s.vol_c[b][l] * z[b][0][l] + s.jump[b][l];
     lc = min_of(lc, s.log_cap[b][l]);

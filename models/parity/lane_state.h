@@ -17,17 +17,17 @@ struct LaneState {
   uint64_t first = 0;  // trajectory index of lane 0
 
   // Per-trajectory constants derived from the drawn parameters (per bloc).
-  float drift_c[kNumBlocs][L];      // wafer_growth * dt
-  float vol_c[kNumBlocs][L];        // wafer_vol * sqrt(dt)
-  float log_cap[kNumBlocs][L];      // log wafer_cap
-  float log_die_rate[kNumBlocs][L]; // log(12 * dt * dies_per_wafer)
+  float drift_c[kNumBlocs][L];       // wafer_growth * dt
+  float vol_c[kNumBlocs][L];         // wafer_vol * sqrt(dt)
+  float log_cap[kNumBlocs][L];       // log wafer_cap
+  float log_die_rate[kNumBlocs][L];  // log(12 * dt * dies_per_wafer)
   float yield_max[kNumBlocs][L];
   float yield_noise[kNumBlocs][L];
   float log_perf0[kNumBlocs][L];
   float perf_growth[kNumBlocs][L];
-  float drift_h[kNumBlocs][L];      // hbm_growth * dt
-  float vol_h[kNumBlocs][L];        // hbm_vol * sqrt(dt)
-  float log_hpc0[kNumBlocs][L];     // log hbm_per_chip0
+  float drift_h[kNumBlocs][L];   // hbm_growth * dt
+  float vol_h[kNumBlocs][L];     // hbm_vol * sqrt(dt)
+  float log_hpc0[kNumBlocs][L];  // log hbm_per_chip0
   float hpc_growth[kNumBlocs][L];
   float log_pack_dt[kNumBlocs][L];  // log(packaging0 * dt)
   float pack_growth[kNumBlocs][L];
@@ -43,7 +43,7 @@ struct LaneState {
   uint64_t thr_shock[kMaxShocks][L];       // p_k
   uint64_t thr_shock_cond[kMaxShocks][L];  // p_k / tail_k
   uint64_t thr_shock_any[L];               // tail_0
-  uint32_t w_any[L];  // this period's "any shock" word (slot B, word 3)
+  uint32_t w_any[L];                       // this period's "any shock" word (slot B, word 3)
 
   // Dynamic state.
   int32_t regime[L];
@@ -66,7 +66,7 @@ struct LaneState {
   float cand_t[kNumMetrics][L];
 
   // Outputs of the last period, read by record_period().
-  int32_t bin[kNumSeries][L];     // level bin per series (metric*3 + {ratio, dom, for}); kNanLevelBin = NaN
+  int32_t bin[kNumSeries][L];         // level bin per series (metric*3 + {ratio, dom, for}); kNanLevelBin = NaN
   int32_t new_cross[kNumMetrics][L];  // 1 if the crossing was confirmed this period
 };
 

@@ -18,7 +18,8 @@ namespace chipcast::parity {
 template <int L>
 CC_FUNCTION void metric_step(int m, int k, float dt, const CrossingRule& rule,
                              const float (&log_metric)[kNumMetrics][kNumBlocs][L], LaneState<L>& s) {
-  CC_SIMD for (int l = 0; l < L; ++l) {
+  CC_SIMD
+  for (int l = 0; l < L; ++l) {
     const float ld = log_metric[m][kDomestic][l];
     const float lf = log_metric[m][kForeign][l];
     const LogRatio r(ld, lf);

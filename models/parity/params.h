@@ -74,12 +74,12 @@ struct EventSpec {
 constexpr int kMaxCorrelated = 16;
 
 struct SamplingDesign {
-  int32_t latin = 0;     // 1: Latin hypercube over trajectory indices [0, latin_n)
+  int32_t latin = 0;  // 1: Latin hypercube over trajectory indices [0, latin_n)
   uint64_t latin_n = 0;
   int32_t num_correlated = 0;
-  int32_t corr_index[kMaxCorrelated] = {};             // parameter-table indices
-  double chol[kMaxCorrelated][kMaxCorrelated] = {};    // lower Cholesky factor (normal scale)
-  uint32_t stream[kMaxParams] = {};  // 0: the usual stream; s > 0: period kParameterPeriod - s
+  int32_t corr_index[kMaxCorrelated] = {};           // parameter-table indices
+  double chol[kMaxCorrelated][kMaxCorrelated] = {};  // lower Cholesky factor (normal scale)
+  uint32_t stream[kMaxParams] = {};                  // 0: the usual stream; s > 0: period kParameterPeriod - s
 };
 
 struct ModelParams {

@@ -17,7 +17,8 @@ namespace chipcast::parity {
 template <int L>
 CC_FUNCTION void period_normals(uint64_t seed, uint64_t first, uint32_t period, float (&z)[kNumBlocs][3][L],
                                 uint32_t (&w_regime)[L], LaneState<L>& s) {
-  CC_SIMD for (int l = 0; l < L; ++l) {
+  CC_SIMD
+  for (int l = 0; l < L; ++l) {
     const TrajectoryHalves th = trajectory_halves(first, l);
     const Words4 wa = philox_words(seed, th.lo, th.hi, period, kSlotNormalsA);
     const Words4 wb = philox_words(seed, th.lo, th.hi, period, kSlotNormalsB);

@@ -14,14 +14,14 @@ namespace chipcast::parity {
 // Bloc b's regime effects for every regime, from the drawn parameters `all`
 // (adjustment * dt, the learning decay per period, log hbm_mult).
 template <int L>
-CC_FUNCTION void init_regime_effects(const ModelParams& p, const double (&all)[kMaxParams][L], int b,
-                                     LaneState<L>& s) {
+CC_FUNCTION void init_regime_effects(const ModelParams& p, const double (&all)[kMaxParams][L], int b, LaneState<L>& s) {
   const double(*v)[L] = &all[bloc_param_index(b, 0)];
   for (int r = 0; r < p.num_regimes; ++r) {
     const double* adj = all[effect_param_index(r, b, kWaferGrowthAdj)];
     const double* learn = all[effect_param_index(r, b, kLearningMult)];
     const double* hbm = all[effect_param_index(r, b, kHbmMult)];
-    CC_SIMD for (int l = 0; l < L; ++l) {
+    CC_SIMD
+    for (int l = 0; l < L; ++l) {
       s.eff_adj_dt[r][b][l] = static_cast<float>(adj[l] * p.dt);
       s.eff_decay[r][b][l] = static_cast<float>(exp(-v[kLearningRate][l] * learn[l] * p.dt));
       s.eff_log_hbm[r][b][l] = static_cast<float>(log(hbm[l]));
@@ -34,14 +34,17 @@ CC_FUNCTION void init_regime_effects(const ModelParams& p, const double (&all)[k
 // GPU keeps in (slow) local memory, so the period loop reads only cur_*.
 template <int L>
 CC_FUNCTION void select_effects(const ModelParams& p, LaneState<L>& s) {
-  CC_UNROLL for (int b = 0; b < kNumBlocs; ++b) {
-    CC_SIMD for (int l = 0; l < L; ++l) {
+  CC_UNROLL
+  for (int b = 0; b < kNumBlocs; ++b) {
+    CC_SIMD
+    for (int l = 0; l < L; ++l) {
       s.cur_adj_dt[b][l] = s.eff_adj_dt[0][b][l];
       s.cur_decay[b][l] = s.eff_decay[0][b][l];
       s.cur_log_hbm[b][l] = s.eff_log_hbm[0][b][l];
     }
     for (int r = 1; r < p.num_regimes; ++r) {
-      CC_SIMD for (int l = 0; l < L; ++l) {
+      CC_SIMD
+      for (int l = 0; l < L; ++l) {
         const bool here = s.regime[l] == r;
         s.cur_adj_dt[b][l] = here ? s.eff_adj_dt[r][b][l] : s.cur_adj_dt[b][l];
         s.cur_decay[b][l] = here ? s.eff_decay[r][b][l] : s.cur_decay[b][l];
@@ -60,7 +63,8 @@ CC_FUNCTION void regime_walk(const ModelParams& p, int nreg, const uint32_t (&w_
                              int32_t& changed) {
   if (nreg > 1) {
     int32_t next[L];
-    CC_SIMD for (int l = 0; l < L; ++l) next[l] = s.regime[l];
+    CC_SIMD
+    for (int l = 0; l < L; ++l) next[l] = s.regime[l];
     for (int from = 0; from < nreg; ++from) {
       double cum = 0.0;
       for (int j = 0; j < nreg; ++j) {
@@ -73,13 +77,15 @@ CC_FUNCTION void regime_walk(const ModelParams& p, int nreg, const uint32_t (&w_
         const uint64_t thr = uniform_threshold(cum);
         if (thr == 0) continue;
         const uint32_t last = static_cast<uint32_t>(thr - 1);
-        CC_SIMD for (int l = 0; l < L; ++l) {
+        CC_SIMD
+        for (int l = 0; l < L; ++l) {
           const bool pick = (s.regime[l] == from) & (next[l] == from) & (w_regime[l] <= last);
           next[l] = pick ? j : next[l];
         }
       }
     }
-    CC_SIMD for (int l = 0; l < L; ++l) {
+    CC_SIMD
+    for (int l = 0; l < L; ++l) {
       changed |= next[l] != s.regime[l] ? 1 : 0;
       s.regime[l] = next[l];
     }
@@ -98,7 +104,8 @@ CC_FUNCTION void scheduled_events(const ModelParams& p, int k, uint64_t seed, ui
     const uint64_t thr = uniform_threshold(p.events[e].probability);
     const int target = p.events[e].regime;
     const int ui = event_uniform_index(e);
-    CC_SIMD for (int l = 0; l < L; ++l) {
+    CC_SIMD
+    for (int l = 0; l < L; ++l) {
       const TrajectoryHalves t = trajectory_halves(first, l);
       const uint32_t w = word_at(philox_words(seed, t.lo, t.hi, period, kSlotExtraBase + ui / 4), ui % 4);
       const int to = word_below(w, thr) ? target : s.regime[l];

@@ -13,7 +13,8 @@ namespace chipcast::parity {
 // The four Philox words of (period, slot) for every lane, as w[word][lane].
 template <int L>
 CC_FUNCTION void philox_lanes(uint64_t seed, uint64_t first, uint32_t period, uint32_t slot, uint32_t (&w)[4][L]) {
-  CC_SIMD for (int l = 0; l < L; ++l) {
+  CC_SIMD
+  for (int l = 0; l < L; ++l) {
     const TrajectoryHalves t = trajectory_halves(first, l);
     const Words4 x = philox_words(seed, t.lo, t.hi, period, slot);
     w[0][l] = x.w0;
@@ -72,7 +73,8 @@ CC_FUNCTION void parameter_uniforms(const ModelParams& p, uint64_t first, double
       cached_slot = slot;
       cached_stream = stream;
     }
-    CC_SIMD for (int l = 0; l < L; ++l) u[i][l] = uniform_open(w[i % 4][l]);
+    CC_SIMD
+    for (int l = 0; l < L; ++l) u[i][l] = uniform_open(w[i % 4][l]);
   }
   if (design.latin) {
     // Stratum perm(t) of N, jittered uniformly inside it by the stream's uniform.
@@ -82,7 +84,8 @@ CC_FUNCTION void parameter_uniforms(const ModelParams& p, uint64_t first, double
       for (int l = 0; l < L; ++l) {
         const uint64_t t = (first + l) % design.latin_n;
         u[i][l] = (static_cast<double>(latin_permute(seed ^ (uint64_t{design.stream[i]} << 56), i, design.latin_n, t)) +
-                   u[i][l]) * inv_n;
+                   u[i][l]) *
+                  inv_n;
       }
     }
   }
@@ -91,11 +94,13 @@ CC_FUNCTION void parameter_uniforms(const ModelParams& p, uint64_t first, double
     double z[kMaxCorrelated][L];
     for (int a = 0; a < nc; ++a) {
       const int i = design.corr_index[a];
-      CC_SIMD for (int l = 0; l < L; ++l) z[a][l] = normal_quantile(u[i][l]);
+      CC_SIMD
+      for (int l = 0; l < L; ++l) z[a][l] = normal_quantile(u[i][l]);
     }
     for (int a = 0; a < nc; ++a) {
       const int i = design.corr_index[a];
-      CC_SIMD for (int l = 0; l < L; ++l) {
+      CC_SIMD
+      for (int l = 0; l < L; ++l) {
         double c = 0.0;
         for (int b2 = 0; b2 <= a; ++b2) c += design.chol[a][b2] * z[b2][l];
         // Keep the uniform strictly inside (0, 1) like every other.
@@ -113,10 +118,12 @@ CC_FUNCTION void draw_all_parameters(const ModelParams& p, uint64_t first, doubl
   for (int i = 0; i < kMaxParams; ++i) {
     const Dist& d = p.params[i];
     if (d.kind == DistKind::fixed) {
-      CC_SIMD for (int l = 0; l < L; ++l) v[i][l] = d.p0;
+      CC_SIMD
+      for (int l = 0; l < L; ++l) v[i][l] = d.p0;
     } else {
       double u[L];
-      CC_SIMD for (int l = 0; l < L; ++l) u[l] = v[i][l];
+      CC_SIMD
+      for (int l = 0; l < L; ++l) u[l] = v[i][l];
       dist_quantile_lanes<L>(d, p.tables, u, v[i]);
     }
   }

@@ -17,7 +17,8 @@ namespace chipcast::parity {
 template <int L>
 CC_FUNCTION void init_shock_thresholds(const ModelParams& p, const double (&all)[kMaxParams][L], LaneState<L>& s) {
   double tail[L];
-  CC_SIMD for (int l = 0; l < L; ++l) tail[l] = 0.0;
+  CC_SIMD
+  for (int l = 0; l < L; ++l) tail[l] = 0.0;
   for (int k = p.num_shocks - 1; k >= 0; --k) {
     const double* rate = all[shock_rate_index(k)];
     for (int l = 0; l < L; ++l) {
@@ -58,8 +59,8 @@ CC_COLD void lane_shocks(const ModelParams& p, uint32_t period, int l, LaneState
         lw = philox_words(seed, t.lo, t.hi, period, loss_slot);
         have_loss_words = true;
       }
-      const double loss = dist_quantile(p.shocks[k2].loss, p.tables,
-                                        uniform_open(word_at(lw, shock_loss_uniform_index(k2) % 4)));
+      const double loss =
+          dist_quantile(p.shocks[k2].loss, p.tables, uniform_open(word_at(lw, shock_loss_uniform_index(k2) % 4)));
       const float j = static_cast<float>(log1p(-loss));
       jump_dom += p.shocks[k2].bloc == kDomestic ? j : 0.0f;
       jump_for += p.shocks[k2].bloc == kForeign ? j : 0.0f;
@@ -79,7 +80,8 @@ template <int L>
 CC_SEPARATE void shock_jumps(const ModelParams& p, uint32_t period, LaneState<L>& s) {
   int32_t any = 0;
   int32_t forced[L];
-  CC_SIMD for (int l = 0; l < L; ++l) {
+  CC_SIMD
+  for (int l = 0; l < L; ++l) {
     s.jump[kDomestic][l] = 0.0f;
     s.jump[kForeign][l] = 0.0f;
     forced[l] = word_below(s.w_any[l], s.thr_shock_any[l]) ? 1 : 0;

@@ -30,12 +30,14 @@ CC_SEPARATE void init_lanes(const ModelParams& p, uint64_t first, LaneState<L>& 
   const double sqdt = sqrt(p.dt);
   double all[kMaxParams][L];
   draw_all_parameters<L>(p, first, all);
-  CC_UNROLL for (int b = 0; b < kNumBlocs; ++b) {
+  CC_UNROLL
+  for (int b = 0; b < kNumBlocs; ++b) {
     init_bloc<L>(p, all, b, sqdt, s);
     init_regime_effects<L>(p, all, b, s);
   }
   init_shock_thresholds<L>(p, all, s);
-  CC_SIMD for (int l = 0; l < L; ++l) {
+  CC_SIMD
+  for (int l = 0; l < L; ++l) {
     s.regime[l] = p.initial_regime;
     reset_crossing<L>(l, s);
   }
@@ -67,8 +69,10 @@ CC_SEPARATE void step_lanes(const ModelParams& p, int k, LaneState<L>& s) {
   if (changed) select_effects<L>(p, s);
 
   float log_metric[kNumMetrics][kNumBlocs][L];
-  CC_UNROLL for (int b = 0; b < kNumBlocs; ++b) bloc_step<L>(b, z, t_k, log_dt, s, log_metric);
-  CC_UNROLL for (int m = 0; m < kNumMetrics; ++m) metric_step<L>(m, k, dt, rule, log_metric, s);
+  CC_UNROLL
+  for (int b = 0; b < kNumBlocs; ++b) bloc_step<L>(b, z, t_k, log_dt, s, log_metric);
+  CC_UNROLL
+  for (int m = 0; m < kNumMetrics; ++m) metric_step<L>(m, k, dt, rule, log_metric, s);
 }
 
 // Hands lanes [0, n) of the last period's results to a sink; `base` is the
@@ -77,9 +81,11 @@ CC_SEPARATE void step_lanes(const ModelParams& p, int k, LaneState<L>& s) {
 //   sink.crossing(metric, i, bin, t)     (t: years since start_year)
 template <int L, class Sink>
 CC_FUNCTION void record_period(const LaneState<L>& s, int k, int n, int64_t base, Sink& sink) {
-  CC_UNROLL for (int q = 0; q < kNumSeries; ++q)
+  CC_UNROLL
+  for (int q = 0; q < kNumSeries; ++q)
     for (int l = 0; l < n; ++l) sink.level(k, q, base + l, s.bin[q][l]);
-  CC_UNROLL for (int m = 0; m < kNumMetrics; ++m)
+  CC_UNROLL
+  for (int m = 0; m < kNumMetrics; ++m)
     for (int l = 0; l < n; ++l)
       if (s.new_cross[m][l]) sink.crossing(m, base + l, s.cand_bin[m][l], s.cand_t[m][l]);
 }
@@ -97,8 +103,8 @@ CC_FUNCTION void record_censored(const LaneState<L>& s, int n, int64_t base, Sin
 // period stay in cache while every block adds to them. `states` holds
 // ceil(n / L) blocks. `base` is the batch-local index of `first`.
 template <int L, class Sink>
-CC_FUNCTION void run_blocks(const ModelParams& p, uint64_t first, int64_t n, int64_t base,
-                            LaneState<L>* states, Sink& sink) {
+CC_FUNCTION void run_blocks(const ModelParams& p, uint64_t first, int64_t n, int64_t base, LaneState<L>* states,
+                            Sink& sink) {
   const int64_t blocks = (n + L - 1) / L;
   for (int64_t b = 0; b < blocks; ++b) init_lanes<L>(p, first + b * L, states[b]);
   for (int k = 0; k < p.periods; ++k) {

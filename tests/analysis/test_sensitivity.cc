@@ -77,7 +77,8 @@ TEST_F(SensitivityTest, FactorsGroupCorrelatedParametersAndPolicyOnRequest) {
   EXPECT_THROW(analysis::sensitivity_factors(*sc, false, {"policy_and_shocks"}), std::invalid_argument);
   EXPECT_THROW(analysis::sensitivity_factors(*sc, false, {"domestic.wafer_vol"}), std::invalid_argument);  // fixed
   // Correlated parameters form one factor.
-  auto corr = load_scenario(small("[[correlations]]\na = \"domestic.hbm_growth\"\nb = \"domestic.hbm_vol\"\nrank = 0.5\n"));
+  auto corr =
+      load_scenario(small("[[correlations]]\na = \"domestic.hbm_growth\"\nb = \"domestic.hbm_vol\"\nrank = 0.5\n"));
   const auto f = analysis::sensitivity_factors(*corr, false, {});
   ASSERT_EQ(f.size(), 2u);
   EXPECT_EQ(f[0].name, "domestic.perf_growth");
@@ -147,7 +148,8 @@ TEST_F(SensitivityTest, EndToEndIndicesAndTornadoOnASmallScenario) {
   EXPECT_EQ(r.tornado.back().swing, 0.0);
   // The JSON carries the documented fields.
   const auto j = nlohmann::json::parse(analysis::sensitivity_json(r, *sc, {}));
-  for (const char* k : {"output", "base_samples", "censored_share", "indices", "tornado"}) EXPECT_TRUE(j.contains(k)) << k;
+  for (const char* k : {"output", "base_samples", "censored_share", "indices", "tornado"})
+    EXPECT_TRUE(j.contains(k)) << k;
   EXPECT_EQ(j["indices"][0]["parameter"], "domestic.hbm_growth");  // sorted by total index
   for (const char* k : {"first", "first_ci95", "total", "total_ci95"}) EXPECT_TRUE(j["indices"][0].contains(k)) << k;
   for (const char* k : {"parameter", "low", "high", "base", "output", "value_low", "value_high", "swing_stderr"})

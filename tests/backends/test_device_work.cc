@@ -16,8 +16,8 @@ namespace {
 
 TEST(DeviceShare, SharesTileTheRangeAndDifferByAtMostOne) {
   for (size_t devices = 1; devices <= 7; ++devices)
-    for (uint64_t count : {uint64_t{0}, uint64_t{1}, uint64_t{5}, uint64_t{6}, uint64_t{1000003},
-                           (uint64_t{1} << 40) + 3}) {
+    for (uint64_t count :
+         {uint64_t{0}, uint64_t{1}, uint64_t{5}, uint64_t{6}, uint64_t{1000003}, (uint64_t{1} << 40) + 3}) {
       const uint64_t first = (uint64_t{1} << 33) + 17;
       uint64_t next = first, smallest = UINT64_MAX, largest = 0;
       for (size_t d = 0; d < devices; ++d) {

@@ -52,8 +52,7 @@ TEST(GpuBackendWithoutDevice, InfoAndErrorNameTheProblem) {
 class GpuBackend : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (gpu_device_count() == 0)
-      GTEST_SKIP() << "no " << runtime_name() << " device: " << gpu_info_lines().front();
+    if (gpu_device_count() == 0) GTEST_SKIP() << "no " << runtime_name() << " device: " << gpu_info_lines().front();
   }
 };
 

@@ -88,8 +88,8 @@ std::unique_ptr<parity::ModelParams> busy_params(uint64_t seed) {
   return p;
 }
 
-Tally run_on(const std::string& backend_name, const parity::ModelParams& p, uint64_t first, uint64_t n,
-             uint64_t batch, int threads = 0) {
+Tally run_on(const std::string& backend_name, const parity::ModelParams& p, uint64_t first, uint64_t n, uint64_t batch,
+             int threads = 0) {
   BackendOptions o;
   o.threads = threads;
   auto backend = make_backend(backend_name, o);

@@ -40,8 +40,8 @@ class CliAnalysis : public ::testing::Test {
 
 TEST_F(CliAnalysis, CompareWritesJsonAndCsvAndAScenarioAgainstItselfIsZero) {
   ScratchDir dir("cmp-self");
-  const auto r = run_chipcast("compare " + kBaseline + " " + kBaseline + " -n 3000 --threads 2 --out " +
-                              (dir / "o").string());
+  const auto r =
+      run_chipcast("compare " + kBaseline + " " + kBaseline + " -n 3000 --threads 2 --out " + (dir / "o").string());
   ASSERT_EQ(r.status, 0) << r.output;
   EXPECT_NE(r.output.find("common random numbers"), std::string::npos) << r.output;
   const auto j = nlohmann::json::parse(read_text(dir / "o" / "compare.json"));
@@ -65,8 +65,9 @@ TEST_F(CliAnalysis, CompareRunsEveryScenarioWithTheFirstSeedUnlessGiven) {
   ScratchDir dir("cmp-seed");
   const std::string a = small(dir, "a.toml", 0.45);
   const std::string b = (dir / "b.toml").string();
-  write_text(b, "extends = \"" + a + "\"\n[run]\nseed = 99\n[domestic]\nhbm_growth = { dist = \"normal\", mean = "
-                "0.46, sd = 0.1 }\n");
+  write_text(b, "extends = \"" + a +
+                    "\"\n[run]\nseed = 99\n[domestic]\nhbm_growth = { dist = \"normal\", mean = "
+                    "0.46, sd = 0.1 }\n");
   const auto r = run_chipcast("compare " + a + " " + b + " -n 2048 -q --out " + (dir / "o").string());
   ASSERT_EQ(r.status, 0) << r.output;
   const auto j = nlohmann::json::parse(read_text(dir / "o" / "compare.json"));
@@ -76,8 +77,8 @@ TEST_F(CliAnalysis, CompareRunsEveryScenarioWithTheFirstSeedUnlessGiven) {
   EXPECT_GT(u["share_earlier"].get<double>(), 0.5);
   EXPECT_LT(u["median_shift"].get<double>(), 0.0);
   EXPECT_GT(u["median_shift_stderr"].get<double>(), 0.0);
-  const auto s = run_chipcast("compare " + a + " " + b + " -n 2048 -q --seed 7 --sampling latin --out " +
-                              (dir / "p").string());
+  const auto s =
+      run_chipcast("compare " + a + " " + b + " -n 2048 -q --seed 7 --sampling latin --out " + (dir / "p").string());
   ASSERT_EQ(s.status, 0) << s.output;
   EXPECT_EQ(nlohmann::json::parse(read_text(dir / "p" / "compare.json"))["seed"], 7);
 }
@@ -126,7 +127,8 @@ TEST_F(CliAnalysis, SensitivityWritesIndicesAndTornado) {
   // An indicator output and a selection of parameters.
   const auto p = run_chipcast("sensitivity " + a +
                               " --output p_parity_by:2034:units --parameters domestic.hbm_vol --base-samples 1024 "
-                              "--bootstrap 20 --tornado-trajectories 128 -q --out " + (dir / "p").string());
+                              "--bootstrap 20 --tornado-trajectories 128 -q --out " +
+                              (dir / "p").string());
   ASSERT_EQ(p.status, 0) << p.output;
   const auto k = nlohmann::json::parse(read_text(dir / "p" / "sensitivity.json"));
   ASSERT_EQ(k["indices"].size(), 1u);
@@ -141,8 +143,10 @@ TEST_F(CliAnalysis, OutputsDoNotDependOnTheThreadCount) {
     const std::string o = (dir / (std::string("o") + t)).string();
     const auto c = run_chipcast("compare " + a + " " + b + " -n 3000 -q --threads " + t + " --out " + o);
     ASSERT_EQ(c.status, 0) << c.output;
-    const auto s = run_chipcast("sensitivity " + a + " --sampling latin --base-samples 1000 --bootstrap 30 "
-                                "--tornado-trajectories 100 -q --threads " + std::string(t) + " --out " + o);
+    const auto s = run_chipcast("sensitivity " + a +
+                                " --sampling latin --base-samples 1000 --bootstrap 30 "
+                                "--tornado-trajectories 100 -q --threads " +
+                                std::string(t) + " --out " + o);
     ASSERT_EQ(s.status, 0) << s.output;
   }
   EXPECT_EQ(read_text(dir / "o1" / "compare.csv"), read_text(dir / "o2" / "compare.csv"));
@@ -174,8 +178,9 @@ TEST_F(CliAnalysis, AnalysesRefuseToRunAsOneOfManyTasks) {
                                         (dir / "c").string());
   EXPECT_EQ(cmp.status, 2) << cmp.output;
   EXPECT_NE(cmp.output.find("tasks the launcher started"), std::string::npos) << cmp.output;
-  const auto sens = testing::run_command(env + CHIPCAST_EXE + " sensitivity " + a +
-                                         " --base-samples 64 --tornado-trajectories 64 -q --out " + (dir / "s").string());
+  const auto sens =
+      testing::run_command(env + CHIPCAST_EXE + " sensitivity " + a +
+                           " --base-samples 64 --tornado-trajectories 64 -q --out " + (dir / "s").string());
   EXPECT_EQ(sens.status, 2) << sens.output;
   EXPECT_NE(sens.output.find("tasks the launcher started"), std::string::npos) << sens.output;
   EXPECT_FALSE(std::filesystem::exists(dir / "c"));

@@ -1,7 +1,7 @@
 // The output folder end to end: a held folder is refused (exit 2) and left untouched, a killed run's lock and debris
 // do not stay, an unusable --out fails before any trajectory runs.
-#include <gtest/gtest.h>
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>

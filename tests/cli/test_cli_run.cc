@@ -115,20 +115,23 @@ INSTANTIATE_TEST_SUITE_P(
         BadInput{"missing_parameter", "\\npackaging_growth = 0.3", "", "packaging_growth"},
         BadInput{"sd_not_positive", "wafer_growth = 0.2", "wafer_growth = { dist = \"normal\", mean = 0.2, sd = 0 }",
                  "wafer_growth"},
-        BadInput{"gsd_not_above_one", "wafers0 = 20000", "wafers0 = { dist = \"lognormal\", median = 20000, gsd = 0.9 }",
-                 "wafers0"},
+        BadInput{"gsd_not_above_one", "wafers0 = 20000",
+                 "wafers0 = { dist = \"lognormal\", median = 20000, gsd = 0.9 }", "wafers0"},
         BadInput{"probability_outside_unit", "\\[domestic\\]",
-                 "[policy]\ninitial = \"a\"\n[policy.regimes.a]\n[policy.regimes.b]\n[policy.transitions]\na = { b = 1.5 }\n\n["
+                 "[policy]\ninitial = \"a\"\n[policy.regimes.a]\n[policy.regimes.b]\n[policy.transitions]\na = { b = "
+                 "1.5 }\n\n["
                  "domestic]",
                  "policy.transitions"},
-        BadInput{"low_not_below_high", "learning_rate = 0.3", "learning_rate = { dist = \"uniform\", low = 0.5, high = 0.2 }",
-                 "learning_rate"},
-        BadInput{"unknown_regime", "\\[domestic\\]",
-                 "[policy]\ninitial = \"a\"\n[policy.regimes.a]\n[policy.transitions]\na = { nowhere = 0.1 }\n\n[domestic]",
-                 "nowhere"},
+        BadInput{"low_not_below_high", "learning_rate = 0.3",
+                 "learning_rate = { dist = \"uniform\", low = 0.5, high = 0.2 }", "learning_rate"},
+        BadInput{
+            "unknown_regime", "\\[domestic\\]",
+            "[policy]\ninitial = \"a\"\n[policy.regimes.a]\n[policy.transitions]\na = { nowhere = 0.1 }\n\n[domestic]",
+            "nowhere"},
         BadInput{"untruncated_normal_for_wafers0", "wafers0 = 20000",
                  "wafers0 = { dist = \"normal\", mean = 20000, sd = 5000 }", "wafers0"},
-        BadInput{"yield_can_exceed_one", "yield0 = 0.4", "yield0 = { dist = \"uniform\", low = 0.2, high = 1.3 }", "yield0"}),
+        BadInput{"yield_can_exceed_one", "yield0 = 0.4", "yield0 = { dist = \"uniform\", low = 0.2, high = 1.3 }",
+                 "yield0"}),
     [](const ::testing::TestParamInfo<BadInput>& i) { return std::string(i.param.name); });
 
 TEST(CliRun, MalformedTomlNamesTheLine) {

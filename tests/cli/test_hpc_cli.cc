@@ -14,13 +14,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <fmt/format.h>
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <functional>
-#include <algorithm>
-#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
@@ -183,8 +183,7 @@ class HpcCliTest : public ::testing::Test {
               const std::string& step_hook = "") {
     return spawn(command(ranks, args), dir_ / log, step_hook);
   }
-  int run(int ranks, const std::vector<std::string>& args, const std::string& log,
-          const std::string& step_hook = "") {
+  int run(int ranks, const std::vector<std::string>& args, const std::string& log, const std::string& step_hook = "") {
     const Child c = start(ranks, args, log, step_hook);
     const int rc = wait_for(c);
     last_err_ = slurp(c.err);
@@ -246,8 +245,9 @@ TEST_F(HpcCliTest, MpiRankCountsGiveIdenticalOutputs) {
 
 TEST_F(HpcCliTest, BatchSizeDoesNotChangeOutputs) {
   ASSERT_EQ(run(0, baseline(20000, "a", {"-q"}), "a"), 0) << last_err_;
-  ASSERT_EQ(run(0, baseline(20000, "b", {"-q", "--batch", "1111", "--checkpoint", (dir_ / "ck").string(),
-                                         "--checkpoint-every", "0"}),
+  ASSERT_EQ(run(0,
+                baseline(20000, "b",
+                         {"-q", "--batch", "1111", "--checkpoint", (dir_ / "ck").string(), "--checkpoint-every", "0"}),
                 "b"),
             0)
       << last_err_;
@@ -276,7 +276,8 @@ TEST_F(HpcCliTest, KilledRunsResumeToIdenticalOutputs) {
   const uint64_t step = batch * static_cast<uint64_t>(std::max(ranks, 1));  // trajectories per step
   ASSERT_EQ(run(0, baseline(n, "ref", {"-q"}), "ref"), 0) << last_err_;
   const std::vector<std::string> args = baseline(
-      n, "out", {"-q", "--batch", std::to_string(batch), "--checkpoint", (dir_ / "ck").string(), "--checkpoint-every", "0"});
+      n, "out",
+      {"-q", "--batch", std::to_string(batch), "--checkpoint", (dir_ / "ck").string(), "--checkpoint-every", "0"});
   std::vector<std::string> resume_args = args;
   resume_args.push_back("--resume");
   // The last attempt, not killed, checkpoints at the default interval (faster).
@@ -284,12 +285,15 @@ TEST_F(HpcCliTest, KilledRunsResumeToIdenticalOutputs) {
       baseline(n, "out", {"-q", "--batch", std::to_string(batch), "--checkpoint", (dir_ / "ck").string(), "--resume"});
 
   const uint64_t wait_at[3] = {3, 2, 4};  // the step each killed attempt waits at
-  uint64_t expected = 0;                   // trajectories checkpointed after each kill
+  uint64_t expected = 0;                  // trajectories checkpointed after each kill
   for (int attempt = 0; attempt < 4; ++attempt) {
     const bool kill_it = attempt < 3;
-    const Child c = start(ranks, attempt == 0 ? args : kill_it ? resume_args : finish_args,
-                          "attempt" + std::to_string(attempt),
-                          kill_it ? fmt::format("{}:wait-signal", wait_at[attempt]) : "");
+    const Child c =
+        start(ranks,
+              attempt == 0 ? args
+              : kill_it    ? resume_args
+                           : finish_args,
+              "attempt" + std::to_string(attempt), kill_it ? fmt::format("{}:wait-signal", wait_at[attempt]) : "");
     if (kill_it) {
       expected += (wait_at[attempt] - 1) * step;
       ASSERT_TRUE(wait_until([&] { return checkpointed("ck") == expected; }, kPatience))
@@ -370,8 +374,7 @@ TEST_F(HpcCliTest, TimeLimitCheckpointsAndExits75) {
   const std::vector<std::string> args =
       baseline(n, "out", {"--batch", "1024", "--checkpoint", (dir_ / "ck").string(), "--time-limit", "0.001"});
   ASSERT_EQ(run(ranks, args, "limited", "1:sleep=0.1"), kExitCheckpointed) << last_err_;
-  EXPECT_NE(last_err_.find("stopped by the time limit after " + std::to_string(step)), std::string::npos)
-      << last_err_;
+  EXPECT_NE(last_err_.find("stopped by the time limit after " + std::to_string(step)), std::string::npos) << last_err_;
   EXPECT_EQ(checkpointed("ck"), step);
   std::vector<std::string> resume = baseline(n, "out", {"--checkpoint", (dir_ / "ck").string(), "--resume"});
   ASSERT_EQ(run(ranks, resume, "resume"), 0) << last_err_;
@@ -398,8 +401,8 @@ TEST_F(HpcCliTest, CorruptAndMismatchedCheckpointsAreRefusedAndKept) {
   struct Case {
     std::string name;
     std::vector<std::string> args;
-    std::string bytes;    // checkpoint content to install
-    std::string expect;   // in the error message
+    std::string bytes;   // checkpoint content to install
+    std::string expect;  // in the error message
   };
   std::string flipped = good;
   flipped[flipped.size() / 2] ^= 0x20;
@@ -410,8 +413,8 @@ TEST_F(HpcCliTest, CorruptAndMismatchedCheckpointsAreRefusedAndKept) {
       {"seed", baseline(n, "out", {"--checkpoint", ck, "--resume", "--seed", "5"}), good, "seed"},
       {"count", baseline(n + 1, "out", {"--checkpoint", ck, "--resume"}), good, "trajectories 8000"},
       {"config",
-       {std::string(CHIPCAST_SOURCE_DIR) + "/configs/hbm_binding.toml", "-n", std::to_string(n), "--seed",
-        "20261123", "-o", (dir_ / "out").string(), "--checkpoint", ck, "--resume"},
+       {std::string(CHIPCAST_SOURCE_DIR) + "/configs/hbm_binding.toml", "-n", std::to_string(n), "--seed", "20261123",
+        "-o", (dir_ / "out").string(), "--checkpoint", ck, "--resume"},
        good,
        "sha256"},
       {"no-resume", baseline(n, "out", {"--checkpoint", ck}), good, "--resume"},

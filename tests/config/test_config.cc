@@ -27,9 +27,7 @@ using parity::bloc_param_index;
 using parity::effect_param_index;
 using parity::shock_rate_index;
 
-std::string data(const std::string& name) {
-  return std::string(CHIPCAST_SOURCE_DIR) + "/tests/config/data/" + name;
-}
+std::string data(const std::string& name) { return std::string(CHIPCAST_SOURCE_DIR) + "/tests/config/data/" + name; }
 
 std::string read_text(const std::string& path) {
   std::ifstream in(path);
@@ -244,13 +242,15 @@ yield0 = { dist = "beta", a = 0.5, b = 0.5 }
 
 TEST_F(ConfigTest, TooManyBetaShapesNamesTheKey) {
   std::string body = "[domestic]\n";
-  const char* keys[] = {"yield0", "yield_max", "wafer_growth", "perf_growth", "hbm_growth", "packaging_growth",
-                        "hbm_per_chip_growth"};
+  const char* keys[] = {"yield0",     "yield_max",        "wafer_growth",       "perf_growth",
+                        "hbm_growth", "packaging_growth", "hbm_per_chip_growth"};
   int n = 0;
-  for (const char* k : keys) body += std::string(k) + " = { dist = \"beta\", a = " + std::to_string(++n) + ", b = 2 }\n";
+  for (const char* k : keys)
+    body += std::string(k) + " = { dist = \"beta\", a = " + std::to_string(++n) + ", b = 2 }\n";
   body += "[foreign]\n";
   const char* more[] = {"yield0", "yield_max", "wafer_growth", "perf_growth", "hbm_growth", "packaging_growth"};
-  for (const char* k : more) body += std::string(k) + " = { dist = \"beta\", a = " + std::to_string(++n) + ", b = 2 }\n";
+  for (const char* k : more)
+    body += std::string(k) + " = { dist = \"beta\", a = " + std::to_string(++n) + ", b = 2 }\n";
   expect_error(body, {"foreign.packaging_growth", "beta"});  // the 13th distinct shape
 }
 
@@ -307,7 +307,8 @@ TEST_F(ConfigTest, ExtendsMissingParentNamesIt) {
 }
 
 TEST_F(ConfigTest, InheritedBadValueNamesTheParentFile) {
-  const std::string parent = write("parent.toml", "extends = \"" + data("minimal.toml") + "\"\n[domestic]\nhbm0 = -5\n");
+  const std::string parent =
+      write("parent.toml", "extends = \"" + data("minimal.toml") + "\"\n[domestic]\nhbm0 = -5\n");
   const std::string child = write("child.toml", "extends = \"parent.toml\"\n[foreign]\nperf0 = 2\n");
   const std::string msg = error_of(child);
   EXPECT_NE(msg.find(parent + ": domestic.hbm0: -5"), std::string::npos) << msg;
@@ -511,8 +512,9 @@ TEST_F(ConfigTest, UnknownKeysAreErrorsListingValidOnes) {
                {"policy.regimes.a.domestic.hbm", "hbm_mult"});
   expect_error("[policy]\ninitial = \"a\"\n[policy.regimes.a]\ncolour = 1\n", {"policy.regimes.a.colour"});
   expect_error("[policy]\ninitial = \"a\"\nmood = 1\n[policy.regimes.a]\n", {"policy.mood", "transitions"});
-  expect_error("[policy]\ninitial = \"a\"\n[policy.regimes.a]\n[[policy.events]]\nat = 2027\nregime = \"a\"\nwhen = 1\n",
-               {"policy.events[0].when", "probability"});
+  expect_error(
+      "[policy]\ninitial = \"a\"\n[policy.regimes.a]\n[[policy.events]]\nat = 2027\nregime = \"a\"\nwhen = 1\n",
+      {"policy.events[0].when", "probability"});
   expect_error("[[shocks]]\nname = \"x\"\nbloc = \"foreign\"\nrate = 0.1\nloss = 0.5\nsize = 2\n",
                {"shocks[0].size", "loss"});
 }
@@ -531,9 +533,12 @@ TEST_F(ConfigTest, MissingParameterNamesBlocAndKey) {
 }
 
 TEST_F(ConfigTest, ImpossibleDistributionParameters) {
-  expect_error("[domestic]\nwafer_growth = { dist = \"normal\", mean = 0.2, sd = 0 }\n", {"domestic.wafer_growth.sd", "> 0"});
-  expect_error("[domestic]\nwafer_growth = { dist = \"normal\", mean = 0.2, sd = -1 }\n", {"domestic.wafer_growth.sd", "-1"});
-  expect_error("[domestic]\nwafers0 = { dist = \"lognormal\", median = 2e4, gsd = 1 }\n", {"domestic.wafers0.gsd", "> 1"});
+  expect_error("[domestic]\nwafer_growth = { dist = \"normal\", mean = 0.2, sd = 0 }\n",
+               {"domestic.wafer_growth.sd", "> 0"});
+  expect_error("[domestic]\nwafer_growth = { dist = \"normal\", mean = 0.2, sd = -1 }\n",
+               {"domestic.wafer_growth.sd", "-1"});
+  expect_error("[domestic]\nwafers0 = { dist = \"lognormal\", median = 2e4, gsd = 1 }\n",
+               {"domestic.wafers0.gsd", "> 1"});
   expect_error("[domestic]\nwafers0 = { dist = \"lognormal\", median = 0, gsd = 2 }\n", {"domestic.wafers0.median"});
   expect_error("[domestic]\nwafer_growth = { dist = \"uniform\", low = 0.5, high = 0.5 }\n",
                {"domestic.wafer_growth.low", "low >= high"});
@@ -546,7 +551,8 @@ TEST_F(ConfigTest, ImpossibleDistributionParameters) {
   expect_error("[domestic]\nyield0 = { dist = \"beta\", a = 2, b = 2, low = 1, high = 0 }\n", {"domestic.yield0.low"});
   expect_error("[domestic]\nwafer_growth = { dist = \"normal\", mean = 0, sd = 1, min = 1, max = 0 }\n",
                {"domestic.wafer_growth.min", "min >= max"});
-  expect_error("[domestic]\nwafer_growth = { dist = \"gamma\", shape = 2 }\n", {"domestic.wafer_growth.dist", "gamma", "lognormal"});
+  expect_error("[domestic]\nwafer_growth = { dist = \"gamma\", shape = 2 }\n",
+               {"domestic.wafer_growth.dist", "gamma", "lognormal"});
   expect_error("[domestic]\nwafer_growth = { dist = \"normal\", mean = 0.2 }\n", {"domestic.wafer_growth", "sd"});
   expect_error("[domestic]\nwafer_growth = { mean = 0.2, sd = 0.1 }\n", {"domestic.wafer_growth", "dist"});
   expect_error("[domestic]\nwafer_growth = { dist = \"normal\", mean = 0, sd = 1, min = 40, max = 50 }\n",
@@ -566,7 +572,8 @@ TEST_F(ConfigTest, SupportOutsideTheParameterDomain) {
                {"domestic.yield0", "can exceed 1", "[0, 1]"});
   expect_error("[foreign]\nyield_max = { dist = \"normal\", mean = 0.8, sd = 0.1, min = 0 }\n",
                {"foreign.yield_max", "can exceed 1"});
-  expect_error("[domestic]\nwafer_vol = { dist = \"normal\", mean = 0.1, sd = 0.05 }\n", {"domestic.wafer_vol", "can be < 0"});
+  expect_error("[domestic]\nwafer_vol = { dist = \"normal\", mean = 0.1, sd = 0.05 }\n",
+               {"domestic.wafer_vol", "can be < 0"});
   expect_error("[domestic]\nhbm0 = { dist = \"uniform\", low = 0, high = 10 }\n", {"domestic.hbm0", "can be <= 0"});
   expect_error("[domestic]\nwafers0 = -3\n", {"domestic.wafers0", "-3", "> 0"});
   expect_error("[domestic]\nyield0 = 1.2\n", {"domestic.yield0", "1.2", "[0, 1]"});
@@ -575,8 +582,9 @@ TEST_F(ConfigTest, SupportOutsideTheParameterDomain) {
   expect_error("[domestic]\nwafers0 = \"many\"\n", {"domestic.wafers0", "\"many\"", "number"});
   expect_error("[policy]\ninitial = \"a\"\n[policy.regimes.a]\nforeign = { learning_mult = -1 }\n",
                {"policy.regimes.a.foreign.learning_mult", ">= 0"});
-  expect_error("[[shocks]]\nname = \"x\"\nbloc = \"foreign\"\nrate = 0.1\nloss = { dist = \"normal\", mean = 0.5, sd = 0.1 }\n",
-               {"shocks.x.loss", "[0, 1]"});
+  expect_error(
+      "[[shocks]]\nname = \"x\"\nbloc = \"foreign\"\nrate = 0.1\nloss = { dist = \"normal\", mean = 0.5, sd = 0.1 }\n",
+      {"shocks.x.loss", "[0, 1]"});
   expect_error("[[shocks]]\nname = \"x\"\nbloc = \"foreign\"\nrate = -0.1\nloss = 0.5\n", {"shocks.x.rate", ">= 0"});
 
   // Truncated into the domain: fine.
@@ -596,17 +604,23 @@ hbm0 = { dist = "lognormal", median = 1e6, gsd = 2, min = 0 }
 TEST_F(ConfigTest, PolicyErrors) {
   const std::string regimes = "[policy.regimes.status_quo]\n[policy.regimes.tightened]\n";
   expect_error("[policy]\ninitial = \"nope\"\n" + regimes, {"policy.initial", "nope", "unknown regime", "status_quo"});
-  expect_error("[policy]\ninitial = \"status_quo\"\n" + regimes + "[policy.transitions]\nstatus_quo = { loosened = 0.1 }\n",
-               {"policy.transitions.status_quo.loosened", "unknown regime"});
-  expect_error("[policy]\ninitial = \"status_quo\"\n" + regimes + "[policy.transitions]\nfrozen = { tightened = 0.1 }\n",
-               {"policy.transitions.frozen", "unknown regime"});
-  expect_error("[policy]\ninitial = \"status_quo\"\n" + regimes + "[policy.transitions]\nstatus_quo = { tightened = 1.5 }\n",
-               {"policy.transitions.status_quo.tightened", "1.5", "[0, 1]"});
-  expect_error("[policy]\ninitial = \"status_quo\"\n" + regimes + "[policy.transitions]\nstatus_quo = { status_quo = 0.5 }\n",
-               {"policy.transitions.status_quo.status_quo", "itself"});
-  expect_error("[policy]\ninitial = \"status_quo\"\n" + regimes + "[[policy.events]]\nat = 2027\nregime = \"martial\"\nprobability = 0.5\n",
+  expect_error(
+      "[policy]\ninitial = \"status_quo\"\n" + regimes + "[policy.transitions]\nstatus_quo = { loosened = 0.1 }\n",
+      {"policy.transitions.status_quo.loosened", "unknown regime"});
+  expect_error(
+      "[policy]\ninitial = \"status_quo\"\n" + regimes + "[policy.transitions]\nfrozen = { tightened = 0.1 }\n",
+      {"policy.transitions.frozen", "unknown regime"});
+  expect_error(
+      "[policy]\ninitial = \"status_quo\"\n" + regimes + "[policy.transitions]\nstatus_quo = { tightened = 1.5 }\n",
+      {"policy.transitions.status_quo.tightened", "1.5", "[0, 1]"});
+  expect_error(
+      "[policy]\ninitial = \"status_quo\"\n" + regimes + "[policy.transitions]\nstatus_quo = { status_quo = 0.5 }\n",
+      {"policy.transitions.status_quo.status_quo", "itself"});
+  expect_error("[policy]\ninitial = \"status_quo\"\n" + regimes +
+                   "[[policy.events]]\nat = 2027\nregime = \"martial\"\nprobability = 0.5\n",
                {"policy.events[0].regime", "martial", "unknown regime"});
-  expect_error("[policy]\ninitial = \"status_quo\"\n" + regimes + "[[policy.events]]\nat = 2027\nregime = \"tightened\"\nprobability = -0.1\n",
+  expect_error("[policy]\ninitial = \"status_quo\"\n" + regimes +
+                   "[[policy.events]]\nat = 2027\nregime = \"tightened\"\nprobability = -0.1\n",
                {"policy.events[0].probability", "[0, 1]"});
   expect_error("[policy]\ninitial = \"status_quo\"\n", {"policy.regimes", "missing"});
   std::string many = "[policy]\ninitial = \"r0\"\n";
@@ -617,7 +631,8 @@ TEST_F(ConfigTest, PolicyErrors) {
 TEST_F(ConfigTest, ShockErrors) {
   const std::string shock = "[[shocks]]\nname = \"x\"\nbloc = \"foreign\"\nrate = 0.1\nloss = 0.5\n";
   expect_error(shock + shock, {"shocks[1].name", "duplicate"});
-  expect_error("[[shocks]]\nname = \"x\"\nbloc = \"mars\"\nrate = 0.1\nloss = 0.5\n", {"shocks.x.bloc", "mars", "foreign"});
+  expect_error("[[shocks]]\nname = \"x\"\nbloc = \"mars\"\nrate = 0.1\nloss = 0.5\n",
+               {"shocks.x.bloc", "mars", "foreign"});
   expect_error("[[shocks]]\nname = \"x\"\nbloc = \"foreign\"\nloss = 0.5\n", {"shocks.x.rate", "missing"});
   std::string many;
   for (int i = 0; i <= parity::kMaxShocks; ++i) {

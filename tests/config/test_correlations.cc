@@ -81,9 +81,9 @@ TEST_F(CorrelationsTest, FixedParameterIsAnErrorNamingIt) {
 
 TEST_F(CorrelationsTest, RankMustBeInsideMinusOneOne) {
   for (const char* bad : {"1.0", "-1", "1.5"}) {
-    const std::string e = error_of(
-        scenario("[[correlations]]\na = \"domestic.wafer_growth\"\nb = \"domestic.learning_rate\"\nrank = " +
-                 std::string(bad) + "\n"));
+    const std::string e =
+        error_of(scenario("[[correlations]]\na = \"domestic.wafer_growth\"\nb = \"domestic.learning_rate\"\nrank = " +
+                          std::string(bad) + "\n"));
     EXPECT_NE(e.find("correlations[0].rank"), std::string::npos) << e;
     EXPECT_NE(e.find("|rank| < 1"), std::string::npos) << e;
   }
@@ -96,8 +96,8 @@ TEST_F(CorrelationsTest, SelfAndDuplicatePairsAndUnknownKeysAreErrors) {
                                             pair("domestic.learning_rate", "domestic.wafer_growth", 0.2)));
   EXPECT_NE(dup.find("correlations[1]"), std::string::npos) << dup;
   EXPECT_NE(dup.find("already correlated by correlations[0]"), std::string::npos) << dup;
-  const std::string key = error_of(scenario(
-      "[[correlations]]\na = \"domestic.wafer_growth\"\nb = \"domestic.learning_rate\"\nspearman = 0.5\n"));
+  const std::string key = error_of(
+      scenario("[[correlations]]\na = \"domestic.wafer_growth\"\nb = \"domestic.learning_rate\"\nspearman = 0.5\n"));
   EXPECT_NE(key.find("correlations[0].spearman"), std::string::npos) << key;
 }
 

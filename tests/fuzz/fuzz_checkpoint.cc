@@ -67,7 +67,8 @@ void read_one(const std::string& bytes) {
     const std::optional<chipcast::Checkpoint> c = chipcast::read_checkpoint(g_dir, kMaxTallyBytes);
     if (!c) finding("read_checkpoint found no file where one was written");
     const std::string again = chipcast::encode_checkpoint(*c);
-    if (!same(chipcast::decode_checkpoint(again, "re-encoded", kMaxTallyBytes), *c)) finding("encode -> decode changed the checkpoint");
+    if (!same(chipcast::decode_checkpoint(again, "re-encoded", kMaxTallyBytes), *c))
+      finding("encode -> decode changed the checkpoint");
   } catch (const chipcast::CheckpointError&) {
     // the expected answer to a damaged or foreign file
   } catch (const std::exception& e) {

@@ -53,8 +53,19 @@ TEST(Philox, UniformsStayInsideOpenInterval) {
 // test uniform_open(w) < p: at every word next to the threshold, for
 // probabilities on and next to the uniforms' own values, and at the ends.
 TEST(Philox, UniformThresholdDecidesExactlyAsTheDoubleTest) {
-  std::vector<double> ps = {0.0, -0.5, 1.0, 1.5, std::nan(""), 1e-300, 1.0 / 8589934592.0,
-                            0.5, 0.25, 0.05, 0.1 + 0.12, 1.0 - 1e-12, std::nextafter(1.0, 0.0)};
+  std::vector<double> ps = {0.0,
+                            -0.5,
+                            1.0,
+                            1.5,
+                            std::nan(""),
+                            1e-300,
+                            1.0 / 8589934592.0,
+                            0.5,
+                            0.25,
+                            0.05,
+                            0.1 + 0.12,
+                            1.0 - 1e-12,
+                            std::nextafter(1.0, 0.0)};
   for (uint32_t w : {0u, 1u, 2u, 12345u, 0x7fffffffu, 0x80000000u, 0xfffffffeu, 0xffffffffu}) {
     const double u = uniform_open(w);
     ps.push_back(u);

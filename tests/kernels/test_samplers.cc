@@ -162,11 +162,14 @@ TEST_F(SamplerTest, BetaRescaledAndTruncated) {
   d.hi = 0.6;
   d.u_lo = cdf(b, (0.3 - 0.2) / 0.6);
   d.u_hi = cdf(b, (0.6 - 0.2) / 0.6);
-  expect_ks(d, [&](double x) {
-    if (x <= 0.3) return 0.0;
-    if (x >= 0.6) return 1.0;
-    return (cdf(b, (x - 0.2) / 0.6) - d.u_lo) / (d.u_hi - d.u_lo);
-  }, 13);
+  expect_ks(
+      d,
+      [&](double x) {
+        if (x <= 0.3) return 0.0;
+        if (x >= 0.6) return 1.0;
+        return (cdf(b, (x - 0.2) / 0.6) - d.u_lo) / (d.u_hi - d.u_lo);
+      },
+      13);
 }
 
 TEST_F(SamplerTest, BetaWithSingularDensity) {

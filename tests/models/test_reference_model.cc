@@ -120,8 +120,8 @@ struct ReferenceRun {
   double capped_share[parity::kNumBlocs] = {};
   uint64_t regime_periods[parity::kMaxRegimes] = {};
   uint64_t shock_periods = 0;
-  uint64_t near_edge = 0;  // level entries within rounding of a bin edge
-  uint64_t nan_ratios = 0; // NaN ratios (anomalies; none in these scenarios, binned as 0 here)
+  uint64_t near_edge = 0;   // level entries within rounding of a bin edge
+  uint64_t nan_ratios = 0;  // NaN ratios (anomalies; none in these scenarios, binned as 0 here)
 };
 
 ReferenceRun run_reference(const ModelParams& p, uint64_t n) {
@@ -217,11 +217,12 @@ class ReferenceModel : public ::testing::TestWithParam<std::string> {
                         << ", reference " << c.time << " +- " << c.time_error << " (period " << c.period << ")";
       }
     std::sort(bounds.begin(), bounds.end());
-    std::printf("%llu crossings compared (%llu near the threshold left out); bound median %.2g, 99th percentile "
-                "%.2g years; largest difference %.3f of its bound\n",
-                static_cast<unsigned long long>(compared), static_cast<unsigned long long>(skipped),
-                bounds.empty() ? 0.0 : bounds[bounds.size() / 2], bounds.empty() ? 0.0 : bounds[bounds.size() * 99 / 100],
-                worst);
+    std::printf(
+        "%llu crossings compared (%llu near the threshold left out); bound median %.2g, 99th percentile "
+        "%.2g years; largest difference %.3f of its bound\n",
+        static_cast<unsigned long long>(compared), static_cast<unsigned long long>(skipped),
+        bounds.empty() ? 0.0 : bounds[bounds.size() / 2], bounds.empty() ? 0.0 : bounds[bounds.size() * 99 / 100],
+        worst);
     EXPECT_EQ(bad, 0u) << "trajectory-metric pairs outside the bound";
     EXPECT_LE(skipped, compared / 20) << "the bound leaves too many trajectories uncompared to prove much";
   }
@@ -305,8 +306,9 @@ class ReferenceModel : public ::testing::TestWithParam<std::string> {
                   kMetricNames[m], static_cast<long long>(l1 / 2), static_cast<long long>(movable),
                   static_cast<long long>(anywhere));
     }
-    std::printf("levels: %llu trajectory-entries in another bin than the reference's, %llu within rounding of an edge\n",
-                static_cast<unsigned long long>(moved), static_cast<unsigned long long>(ref.near_edge));
+    std::printf(
+        "levels: %llu trajectory-entries in another bin than the reference's, %llu within rounding of an edge\n",
+        static_cast<unsigned long long>(moved), static_cast<unsigned long long>(ref.near_edge));
   }
 };
 
@@ -389,7 +391,8 @@ void expect_closed_form(Backend& backend, const ModelParams& p, const ClosedLeve
         const size_t row = static_cast<size_t>(k) * kNumSeries + m * kSeriesPerMetric + s;
         // The reference agrees with the closed form to double rounding (zeros and infinities exactly).
         if (std::isfinite(closed[s]))
-          EXPECT_NEAR(ref.log_value[row], closed[s], 1e-9) << "reference, period " << k << " metric " << m << " series " << s;
+          EXPECT_NEAR(ref.log_value[row], closed[s], 1e-9)
+              << "reference, period " << k << " metric " << m << " series " << s;
         else
           EXPECT_EQ(ref.log_value[row], closed[s]) << "reference, period " << k << " metric " << m << " series " << s;
         const ReferenceBin b = reference_level_bin(closed[s], ref.log_error[row]);
@@ -641,8 +644,7 @@ TEST_P(ReferenceModel, CrossingSpecialCasesClosedForm) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, ReferenceModel, ::testing::ValuesIn(backends_under_test()),
-                         backend_test_name);
+INSTANTIATE_TEST_SUITE_P(Backends, ReferenceModel, ::testing::ValuesIn(backends_under_test()), backend_test_name);
 
 }  // namespace
 }  // namespace chipcast

@@ -101,7 +101,8 @@ TEST(SamplingDesign, CopulaImposesRankCorrelationAndKeepsMarginals) {
   for (auto u : {ua, ub}) {
     std::sort(u.begin(), u.end());
     double d = 0;
-    for (size_t k = 0; k < u.size(); ++k) d = std::max({d, std::fabs(u[k] - k / double(n)), std::fabs(u[k] - (k + 1) / double(n))});
+    for (size_t k = 0; k < u.size(); ++k)
+      d = std::max({d, std::fabs(u[k] - k / double(n)), std::fabs(u[k] - (k + 1) / double(n))});
     EXPECT_LT(d, std::sqrt(std::log(2 / 5.7e-7) / (2.0 * n)));
   }
 }

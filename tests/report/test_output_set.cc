@@ -121,13 +121,12 @@ void check_killed_holder(bool sigkill) {
   }
   int status = 0;
   ASSERT_EQ(::waitpid(child, &status, 0), child);
-  EXPECT_EQ(contents(dir / "o"), before);  // the folder as it was
+  EXPECT_EQ(contents(dir / "o"), before);      // the folder as it was
   EXPECT_GT(names_in(dir.path()).size(), 1u);  // the dead child's lock file and half set
   {
     OutputSet next = OutputSet::open(dir / "o", OutputKind::run);  // not stuck
     // The half set is gone; only this set's sibling and lock file are there.
-    EXPECT_EQ(names_in(dir.path()),
-              (std::set<std::string>{"o", next.path().filename().string(), ".o.chipcast-lock"}));
+    EXPECT_EQ(names_in(dir.path()), (std::set<std::string>{"o", next.path().filename().string(), ".o.chipcast-lock"}));
     EXPECT_EQ(contents(dir / "o"), before);
   }
   EXPECT_EQ(names_in(dir.path()), (std::set<std::string>{"o"}));
@@ -280,16 +279,15 @@ TEST(OutputSet, OpenRemovesDebrisOfKilledRuns) {
   fs::create_directories(dir / (".o.chipcast-set-x.chipcast-set-" + dead + "-0"));
   {
     OutputSet set = OutputSet::open(dir / "o", OutputKind::run);
-    EXPECT_EQ(names_in(dir / "o"), (std::set<std::string>{"summary.json", "crossing.csv", "bands.csv",
-                                                           "resolved.toml", ".chipcast.ckpt.tmp-" + live + "-5",
-                                                           ".draft.tmp-" + dead, ".draft.tmp-" + dead + "-v2",
-                                                           "keep"}));
+    EXPECT_EQ(names_in(dir / "o"), (std::set<std::string>{"summary.json", "crossing.csv", "bands.csv", "resolved.toml",
+                                                          ".chipcast.ckpt.tmp-" + live + "-5", ".draft.tmp-" + dead,
+                                                          ".draft.tmp-" + dead + "-v2", "keep"}));
     EXPECT_EQ(read_text(dir / "o" / "keep" / "f"), "sub-folder");
     // The run's own files are not carried, temporaries neither; the user's files are.
     EXPECT_EQ(names_in(set.path()), (std::set<std::string>{".draft.tmp-" + dead, ".draft.tmp-" + dead + "-v2"}));
     EXPECT_EQ(names_in(dir.path()),
-              (std::set<std::string>{"o", ".o.chipcast-lock", set.path().filename().string(),
-                                     ".o.chipcast-set-notes", ".o.chipcast-set-x.chipcast-set-" + dead + "-0"}));
+              (std::set<std::string>{"o", ".o.chipcast-lock", set.path().filename().string(), ".o.chipcast-set-notes",
+                                     ".o.chipcast-set-x.chipcast-set-" + dead + "-0"}));
   }
   // A swap by two renames cut between them: only the old folder, under its -old- name.
   fs::remove_all(dir / "o");

@@ -88,8 +88,8 @@ XmlCheck check_xml(const std::string& doc) {
     const bool closing = doc.compare(i, 2, "</") == 0;
     size_t j = i + (closing ? 2 : 1);
     const size_t name_start = j;
-    while (j < doc.size() && (std::isalnum(static_cast<unsigned char>(doc[j])) || doc[j] == '-' || doc[j] == ':' ||
-                              doc[j] == '_'))
+    while (j < doc.size() &&
+           (std::isalnum(static_cast<unsigned char>(doc[j])) || doc[j] == '-' || doc[j] == ':' || doc[j] == '_'))
       ++j;
     const std::string name = doc.substr(name_start, j - name_start);
     if (name.empty()) return fail("empty tag name");
@@ -142,8 +142,10 @@ XmlCheck check_xml(const std::string& doc) {
       r.root_attrs = attrs;
     }
     r.elements.insert(name);
-    if (!self_closing) stack.push_back(name);
-    else if (stack.empty()) root_closed = true;
+    if (!self_closing)
+      stack.push_back(name);
+    else if (stack.empty())
+      root_closed = true;
     i = j;
   }
   if (!stack.empty()) return fail("unclosed <" + stack.back() + ">");
@@ -198,14 +200,15 @@ void write_fixture(const fs::path& dir, bool with_sensitivity) {
     const double year = 2026 + k;
     const double pu = 0.7 / (1 + std::exp(-(year - 2033) / 1.5));
     const double pc = std::min(0.97, 0.07 * k);
-    for (const auto& [m, p] : std::vector<std::pair<std::string, double>>{{"units", pu}, {"compute", pc}, {"memory", 0.0}}) {
+    for (const auto& [m, p] :
+         std::vector<std::pair<std::string, double>>{{"units", pu}, {"compute", pc}, {"memory", 0.0}}) {
       const double se = std::sqrt(p * (1 - p) / 5000);
       crossing += fmt_csv_row(m, year, p, se);
     }
     // units: q05 = 0 early, q95 = inf late.
     const double mid = 0.1 * std::pow(1.35, k);
-    bands += "units,ratio," + std::to_string(year) + "," + (k <= 3 ? std::string("0") : std::to_string(mid / 20)) + "," +
-             std::to_string(mid / 3) + "," + std::to_string(mid) + "," + std::to_string(mid * 3) + "," +
+    bands += "units,ratio," + std::to_string(year) + "," + (k <= 3 ? std::string("0") : std::to_string(mid / 20)) +
+             "," + std::to_string(mid / 3) + "," + std::to_string(mid) + "," + std::to_string(mid * 3) + "," +
              (k >= 11 ? std::string("inf") : std::to_string(mid * 20)) + "\n";
     bands += "compute,ratio," + std::to_string(year) + ",1e-12," + std::to_string(0.3 * k / 10) + "," +
              std::to_string(0.6 * k / 5) + "," + std::to_string(2.0 * k) + ",1e+18\n";
@@ -282,8 +285,9 @@ XmlCheck check_svg(const fs::path& file) {
 
 TEST(PlotTest, ChartsAndReportFromARealRun) {
   ScratchDir dir("plot-real");
-  const auto run = run_command(std::string(CHIPCAST_EXE) + " run " CHIPCAST_SOURCE_DIR
-                               "/tests/config/data/minimal.toml -n 3000 -q --out " + dir.path().string());
+  const auto run = run_command(std::string(CHIPCAST_EXE) +
+                               " run " CHIPCAST_SOURCE_DIR "/tests/config/data/minimal.toml -n 3000 -q --out " +
+                               dir.path().string());
   ASSERT_EQ(run.status, 0) << run.output;
   const auto files = write_plots(dir.path());
   EXPECT_EQ(names(files), (std::set<std::string>{"fan_units.svg", "cdf_units.svg", "fan_compute.svg", "cdf_compute.svg",
@@ -308,7 +312,7 @@ TEST(PlotTest, ChartsAndReportFromARealRun) {
     EXPECT_NE(x.text.find("year (end of period)"), std::string::npos) << fan;
     EXPECT_NE(x.text.find("domestic / foreign (log scale)"), std::string::npos) << fan;
     EXPECT_NE(x.text.find("parity: ratio = 1"), std::string::npos) << fan;
-    EXPECT_NE(x.text.find("2030"), std::string::npos) << fan;  // a year tick label
+    EXPECT_NE(x.text.find("2030"), std::string::npos) << fan;   // a year tick label
     EXPECT_EQ(doc.find("top edge"), std::string::npos) << fan;  // nothing clipped in this run
 
     const fs::path cdf = dir / (std::string("cdf_") + metric + ".svg");
@@ -335,9 +339,9 @@ TEST(PlotTest, FixtureWithZeroAndInfiniteQuantilesAndSensitivity) {
   ScratchDir dir("plot-fixture");
   write_fixture(dir.path(), true);
   const auto files = write_plots(dir.path());
-  EXPECT_EQ(names(files), (std::set<std::string>{"fan_units.svg", "cdf_units.svg", "fan_compute.svg",
-                                                 "cdf_compute.svg", "fan_memory.svg", "cdf_memory.svg",
-                                                 "tornado.svg", "sobol.svg", "report.html"}));
+  EXPECT_EQ(names(files),
+            (std::set<std::string>{"fan_units.svg", "cdf_units.svg", "fan_compute.svg", "cdf_compute.svg",
+                                   "fan_memory.svg", "cdf_memory.svg", "tornado.svg", "sobol.svg", "report.html"}));
   // Metrics in the order units, compute, memory whatever the order in summary.json.
   EXPECT_EQ(files[0].filename(), "fan_units.svg");
   EXPECT_EQ(files[2].filename(), "fan_compute.svg");
@@ -424,14 +428,16 @@ TEST(PlotTest, SensitivityChartsOnlyForWhatTheFileHolds) {
   ScratchDir dir("plot-sens");
   write_fixture(dir.path(), false);
   // A bare list of indices (no tornado).
-  write_text(dir / "sensitivity.json",
-             R"([{ "parameter": "domestic.wafers0", "first": 0.4, "first_ci95": [0.3, 0.5], "total": 0.5, "total_ci95": [0.4, 0.6] }])");
+  write_text(
+      dir / "sensitivity.json",
+      R"([{ "parameter": "domestic.wafers0", "first": 0.4, "first_ci95": [0.3, 0.5], "total": 0.5, "total_ci95": [0.4, 0.6] }])");
   auto files = names(write_plots(dir.path()));
   EXPECT_TRUE(files.count("sobol.svg"));
   EXPECT_FALSE(files.count("tornado.svg"));
   fs::remove(dir / "sobol.svg");
-  write_text(dir / "sensitivity.json",
-             R"({ "tornado": [ { "parameter": "a", "low": 2030, "high": 2035, "base": 2032, "output": "parity_year:units" } ] })");
+  write_text(
+      dir / "sensitivity.json",
+      R"({ "tornado": [ { "parameter": "a", "low": 2030, "high": 2035, "base": 2032, "output": "parity_year:units" } ] })");
   files = names(write_plots(dir.path()));
   EXPECT_TRUE(files.count("tornado.svg"));
   EXPECT_FALSE(files.count("sobol.svg"));

@@ -3,9 +3,9 @@
 
 #include <gtest/gtest.h>
 
+#include <unistd.h>
 #include "host/run/build_isa.h"
 #include "tests/support/cli_runner.h"
-#include <unistd.h>
 
 #include <algorithm>
 #include <fstream>
@@ -32,9 +32,8 @@ std::vector<std::string> lines_of(const std::string& s) {
 class ReportTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    root_ = fs::path(::testing::TempDir()) /
-            ("chipcast_report_" + std::to_string(::getpid()) + "_" +
-             ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    root_ = fs::path(::testing::TempDir()) / ("chipcast_report_" + std::to_string(::getpid()) + "_" +
+                                              ::testing::UnitTest::GetInstance()->current_test_info()->name());
     fs::remove_all(root_);
     fs::create_directories(root_);
 
@@ -114,8 +113,8 @@ TEST_F(ReportTest, SummaryJsonFields) {
   EXPECT_EQ(text.rfind("{\n  \"trajectories\": 100,", 0), 0u) << text.substr(0, 60);  // pretty, 2-space
   const auto j = nlohmann::json::parse(text);
   for (const char* key : {"trajectories", "seed", "backend", "backend_detail", "config_sha256", "config_path",
-                          "version", "seconds", "started_utc", "command_line", "ranks", "threads", "run",
-                          "metrics", "anomalies", "notes", "warnings", "quantile_method"})
+                          "version", "seconds", "started_utc", "command_line", "ranks", "threads", "run", "metrics",
+                          "anomalies", "notes", "warnings", "quantile_method"})
     EXPECT_TRUE(j.contains(key)) << key;
   EXPECT_EQ(j["trajectories"], 100);
   EXPECT_EQ(j["seed"], 42);
@@ -157,7 +156,7 @@ TEST_F(ReportTest, SummaryJsonFields) {
   EXPECT_DOUBLE_EQ(units["p_parity_by_horizon"].get<double>(), 0.6);
   EXPECT_DOUBLE_EQ(units["p_no_parity_by_horizon"].get<double>(), 0.4);
   EXPECT_NEAR(units["p_parity_by_horizon_stderr"].get<double>(), std::sqrt(0.6 * 0.4 / 100), 1e-15);
-  EXPECT_NEAR(units["crossing_year"]["q05"].get<double>(), 2026.11, 1e-9);  // bin 10 upper edge
+  EXPECT_NEAR(units["crossing_year"]["q05"].get<double>(), 2026.11, 1e-9);        // bin 10 upper edge
   EXPECT_NEAR(units["crossing_year"]["q50"].get<double>(), 2026.0 + 9.01, 1e-9);  // bin 900
   EXPECT_TRUE(units["crossing_year"].contains("q95"));
   EXPECT_TRUE(units["crossing_year"]["q95"].is_null());
@@ -187,8 +186,8 @@ TEST_F(ReportTest, AtomicWriteLeavesNoTemporaryFile) {
   std::vector<std::string> names;
   for (const auto& e : fs::directory_iterator(root_)) names.push_back(e.path().filename().string());
   std::sort(names.begin(), names.end());
-  EXPECT_EQ(names, (std::vector<std::string>{"bands.csv", "crossing.csv", "note.txt", "resolved.toml",
-                                             "summary.json"}));
+  EXPECT_EQ(names,
+            (std::vector<std::string>{"bands.csv", "crossing.csv", "note.txt", "resolved.toml", "summary.json"}));
 }
 
 TEST_F(ReportTest, FailuresNameThePath) {

@@ -5,9 +5,9 @@
 
 #include <openssl/evp.h>
 
+#include <unistd.h>
 #include "host/run/build_isa.h"
 #include "tests/support/cli_runner.h"
-#include <unistd.h>
 
 #include <fstream>
 #include <sstream>
@@ -109,7 +109,7 @@ class CheckpointTest : public ::testing::Test {
     return c;
   }
   static CheckpointIdentity identity() {
-    return CheckpointIdentity{scenario_->sha256,       scenario_->path,           scenario_->run.seed,
+    return CheckpointIdentity{scenario_->sha256,           scenario_->path,           scenario_->run.seed,
                               scenario_->run.trajectories, scenario_->params.periods, scenario_->params.sub_bins};
   }
 
@@ -222,12 +222,12 @@ TEST_F(CheckpointTest, VersionOneFilesAreStillRead) {
     for (int i = 0; i < 4; ++i) v |= static_cast<uint32_t>(static_cast<unsigned char>(bytes[at + i])) << (8 * i);
     return v;
   };
-  size_t at = 24;                  // header
-  at += 4 + u32_at(at);            // config_sha256
-  at += 4 + u32_at(at);            // config_path
-  at += 16;                        // seed, total
-  at += 4 + u32_at(at);            // backend
-  ASSERT_EQ(u32_at(at), 0u);       // the empty ISA text
+  size_t at = 24;             // header
+  at += 4 + u32_at(at);       // config_sha256
+  at += 4 + u32_at(at);       // config_path
+  at += 16;                   // seed, total
+  at += 4 + u32_at(at);       // backend
+  ASSERT_EQ(u32_at(at), 0u);  // the empty ISA text
   bytes.erase(at, 4);
   bytes.resize(bytes.size() - 32);  // old digest
   bytes[8] = 1;
@@ -315,7 +315,8 @@ TEST_F(CheckpointTest, TallyLimitIsTheDecodersAndDefaultsToHalfTheMemory) {
   const uint64_t need = (partial_->level.size() + partial_->crossing.size()) * sizeof(uint64_t);
   EXPECT_TRUE(decode_checkpoint(bytes, "mem", need).tally == *partial_);
   EXPECT_THROW(decode_checkpoint(bytes, "mem", need - 1), CheckpointError);
-  const uint64_t memory = static_cast<uint64_t>(::sysconf(_SC_PHYS_PAGES)) * static_cast<uint64_t>(::sysconf(_SC_PAGE_SIZE));
+  const uint64_t memory =
+      static_cast<uint64_t>(::sysconf(_SC_PHYS_PAGES)) * static_cast<uint64_t>(::sysconf(_SC_PAGE_SIZE));
   EXPECT_EQ(default_checkpoint_tally_limit(), memory / 2);
 }
 

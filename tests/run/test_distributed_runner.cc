@@ -53,8 +53,7 @@ TEST_F(DistributedRunnerTest, SameTallyForAnyBatch) {
     DistributedPlan plan;
     plan.total = 5000;
     plan.batch = batch;
-    const DistributedResult r =
-        run_distributed(*backend_, params(), plan, empty(), mpi(), nullptr, nullptr, nullptr);
+    const DistributedResult r = run_distributed(*backend_, params(), plan, empty(), mpi(), nullptr, nullptr, nullptr);
     EXPECT_EQ(r.status, RunStatus::complete);
     EXPECT_EQ(describe(r.done), "[0, 5000)");
     EXPECT_TRUE(r.tally == *reference_) << "batch " << batch;
@@ -137,8 +136,9 @@ TEST_F(DistributedRunnerTest, TimeLimitStopsAtAStepBoundary) {
   plan.checkpoint_every_s = 3600;
   plan.deadline = std::chrono::steady_clock::now();  // already due: one step, then stop
   int writes = 0;
-  const DistributedResult r = run_distributed(*backend_, params(), plan, empty(), mpi(), nullptr,
-                                              [&](const Tally&, const TrajectoryRanges&) { ++writes; }, nullptr);
+  const DistributedResult r = run_distributed(
+      *backend_, params(), plan, empty(), mpi(), nullptr, [&](const Tally&, const TrajectoryRanges&) { ++writes; },
+      nullptr);
   EXPECT_EQ(r.status, RunStatus::stopped);
   EXPECT_EQ(describe(r.done), "[0, 500)");
   EXPECT_EQ(r.stop_reason, "the time limit");
@@ -153,8 +153,7 @@ TEST_F(DistributedRunnerTest, LostCountsAreRefused) {
   DistributedPlan plan;
   plan.total = 5000;
   plan.done = {{0, 1000}};
-  EXPECT_THROW(run_distributed(*backend_, params(), plan, base, mpi(), nullptr, nullptr, nullptr),
-               std::runtime_error);
+  EXPECT_THROW(run_distributed(*backend_, params(), plan, base, mpi(), nullptr, nullptr, nullptr), std::runtime_error);
 }
 
 TEST(MpiContextTest, ChunkedReductionOnOneRank) {

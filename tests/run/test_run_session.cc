@@ -209,8 +209,7 @@ TEST_F(RunSessionTest, RefusalsAreTyped) {
   // Another seed: refused too.
   o.resume = true;
   const std::shared_ptr<const Scenario> other = load_scenario(kMinimal, Overrides{kTotal, uint64_t{4}, std::nullopt});
-  EXPECT_EQ(error_kind([&] { session_->run(other, o); }, &why),
-            RunErrorKind::checkpoint);
+  EXPECT_EQ(error_kind([&] { session_->run(other, o); }, &why), RunErrorKind::checkpoint);
   EXPECT_NE(why.find("seed"), std::string::npos) << why;
   EXPECT_EQ(slurp(checkpoint_path(dir_ / "ck")), bytes);
   // A checkpoint folder that cannot be made: a runtime error, found before any work.

@@ -39,8 +39,8 @@ TEST(StepHookTest, ParsesTheThreeActions) {
 }
 
 TEST(StepHookTest, RefusesWhatDoesNotParseQuotingIt) {
-  for (const char* bad : {"", "wait-signal", "0:wait-signal", "-1:sleep=1", "x:sleep=1", "2 :wait-signal",
-                          "2:nap", "2:raise=SIGHUP", "2:sleep=abc", "2:sleep=-1", "2:sleep=1e9", "2:sleep=1s"}) {
+  for (const char* bad : {"", "wait-signal", "0:wait-signal", "-1:sleep=1", "x:sleep=1", "2 :wait-signal", "2:nap",
+                          "2:raise=SIGHUP", "2:sleep=abc", "2:sleep=-1", "2:sleep=1e9", "2:sleep=1s"}) {
     const std::string e = parse_error(bad);
     EXPECT_NE(e.find(std::string("\"") + bad + "\""), std::string::npos) << e;
     EXPECT_NE(e.find("STEP:wait-signal"), std::string::npos) << e;

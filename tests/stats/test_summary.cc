@@ -339,7 +339,8 @@ TEST(Summarize, BandsOrderValuesAndNotes) {
   const int periods = 3;
   Tally t(periods, 25);
   t.trajectories = 100;
-  for (int m = 0; m < kNumMetrics; ++m) t.crossing[static_cast<size_t>(m) * t.shape.crossing_bins() + periods * 25] = 100;
+  for (int m = 0; m < kNumMetrics; ++m)
+    t.crossing[static_cast<size_t>(m) * t.shape.crossing_bins() + periods * 25] = 100;
   std::mt19937_64 gen(11);
   std::normal_distribution<double> normal(0.0, 1.0);
   // Every (period, series) row holds a known sample; keep them to compare.

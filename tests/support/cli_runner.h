@@ -28,7 +28,9 @@ inline CommandResult run_command(const std::string& command) {
   return r;
 }
 
-inline CommandResult run_chipcast(const std::string& args) { return run_command(std::string(CHIPCAST_EXE) + " " + args); }
+inline CommandResult run_chipcast(const std::string& args) {
+  return run_command(std::string(CHIPCAST_EXE) + " " + args);
+}
 
 inline std::string read_text(const std::filesystem::path& p) {
   std::ifstream in(p, std::ios::binary);

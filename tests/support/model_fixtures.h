@@ -69,8 +69,8 @@ inline std::unique_ptr<parity::ModelParams> base_params(double dt, int periods, 
 // fixed: domestic log capacity is Brownian motion with drift `nu` and
 // volatility `sigma` starting `a` below the foreign one, foreign constant, so
 // the log ratio of every metric is log(thr) - a + nu t + sigma W_t.
-inline std::unique_ptr<parity::ModelParams> brownian_params(double a, double nu, double sigma, double dt,
-                                                            int periods, uint64_t seed) {
+inline std::unique_ptr<parity::ModelParams> brownian_params(double a, double nu, double sigma, double dt, int periods,
+                                                            uint64_t seed) {
   using namespace parity;
   auto p = base_params(dt, periods, seed);
   for (int b = 0; b < kNumBlocs; ++b) {

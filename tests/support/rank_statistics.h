@@ -28,6 +28,8 @@ inline double pearson(const std::vector<double>& a, const std::vector<double>& b
   return sab / std::sqrt(saa * sbb);
 }
 
-inline double spearman(const std::vector<double>& a, const std::vector<double>& b) { return pearson(ranks(a), ranks(b)); }
+inline double spearman(const std::vector<double>& a, const std::vector<double>& b) {
+  return pearson(ranks(a), ranks(b));
+}
 
 }  // namespace chipcast::testing

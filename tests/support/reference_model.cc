@@ -65,9 +65,8 @@ int loss_uniform(int k) { return kMaxEvents + kMaxShocks + k; }
 
 // Per-trajectory values of one bloc (MODEL.md's parameter table).
 struct BlocValues {
-  double wafers0, wafer_growth, wafer_vol, wafer_cap, dies_per_wafer, yield0, yield_max, learning_rate,
-      yield_noise, perf0, perf_growth, hbm0, hbm_growth, hbm_vol, hbm_per_chip0, hbm_per_chip_growth, packaging0,
-      packaging_growth;
+  double wafers0, wafer_growth, wafer_vol, wafer_cap, dies_per_wafer, yield0, yield_max, learning_rate, yield_noise,
+      perf0, perf_growth, hbm0, hbm_growth, hbm_vol, hbm_per_chip0, hbm_per_chip_growth, packaging0, packaging_growth;
 };
 
 // The state of one bloc and the float32 error bounds on it.
@@ -98,10 +97,10 @@ ReferenceTrajectory simulate_reference(const ModelParams& p, uint64_t index) {
   BlocValues bv[kNumBlocs];
   for (int b = 0; b < kNumBlocs; ++b) {
     auto v = [&](int k) { return value(bloc_param_index(b, k)); };
-    bv[b] = BlocValues{v(kWafers0),      v(kWaferGrowth),  v(kWaferVol),  v(kWaferCap),       v(kDiesPerWafer),
-                       v(kYield0),       v(kYieldMax),     v(kLearningRate), v(kYieldNoise),   v(kPerf0),
-                       v(kPerfGrowth),   v(kHbm0),         v(kHbmGrowth), v(kHbmVol),         v(kHbmPerChip0),
-                       v(kHbmPerChipGrowth), v(kPackaging0), v(kPackagingGrowth)};
+    bv[b] = BlocValues{v(kWafers0),          v(kWaferGrowth), v(kWaferVol),       v(kWaferCap),   v(kDiesPerWafer),
+                       v(kYield0),           v(kYieldMax),    v(kLearningRate),   v(kYieldNoise), v(kPerf0),
+                       v(kPerfGrowth),       v(kHbm0),        v(kHbmGrowth),      v(kHbmVol),     v(kHbmPerChip0),
+                       v(kHbmPerChipGrowth), v(kPackaging0),  v(kPackagingGrowth)};
     // "yield_max: if drawn below yield0, use yield0".
     if (bv[b].yield_max < bv[b].yield0) bv[b].yield_max = bv[b].yield0;
   }
@@ -166,8 +165,8 @@ ReferenceTrajectory simulate_reference(const ModelParams& p, uint64_t index) {
       }
     }
     for (int e = 0; e < p.num_events; ++e)
-      if (p.events[e].period == k && decide(extra_uniform(p.seed, index, period, event_uniform(e)),
-                                            p.events[e].probability))
+      if (p.events[e].period == k &&
+          decide(extra_uniform(p.seed, index, period, event_uniform(e)), p.events[e].probability))
         regime = p.events[e].regime;
     out.regime[k] = regime;
 
@@ -179,8 +178,8 @@ ReferenceTrajectory simulate_reference(const ModelParams& p, uint64_t index) {
         const double prob = occurred ? shock_p[s] : (s == ns - 1 ? 1.0 : shock_p[s] / tail[s]);
         if (!decide(extra_uniform(p.seed, index, period, shock_uniform(s)), prob)) continue;
         occurred = true;
-        const double loss = dist_quantile(p.shocks[s].loss, p.tables,
-                                          extra_uniform(p.seed, index, period, loss_uniform(s)));
+        const double loss =
+            dist_quantile(p.shocks[s].loss, p.tables, extra_uniform(p.seed, index, period, loss_uniform(s)));
         const double j = std::log(1.0 - loss);
         jump[p.shocks[s].bloc] += j;
         jump_mag[p.shocks[s].bloc] += mag(j);
@@ -317,8 +316,7 @@ ReferenceTrajectory simulate_reference(const ModelParams& p, uint64_t index) {
         lr = INFINITY;
       else
         lr = ld - lf;
-      const double err_r =
-          std::isfinite(lr) ? err_metric[m][kDomestic] + err_metric[m][kForeign] + kU * mag(lr) : 0.0;
+      const double err_r = std::isfinite(lr) ? err_metric[m][kDomestic] + err_metric[m][kForeign] + kU * mag(lr) : 0.0;
       const size_t base = static_cast<size_t>(k) * kNumSeries + m * kSeriesPerMetric;
       out.log_value[base + 0] = lr;
       out.log_value[base + 1] = ld;
@@ -362,8 +360,8 @@ ReferenceTrajectory simulate_reference(const ModelParams& p, uint64_t index) {
           candidate.frac = num / den;
           const double err_num = err_prev + err_thr + kU * mag(num);
           const double err_den = err_prev + err + kU * mag(den);
-          frac_error = den > err_den ? (err_num + candidate.frac * err_den) / (den - err_den) + kU * candidate.frac
-                                     : 1.0;
+          frac_error =
+              den > err_den ? (err_num + candidate.frac * err_den) / (den - err_den) + kU * candidate.frac : 1.0;
           frac_error = std::min(frac_error, 1.0);
           // Another sub-bin when frac * sub_bins is within rounding of an
           // interior integer (the period's own ends stay in its bins).

@@ -39,11 +39,11 @@ enum class Limit : int8_t { dies = 0, hbm = 1, packaging = 2 };
 // Crossing of one metric (MODEL.md "Crossing time").
 struct ReferenceCrossing {
   bool crossed = false;
-  int period = -1;       // k: the first period of the confirmed run
-  double frac = 0;       // time since start = (period + frac) * dt
-  double time = -1;      // years since start_year; -1 when censored
-  double time_error = 0; // bound on |float32 crossing time - time|
-  int bin = -1;          // crossing-histogram bin (tally_layout.h); the last bin when censored
+  int period = -1;        // k: the first period of the confirmed run
+  double frac = 0;        // time since start = (period + frac) * dt
+  double time = -1;       // years since start_year; -1 when censored
+  double time_error = 0;  // bound on |float32 crossing time - time|
+  int bin = -1;           // crossing-histogram bin (tally_layout.h); the last bin when censored
   // A float evaluation may reach a different decision "r >= threshold" in
   // some period up to the confirmation (or the horizon, if censored): the
   // log ratio lies within its bound of log(threshold) there. Such a
@@ -64,11 +64,11 @@ struct ReferenceTrajectory {
   // kernel's error in it (kBoundMargin included).
   std::vector<double> log_value;  // [k * kNumSeries + q]
   std::vector<double> log_error;
-  std::vector<int> regime;        // [k]: the regime in force during period k
-  std::vector<Limit> limit;       // [k * kNumBlocs + b]: the binding term of step 6
-  std::vector<int8_t> capped;     // [k * kNumBlocs + b]: 1 if step 1's wafer cap bound
-  std::vector<double> yield;      // [k * kNumBlocs + b]: y of step 2 after its noise
-  std::vector<double> jump;       // [k * kNumBlocs + b]: shock jumps log(1 - loss) of period k
+  std::vector<int> regime;     // [k]: the regime in force during period k
+  std::vector<Limit> limit;    // [k * kNumBlocs + b]: the binding term of step 6
+  std::vector<int8_t> capped;  // [k * kNumBlocs + b]: 1 if step 1's wafer cap bound
+  std::vector<double> yield;   // [k * kNumBlocs + b]: y of step 2 after its noise
+  std::vector<double> jump;    // [k * kNumBlocs + b]: shock jumps log(1 - loss) of period k
   ReferenceCrossing crossing[kNumMetrics];
   // Some Bernoulli or regime decision's uniform lies within 1e-12 of its
   // probability, where two double evaluations of the probability might
@@ -84,9 +84,9 @@ ReferenceTrajectory simulate_reference(const parity::ModelParams& p, uint64_t in
 // A level-histogram bin (tally_layout.h) for a natural-log value, and where a
 // float32 evaluation whose log value is within `log_error` of it may land.
 struct ReferenceBin {
-  int bin = -1;           // -1: NaN (an anomaly, never binned)
-  bool near_edge = false; // within the bound of a bin edge
-  int neighbour = -1;     // the bin across that edge
+  int bin = -1;            // -1: NaN (an anomaly, never binned)
+  bool near_edge = false;  // within the bound of a bin edge
+  int neighbour = -1;      // the bin across that edge
 };
 ReferenceBin reference_level_bin(double log_value, double log_error);
 

@@ -18,9 +18,8 @@ class ScenarioFileTest : public ::testing::Test {
   // A fresh folder per test, named after the process and the test so that tests run in parallel never share one.
   void SetUp() override {
     const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    dir_ = std::filesystem::temp_directory_path() /
-           ("chipcast_test_" + std::string(info->test_suite_name()) + "_" + std::to_string(::getpid()) + "_" +
-            info->name());
+    dir_ = std::filesystem::temp_directory_path() / ("chipcast_test_" + std::string(info->test_suite_name()) + "_" +
+                                                     std::to_string(::getpid()) + "_" + info->name());
     std::filesystem::create_directories(dir_);
   }
   void TearDown() override { std::filesystem::remove_all(dir_); }

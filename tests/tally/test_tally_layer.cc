@@ -49,7 +49,7 @@ TEST(TimeGrid, PeriodEndsAndBinEdges) {
 }
 
 TEST(TimeGrid, BinOfATime) {
-  const TimeGrid g{2026.0, 0.25, 4, 25};  // bins of 0.01 year
+  const TimeGrid g{2026.0, 0.25, 4, 25};      // bins of 0.01 year
   EXPECT_EQ(g.bin_of(-1.0f), g.time_bins());  // censored
   EXPECT_EQ(g.bin_of(kCensoredTime), g.time_bins());
   EXPECT_EQ(g.bin_of(0.0f), 0);
