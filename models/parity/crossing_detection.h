@@ -51,7 +51,12 @@ CC_FUNCTION void detect_crossing(int m, int l, int k, float dt, const CrossingRu
   const float prev_lr = s.prev_log_r[m][l];
   float frac = (rule.log_thr - prev_lr) / (lr - prev_lr);
   frac = frac > 1.0f ? 1.0f : frac;
-  frac = frac < 0.0f ? 0.0f : frac;  // unreachable in exact arithmetic: r_{k-1} < thr
+  // Below 0 is unreachable in exact arithmetic (r_{k-1} < thr). NaN (a NaN or
+  // infinite previous log ratio, e.g. inf - inf) also goes to 0, the period's
+  // start: the comparisons are written so that NaN fails them, which keeps j
+  // and the crossing bin in range whatever the inputs (a NaN converted to int
+  // is undefined and gave INT_MIN - 1, an index ~8 GiB outside the tally).
+  frac = frac >= 0.0f ? frac : 0.0f;
   int j = static_cast<int>(ceilf(frac * rule.sub)) - 1;
   j = j < 0 ? 0 : j;
   float t = static_cast<float>(k) * dt + dt * frac;
