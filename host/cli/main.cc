@@ -83,6 +83,10 @@ int main(int argc, char** argv) {
                   "and when stopping")
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
+  run->add_option("--memory-limit", ra.memory_limit_gib,
+                  "GiB the run's tallies may take (default: half of this machine's memory); a run that needs more "
+                  "is refused before it starts (exit 2)")
+      ->check(CLI::PositiveNumber);
   run->add_option("--time-limit", ra.time_limit_minutes,
                   "minutes: stop at a batch boundary before this much wall time, write the checkpoint and exit "
                   "with status 75 (as on SIGTERM, SIGUSR1 or SIGINT); needs --checkpoint")

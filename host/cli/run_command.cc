@@ -43,6 +43,7 @@ int cmd_run(const RunArgs& a, const std::string& command_line, std::chrono::stea
     ro.batch = a.batch;
     ro.command_line = command_line;
     ro.plot = a.plot;
+    if (a.memory_limit_gib) ro.memory_limit_bytes = static_cast<uint64_t>(*a.memory_limit_gib * (1u << 30));
 
     const RunResult r = session.run(a.config, Overrides{a.trajectories, a.seed, a.sampling}, ro, &observer);
     // Rank 0's status is the job's; the others leave quietly so that a

@@ -25,6 +25,7 @@ struct RunArgs {
   std::optional<std::string> sampling;
   std::vector<int> devices;
   bool plot = false;
+  std::optional<double> memory_limit_gib;  // --memory-limit; unset: half of the machine's memory
 };
 
 // Runs the scenario through a RunSession and returns the exit status

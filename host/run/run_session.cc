@@ -143,6 +143,25 @@ RunResult RunSession::run(std::shared_ptr<const Scenario> scenario, const RunOpt
                                options.resume ? "resuming" : "a time limit"),
                    root);
   if (!scenario) throw std::invalid_argument("RunSession::run: no scenario");
+  {
+    // Before anything is allocated: a tally that cannot fit is a bad config,
+    // not an out-of-memory kill with no message.
+    const int workers = std::max<int>(threads(), static_cast<int>(options_.devices.size()));
+    const uint64_t need = run_memory_bytes(parity::tally_shape(scenario->params), workers);
+    const uint64_t limit = options.memory_limit_bytes ? options.memory_limit_bytes : default_memory_limit();
+    if (need > limit) {
+      const RunSettings& r = scenario->run;
+      throw RunError(
+          RunErrorKind::config,
+          fmt::format("{}: the run's tallies need about {:.3g} GiB ({} periods: horizon_year {} - start_year {} at "
+                      "dt {}; {} threads or devices, each with its own partial tally), more than the {:.3g} GiB "
+                      "allowed ({}); shorten the horizon, lengthen dt, use fewer threads, or raise the limit",
+                      scenario->path, static_cast<double>(need) / (1u << 30), scenario->params.periods, r.horizon_year,
+                      r.start_year, r.dt, workers, static_cast<double>(limit) / (1u << 30),
+                      options.memory_limit_bytes ? "the memory limit given" : "half of this machine's memory"),
+          root);
+    }
+  }
   std::optional<StepHook> hook = options.step_hook;
   if (!hook) {
     try {
@@ -317,6 +336,17 @@ void RunSession::crossing_times(const parity::ModelParams& params, uint64_t firs
                    speaks_for_job());
   backend().crossing_times(params, first, count, out);
 }
+
+uint64_t run_memory_bytes(const TallyShape& shape, int workers) {
+  // In long double: the shapes a hostile config asks for overflow 64 bits.
+  const long double level = static_cast<long double>(shape.level_entries());
+  const long double crossing = static_cast<long double>(shape.crossing_entries());
+  const long double w = static_cast<long double>(std::max(workers, 1));
+  const long double bytes = 3 * 8 * (level + crossing) + w * (4 * (level + crossing) + 2 * level);
+  return bytes >= 1.8e19L ? UINT64_MAX : static_cast<uint64_t>(bytes);
+}
+
+uint64_t default_memory_limit() { return default_checkpoint_tally_limit(); }
 
 BuildInfo build_info() {
   BuildInfo b;

@@ -56,6 +56,9 @@ struct RunOptions {
   std::string command_line;  // provenance written into summary.json
   // Also the charts and report.html (host/report/plot.h), in the same output set as the run's files.
   bool plot = false;
+  // Refuse (RunErrorKind::config) a run whose tallies (run_memory_bytes) exceed
+  // this many bytes; 0: default_memory_limit().
+  uint64_t memory_limit_bytes = 0;
   // Test-only (step_hook.h); unset: the one in CHIPCAST_TEST_STEP_HOOK, if any.
   std::optional<StepHook> step_hook;
 };
@@ -153,6 +156,13 @@ struct BuildInfo {
   std::string mpi_library;                // "Open MPI v4.1.4, ..." when built with MPI
 };
 BuildInfo build_info();
+
+// Host memory a run's tallies take: the merged, resumed and rank-local 64-bit
+// tallies plus, per worker (CPU thread or GPU device), a 32-bit partial tally
+// and 16-bit level counters (tally/hot_levels.h). The rest of a run is small.
+uint64_t run_memory_bytes(const TallyShape& shape, int workers);
+// Half of this machine's physical memory (UINT64_MAX when unknown).
+uint64_t default_memory_limit();
 
 // Takes the backends' own command-line flags out of argv (Kokkos'
 // --kokkos-num-threads=N, --kokkos-device-id=N, ...: kept for

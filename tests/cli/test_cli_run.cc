@@ -166,5 +166,26 @@ TEST(CliRun, UnknownBackendIsAClearError) {
   EXPECT_FALSE(std::filesystem::exists(dir / "o" / "summary.json"));
 }
 
+// Issue 14, item 4: a run whose tallies cannot fit was killed by the kernel
+// with no message (horizon 3026 at dt 0.01, or --threads 10000); it is now a
+// config error naming horizon, dt and threads before anything is allocated.
+TEST(CliRun, RunThatCannotFitInMemoryIsRefusedBeforeItStarts) {
+  ScratchDir dir("memory");
+  const std::string cfg = (dir / "long.toml").string();
+  write_text(cfg, "extends = \"" + kMinimalToml + "\"\n[run]\nhorizon_year = 3026.0\ndt = 0.01\n");
+  auto r = run_chipcast("run " + cfg + " -q -n 100 --threads 2 --out " + (dir / "o").string());
+  EXPECT_EQ(r.status, 2) << r.output;
+  for (const char* part : {"100000 periods", "horizon_year 3026", "start_year 2026", "dt 0.01", "2 threads",
+                           "half of this machine's memory"})
+    EXPECT_NE(r.output.find(part), std::string::npos) << part << " in " << r.output;
+  EXPECT_FALSE(std::filesystem::exists(dir / "o"));
+  // The limit can be set: the minimal scenario's ~37 MiB of tallies do not fit in 1 MiB.
+  r = run_chipcast("run " + kMinimalToml + " -q -n 100 --memory-limit 0.001 --out " + (dir / "p").string());
+  EXPECT_EQ(r.status, 2) << r.output;
+  EXPECT_NE(r.output.find("the memory limit given"), std::string::npos) << r.output;
+  r = run_chipcast("run " + kMinimalToml + " -q -n 100 --memory-limit 1 --out " + (dir / "p").string());
+  EXPECT_EQ(r.status, 0) << r.output;
+}
+
 }  // namespace
 }  // namespace chipcast
