@@ -80,9 +80,7 @@ toml::table read_toml_file(const std::string& path) {
   if (in.bad()) throw ConfigError(path + ": cannot open (read error)");
   const std::string doc = text.str();
   if (const std::string why = toml_limit_violation(doc); !why.empty())
-    throw ConfigError(path + ": refused before parsing: " + why +
-                      " (a scenario file is a few KB with keys of two "
-                      "or three parts; these limits keep the TOML parser from exhausting memory or the stack)");
+    throw ConfigError(path + ": refused before parsing: " + why);
   try {
     return toml::parse(doc, std::string(path));
   } catch (const toml::parse_error& e) {

@@ -56,6 +56,27 @@ TEST(TomlLimits, RefusesDeepNestingAndLargeFiles) {
   EXPECT_EQ(toml_limit_violation("x = 1\n", small), "");
 }
 
+// Found by tests/fuzz/fuzz_config: toml++ 3.3 reaches TOML_UNREACHABLE (undefined behaviour;
+// UBSan stops there) when it tests U+00A1..U+0499 for white space, as it does for a character
+// where a value or white space is expected, and after a line-ending backslash in a multi-line
+// string. Such characters are invalid TOML outside strings and comments anyway.
+TEST(TomlLimits, NonAsciiOutsideStringsAndCommentsIsRefused) {
+  // The fuzzer's reproducer (crash-14f80e79...), shortened: U+02D9 where a value is expected.
+  EXPECT_NE(toml_limit_violation("extends = \xcb\x99s = \"fuzz.toml\"\n")
+                .find("line 1: a non-ASCII character outside a string or comment"),
+            std::string::npos);
+  EXPECT_NE(toml_limit_violation("x = 1\n\xc3\xa9 = 2\n").find("line 2:"), std::string::npos);
+  EXPECT_NE(toml_limit_violation("s = \"\"\"a \\\n  \xc3\xa9t\xc3\xa9\"\"\"\n").find("line-ending backslash"),
+            std::string::npos);
+  // Everywhere TOML allows them they pass: comments, every kind of string, after a BOM, and
+  // after a line-ending backslash once an ASCII character comes first.
+  EXPECT_EQ(toml_limit_violation("\xEF\xBB\xBFx = 1 # Soci\xc3\xa9t\xc3\xa9 G\xc3\xa9n\xc3\xa9rale \xe2\x80\x94\n"),
+            "");
+  EXPECT_EQ(toml_limit_violation("s = \"\xc3\xa9\"\nt = '\xc3\xa9'\nu = '''\xc3\xa9'''\nv = \"\"\"\xc3\xa9\"\"\"\n"),
+            "");
+  EXPECT_EQ(toml_limit_violation("s = \"\"\"a \\\n  x\xc3\xa9\"\"\"\n"), "");
+}
+
 class TomlLimitsFileTest : public testing::ScenarioFileTest {};
 
 // The reproducer: an 80 KB header of 40,000 parts crashed toml++ 3.3 (exit 139).
