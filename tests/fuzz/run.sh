@@ -33,7 +33,10 @@ run_one() {
   cp "$here/corpus/$corpus"/* "$work/$name/corpus/"
   echo "== $name: ${seconds} s on $(ls "$work/$name/corpus" | wc -l) seeds"
   # TMPDIR: the harnesses make their scratch folders there, so they go with the work folder.
-  TMPDIR=$work/$name/tmp "$exe" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
+  # A fixed seed (CHIPCAST_FUZZ_SEED, default 1): the same mutations in the same order on every
+  # run, so a finding in CI is found again by the same command (how far it gets still depends on
+  # the machine's speed); set another seed to explore further.
+  TMPDIR=$work/$name/tmp "$exe" -seed="${CHIPCAST_FUZZ_SEED:-1}" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
       -print_final_stats=1 -artifact_prefix="$work/$name/artifacts/" "$@" "$work/$name/corpus" \
       > "$work/$name/log" 2>&1
   local rc=$?
