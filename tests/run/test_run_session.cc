@@ -219,14 +219,15 @@ TEST_F(RunSessionTest, RefusalsAreTyped) {
   o.out = dir_ / "never";
   EXPECT_EQ(error_kind([&] { session_->run(scenario_, o); }), RunErrorKind::runtime);
   EXPECT_FALSE(fs::exists(dir_ / "never"));
-  // A backend this build lacks: a runtime error, from run and from crossing_times alike.
+  // A backend this build lacks: a bad option (config, exit 2 in the CLI; issue 14), from run and
+  // from crossing_times alike.
   SessionOptions so;
   so.backend = "no-such-backend";
   RunSession bad(so);
-  EXPECT_EQ(error_kind([&] { bad.run(scenario_, RunOptions{}); }, &why), RunErrorKind::runtime);
+  EXPECT_EQ(error_kind([&] { bad.run(scenario_, RunOptions{}); }, &why), RunErrorKind::config);
   EXPECT_NE(why.find("no-such-backend"), std::string::npos) << why;
   std::vector<float> t(3);
-  EXPECT_EQ(error_kind([&] { bad.crossing_times(scenario_->params, 0, 1, t.data()); }), RunErrorKind::runtime);
+  EXPECT_EQ(error_kind([&] { bad.crossing_times(scenario_->params, 0, 1, t.data()); }), RunErrorKind::config);
 }
 
 TEST_F(RunSessionTest, CrossingTimesAreTheBackendsOwn) {
