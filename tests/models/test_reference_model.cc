@@ -341,29 +341,10 @@ TEST_P(ReferenceModel, GrowthScenarioTallyWithinRounding) {
 // 64 GB per chip, unlimited HBM and packaging, nothing growing, no noise:
 // 1.5e6 chips per quarter each. Tests change what they need.
 std::unique_ptr<ModelParams> still_params(int periods, double dt = 0.25) {
-  using namespace parity;
-  auto p = base_params(dt, periods, 4242);
-  for (int b = 0; b < kNumBlocs; ++b) {
-    auto set = [&](int k, double v) { p->params[bloc_param_index(b, k)] = fixed_dist(v); };
-    set(kWafers0, 1e4);
-    set(kWaferGrowth, 0.0);
-    set(kWaferVol, 0.0);
-    set(kWaferCap, 1e30);
-    set(kDiesPerWafer, 50);
-    set(kYield0, 1.0);
-    set(kYieldMax, 1.0);
-    set(kLearningRate, 0.0);
-    set(kYieldNoise, 0.0);
-    set(kPerf0, 1.0);
-    set(kPerfGrowth, 0.0);
-    set(kHbm0, 1e30);
-    set(kHbmGrowth, 0.0);
-    set(kHbmVol, 0.0);
-    set(kHbmPerChip0, 64);
-    set(kHbmPerChipGrowth, 0.0);
-    set(kPackaging0, 1e30);
-    set(kPackagingGrowth, 0.0);
-  }
+  // brownian_params with no gap, drift or volatility is this scenario but for performance 2.
+  auto p = brownian_params(0.0, 0.0, 0.0, dt, periods, 4242);
+  for (int b = 0; b < parity::kNumBlocs; ++b)
+    p->params[parity::bloc_param_index(b, parity::kPerf0)] = fixed_dist(1.0);
   return p;
 }
 void set_param(ModelParams& p, int bloc, int key, double v) {
