@@ -35,8 +35,9 @@ std::vector<std::string> compiled_backends();
 // Lines describing devices and runtimes, for `chipcast info`.
 std::vector<std::string> backend_info_lines();
 // Creates a backend by name ("auto" picks a GPU backend when one is built and
-// a device is present, else openmp). Throws std::runtime_error naming the
-// backend and what is available when it cannot.
+// a device is present, else openmp). Throws std::invalid_argument naming the
+// backend and what is available when this build has no such backend, and
+// std::runtime_error when it has it but cannot start it (no device, ...).
 std::unique_ptr<Backend> make_backend(const std::string& name, const BackendOptions& options);
 
 }  // namespace chipcast

@@ -50,8 +50,8 @@ std::unique_ptr<Backend> make_backend(const std::string& name, const BackendOpti
   if (name == "auto") return make_openmp_backend(options);
   std::string have;
   for (const auto& n : compiled_backends()) have += (have.empty() ? "" : ", ") + n;
-  throw std::runtime_error("backend '" + name + "' is not compiled into this chipcast (compiled: " + have +
-                           ", or auto); rebuild with the matching CMake preset (cuda, hip, kokkos)");
+  throw std::invalid_argument("backend '" + name + "' is not compiled into this chipcast (compiled: " + have +
+                              ", or auto); rebuild with the matching CMake preset (cuda, hip, kokkos)");
 }
 
 }  // namespace chipcast

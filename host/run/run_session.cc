@@ -82,19 +82,12 @@ Backend& RunSession::backend() {
     // One rank per GPU: the node-local rank picks the device.
     if (mpi_->size() > 1 && options_.backend != "openmp" && options_.devices.empty())
       bo.devices = {device_for_local_rank(mpi_->local_rank())};
-    // A name this build does not have is a bad flag (exit 2 in the CLI), not
-    // a runtime failure: nothing was tried. Devices that fail are runtime errors.
-    const std::vector<std::string> names = compiled_backends();
-    if (options_.backend != "auto" && std::find(names.begin(), names.end(), options_.backend) == names.end()) {
-      std::string have;
-      for (const auto& n : names) have += n + ", ";
-      throw RunError(RunErrorKind::config,
-                     "backend '" + options_.backend + "' is not compiled into this chipcast (compiled: " + have +
-                         "or auto); rebuild with the matching CMake preset (cuda, hip, kokkos) for another",
-                     mpi_->is_root(), -1);
-    }
     try {
       backend_ = make_backend(options_.backend, bo);
+    } catch (const std::invalid_argument& e) {
+      // A name this build does not have is a bad flag (exit 2 in the CLI), not
+      // a runtime failure: nothing was tried. Every rank finds it alike.
+      throw RunError(RunErrorKind::config, e.what(), mpi_->is_root(), -1);
     } catch (const std::exception& e) {
       throw RunError(RunErrorKind::runtime, e.what(), true, mpi_->size() > 1 ? mpi_->rank() : -1);
     }
