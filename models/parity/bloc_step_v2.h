@@ -51,13 +51,13 @@ CC_FUNCTION void init_bloc_v2(const ModelParams& p, const double (&all)[kMaxPara
     gl = long_rate(v[kHbmPerChipGrowth][l], w[kHbmPerChipGrowthLong][l], h[l],
                    has_long & long_bit(kHbmPerChipGrowthLong), relax, s.dg_hpc[b][l]);
     s.hpc_growth[b][l] = static_cast<float>(gl);
-    s.inv_h[b][l] = relax ? static_cast<float>(1.0 / h[l]) : 0.0f;
+    s.decay_rate[b][l] = relax ? static_cast<float>(0.69314718055994530942 / h[l]) : 0.0f;
     s.prev_decay[b][l] = 1.0f;
     s.die_stock[b][l] = static_cast<float>(w[kDieStock0][l]);
     s.hbm_stock[b][l] = static_cast<float>(w[kHbmStock0][l]);
     s.lag0[b][l] = static_cast<float>(w[kPerfLag][l]);
     s.lag_drift[b][l] = static_cast<float>(w[kPerfLagDrift][l]);
-    s.lag_inv_h[b][l] = 0.0f;
+    s.lag_decay_rate[b][l] = 0.0f;
     s.lag_g0[b][l] = 0.0f;
     s.sum_pack_adj[b][l] = 0.0f;
     s.sum_perf_adj[b][l] = 0.0f;
@@ -80,23 +80,26 @@ CC_FUNCTION void init_perf_lag(const ModelParams& p, const double (&all)[kMaxPar
     s.log_perf0[b][l] = s.log_perf0[o][l];
     s.perf_growth[b][l] = s.perf_growth[o][l];
     s.dg_perf[b][l] = s.dg_perf[o][l];
-    s.lag_inv_h[b][l] = s.inv_h[o][l];
+    s.lag_decay_rate[b][l] = s.decay_rate[o][l];
     s.lag_g0[b][l] = static_cast<float>(g0[l]);
   }
 }
 
 // MODEL-v2.md's steps 1-7 of a period for bloc b of every lane (bloc_step's
-// v1 steps with the v2 mechanisms). stock: the bloc has stocks (p.v2_stock[b]);
-// lagging: its perf follows the other bloc's frontier (p.perf_lag_bloc == b).
-template <int L>
-CC_FUNCTION void bloc_step_v2(int b, const float (&z)[kNumBlocs][3][L], float t_k, float log_dt, int32_t stock,
-                              int32_t lagging, LaneState<L>& s, float (&log_metric)[kNumMetrics][kNumBlocs][L]) {
+// v1 steps with the v2 mechanisms). Stock: the bloc has stocks (p.v2_stock[b]);
+// Lag: its perf follows the other bloc's frontier (p.perf_lag_bloc == b).
+// Template flags, not run-time ones: inside an `omp simd` loop a branch is
+// if-converted, so its expf/logf calls would run in every lane and period.
+template <int L, bool Stock, bool Lag>
+CC_FUNCTION void bloc_step_v2(int b, const float (&z)[kNumBlocs][3][L], float t_k, float log_dt, LaneState<L>& s,
+                              float (&log_metric)[kNumMetrics][kNumBlocs][L]) {
   CC_SIMD
   for (int l = 0; l < L; ++l) {
-    // Section 1: one 2^(-t/h) per bloc and period, shared by its five rates;
+    // Section 1: one 2^(-t/h) = exp(-t ln 2 / h) per bloc and period, shared by
+    // its five rates (expf, which has a vector variant on every libmvec);
     // the walks add G(t_k) - G(t_{k-1}) = g_long dt + dG (2^(-t_{k-1}/h) - 2^(-t_k/h)),
     // the levels use G(t_k) = g_long t_k + dG (1 - 2^(-t_k/h)).
-    const float decay = exp2f(-t_k * s.inv_h[b][l]);
+    const float decay = expf(-t_k * s.decay_rate[b][l]);
     const float fall = s.prev_decay[b][l] - decay;
     const float rise = 1.0f - decay;
     s.prev_decay[b][l] = decay;
@@ -132,7 +135,7 @@ CC_FUNCTION void bloc_step_v2(int b, const float (&z)[kNumBlocs][3][L], float t_
     // 5.-6. Good dies, then the binding constraint.
     const float log_good = lc + s.log_die_rate[b][l] + log_y;
     float log_chips = min_of(min_of(log_good, log_hbm_usable - log_hpc), log_pack);
-    if (stock) {
+    if (Stock) {
       // Section 2, in levels: flows first, then the stocks make up a shortfall
       // and only ever fall. With both stocks at 0 the v1 formula stays.
       const float die_stock = s.die_stock[b][l];
@@ -155,17 +158,34 @@ CC_FUNCTION void bloc_step_v2(int b, const float (&z)[kNumBlocs][3][L], float t_
     const float sum_perf = s.sum_perf_adj[b][l] + s.cur_perf_adj_dt[b][l];
     s.sum_perf_adj[b][l] = sum_perf;
     float growth = s.perf_growth[b][l] * t_k + s.dg_perf[b][l] * rise;
-    if (lagging) {
+    if (Lag) {
       // The frontier is read at another time, t - L(t), so it needs its own
-      // 2^(-s/h) (of the other bloc's half-life): the lagging bloc's one extra exp2f.
+      // 2^(-s/h) (of the other bloc's half-life): the lagging bloc's one extra expf.
       const float lag = s.lag0[b][l] + s.lag_drift[b][l] * t_k;
       const float at = t_k - (lag > 0.0f ? lag : 0.0f);
-      const float ahead = s.perf_growth[b][l] * at + s.dg_perf[b][l] * (1.0f - exp2f(-at * s.lag_inv_h[b][l]));
+      const float ahead = s.perf_growth[b][l] * at + s.dg_perf[b][l] * (1.0f - expf(-at * s.lag_decay_rate[b][l]));
       growth = at < 0.0f ? s.lag_g0[b][l] * at : ahead;
     }
     log_metric[kUnits][b][l] = log_chips;
     log_metric[kCompute][b][l] = log_chips + s.log_perf0[b][l] + growth + sum_perf;
     log_metric[kMemory][b][l] = log_chips + log_hpc;
+  }
+}
+
+// bloc_step_v2 with the bloc's run-time flags turned into template ones.
+template <int L>
+CC_FUNCTION void bloc_step_v2_for(int b, const float (&z)[kNumBlocs][3][L], float t_k, float log_dt, int32_t stock,
+                                  int32_t lagging, LaneState<L>& s, float (&log_metric)[kNumMetrics][kNumBlocs][L]) {
+  if (stock) {
+    if (lagging)
+      bloc_step_v2<L, true, true>(b, z, t_k, log_dt, s, log_metric);
+    else
+      bloc_step_v2<L, true, false>(b, z, t_k, log_dt, s, log_metric);
+  } else {
+    if (lagging)
+      bloc_step_v2<L, false, true>(b, z, t_k, log_dt, s, log_metric);
+    else
+      bloc_step_v2<L, false, false>(b, z, t_k, log_dt, s, log_metric);
   }
 }
 

@@ -61,7 +61,7 @@ struct LaneState {
   // Relaxing growth: G(t) = g_long t + (g - g_long) (h / ln 2) (1 - 2^(-t/h)),
   // kept as g_long (in drift_c/drift_h * 1/dt for the walks, in the v1 slots
   // perf_growth/hpc_growth/pack_growth for the levels) plus dG_* = (g - g_long) h / ln 2.
-  float inv_h[kNumBlocs][L];       // 1 / growth_halflife (0 without one)
+  float decay_rate[kNumBlocs][L];  // ln 2 / growth_halflife (0 without one): 2^(-t/h) = exp(-decay_rate t)
   float prev_decay[kNumBlocs][L];  // 2^(-t_{k-1}/h), 1 before period 0
   float dg_wafer[kNumBlocs][L];
   float dg_hbm[kNumBlocs][L];
@@ -72,10 +72,10 @@ struct LaneState {
   float die_stock[kNumBlocs][L];
   float hbm_stock[kNumBlocs][L];
   // Perf lag behind the other bloc's frontier (the lagging bloc's log_perf0,
-  // perf_growth, dg_perf hold the other bloc's; lag_inv_h its 1/h).
+  // perf_growth, dg_perf hold the other bloc's; lag_decay_rate its ln 2 / h).
   float lag0[kNumBlocs][L];
   float lag_drift[kNumBlocs][L];
-  float lag_inv_h[kNumBlocs][L];
+  float lag_decay_rate[kNumBlocs][L];
   float lag_g0[kNumBlocs][L];  // the other bloc's perf_growth at the start (for t - L(t) < 0)
   // Running sums of the growth adjustments of the closed-form levels.
   float sum_pack_adj[kNumBlocs][L];

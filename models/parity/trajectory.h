@@ -83,7 +83,7 @@ CC_SEPARATE void step_lanes(const ModelParams& p, int k, LaneState<L>& s) {
   float log_metric[kNumMetrics][kNumBlocs][L];
   if (v2) {
     CC_UNROLL
-    for (int b = 0; b < kNumBlocs; ++b) bloc_step_v2<L>(b, z, t_k, log_dt, stock[b], lag_bloc == b, s, log_metric);
+    for (int b = 0; b < kNumBlocs; ++b) bloc_step_v2_for<L>(b, z, t_k, log_dt, stock[b], lag_bloc == b, s, log_metric);
   } else {
     CC_UNROLL
     for (int b = 0; b < kNumBlocs; ++b) bloc_step<L>(b, z, t_k, log_dt, s, log_metric);
