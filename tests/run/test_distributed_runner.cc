@@ -37,7 +37,7 @@ class DistributedRunnerTest : public ::testing::Test {
     delete scenario_;
   }
   static const parity::ModelParams& params() { return scenario_->params; }
-  static Tally empty() { return Tally(params().periods, params().sub_bins); }
+  static Tally empty() { return Tally(parity::tally_shape(params())); }
 
   static Scenario* scenario_;
   static Backend* backend_;
