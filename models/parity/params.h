@@ -41,8 +41,32 @@ enum Metric : int { kUnits = 0, kCompute = 1, kMemory = 2 };
 constexpr int kMaxRegimes = 8;
 constexpr int kMaxShocks = 8;
 constexpr int kMaxEvents = 16;
-// Every per-trajectory (epistemic) scalar: bloc parameters, regime effects, shock rates.
-constexpr int kMaxParams = kNumBlocs * kNumBlocParams + kMaxRegimes * kNumBlocs * kNumEffects + kMaxShocks;
+// MODEL-v2.md's per-bloc parameters, appended after v1's table so v1's draws do not move.
+enum BlocParamV2 : int {
+  kWaferGrowthLong = 0,
+  kHbmGrowthLong,
+  kPackagingGrowthLong,
+  kPerfGrowthLong,
+  kHbmPerChipGrowthLong,
+  kGrowthHalflife,
+  kDieStock0,
+  kHbmStock0,
+  kPerfLag,
+  kPerfLagDrift,
+  kNumBlocParamsV2
+};
+// MODEL-v2.md's regime effects.
+enum RegimeEffectV2 : int {
+  kHbmGrowthAdj = 0,
+  kPackagingGrowthAdj,
+  kPerfGrowthAdj,
+  kPackagingMult,
+  kWaferCapMult,
+  kNumEffectsV2
+};
+// Every per-trajectory (epistemic) scalar: bloc parameters, regime effects, shock rates (v1), then v2's.
+constexpr int kNumParamsV1 = kNumBlocs * kNumBlocParams + kMaxRegimes * kNumBlocs * kNumEffects + kMaxShocks;
+constexpr int kMaxParams = kNumParamsV1 + kNumBlocs * kNumBlocParamsV2 + kMaxRegimes * kNumBlocs * kNumEffectsV2;
 
 // Index of a bloc parameter, a regime effect and a shock rate in the flat parameter table.
 // The parameter table's uniform i is word i%4 of the Philox call with period
@@ -54,10 +78,21 @@ CC_FUNCTION constexpr int effect_param_index(int regime, int bloc, int effect) {
 CC_FUNCTION constexpr int shock_rate_index(int shock) {
   return kNumBlocs * kNumBlocParams + kMaxRegimes * kNumBlocs * kNumEffects + shock;
 }
+CC_FUNCTION constexpr int bloc_param_v2_index(int bloc, int param) {
+  return kNumParamsV1 + bloc * kNumBlocParamsV2 + param;
+}
+CC_FUNCTION constexpr int effect_v2_index(int regime, int bloc, int effect) {
+  return kNumParamsV1 + kNumBlocs * kNumBlocParamsV2 + (regime * kNumBlocs + bloc) * kNumEffectsV2 + effect;
+}
+
+// What a shock's loss hits (MODEL-v2.md section 5): the log level of wafer
+// capacity (v1), of the HBM flow, of packaging capacity, or of the capacity ceiling.
+enum ShockTarget : int32_t { kTargetWafers = 0, kTargetHbm, kTargetPackaging, kTargetWaferCap };
 
 struct ShockSpec {
   int32_t bloc = kForeign;
-  Dist loss;  // drawn each time the shock occurs, support within [0, 1]
+  int32_t target = kTargetWafers;  // a ShockTarget
+  Dist loss;                       // drawn each time the shock occurs, support within [0, 1]
 };
 
 struct EventSpec {
