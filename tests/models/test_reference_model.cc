@@ -10,10 +10,12 @@
 #include <vector>
 
 #include "chipcast_config.h"
+#include "host/config/scenario.h"
 #include "host/run/runner.h"
 #include "tests/backends/test_gpu_scenario.h"
 #include "tests/support/model_fixtures.h"
 #include "tests/support/reference_model.h"
+#include "tests/support/source_paths.h"
 
 #if CHIPCAST_HAVE_THRUST_OMP
 #include "backends/cuda/thrust_omp_path.h"
@@ -124,7 +126,7 @@ struct ReferenceRun {
   uint64_t nan_ratios = 0;  // NaN ratios (anomalies; none in these scenarios, binned as 0 here)
 };
 
-ReferenceRun run_reference(const ModelParams& p, uint64_t n, const ReferenceV2& v2 = {}) {
+ReferenceRun run_reference(const ModelParams& p, uint64_t n) {
   ReferenceRun r;
   r.n = n;
   r.periods = p.periods;
@@ -135,7 +137,7 @@ ReferenceRun run_reference(const ModelParams& p, uint64_t n, const ReferenceV2& 
   r.bin.resize(rows * n);
   r.neighbour.resize(rows * n);
   for (uint64_t i = 0; i < n; ++i) {
-    const ReferenceTrajectory t = simulate_reference(p, i, v2);
+    const ReferenceTrajectory t = simulate_reference(p, i);
     r.draw_ambiguous[i] = t.draw_ambiguous;
     for (int m = 0; m < kNumMetrics; ++m) r.crossing[m * n + i] = t.crossing[m];
     for (size_t row = 0; row < rows; ++row) {
@@ -192,9 +194,9 @@ class ReferenceModel : public ::testing::TestWithParam<std::string> {
   // within the reference's derived bound, censored exactly when it is; a
   // trajectory whose crossing decision lies within rounding of the
   // threshold in some period is not compared (and counted).
-  void expect_crossing_times(const ModelParams& p, uint64_t n) {
+  void expect_crossing_times(const ModelParams& p, uint64_t n, bool rich = true) {
     const ReferenceRun ref = run_reference(p, n);
-    expect_rich(ref, p.num_regimes);
+    if (rich) expect_rich(ref, p.num_regimes);
     std::vector<float> got(kNumMetrics * n);
     backend_named(GetParam())->crossing_times(p, 0, n, got.data());
     uint64_t compared = 0, skipped = 0, bad = 0;
@@ -628,32 +630,34 @@ TEST_P(ReferenceModel, CrossingSpecialCasesClosedForm) {
 // MODEL-v2.md sections 1-5 in closed form, zero noise, fixed parameters: the
 // reference against numbers derived here by hand or by numeric integration.
 
-// The reference's per-period checks of one zero-noise v2 scenario: every
-// series' log level is the closed form's to double rounding, and each
-// metric's crossing time (MODEL.md's rule) is `expect_time[m]` (-1 censored).
-void expect_reference_closed_form(const ModelParams& p, const ReferenceV2& v2, const ClosedLevels& levels,
+// MODEL-v2.md's structure into the run's flags as the config layer sets
+// them (ModelParams::v2, v2_growth, v2_long, v2_stock, perf_lag_bloc): the
+// kernels read the flags, the reference reads them back (reference_v2_of).
+// Both blocs take the stock path (a stock of 0 is then a given 0).
+void apply_v2_structure(ModelParams& p, const ReferenceV2& v2) {
+  p.v2 = 1;
+  for (int b = 0; b < parity::kNumBlocs; ++b) {
+    p.v2_growth[b] = 0;
+    p.v2_long[b] = 0;
+    for (int r = 0; r < kNumRates; ++r)
+      if (v2.relaxes[b][r]) {
+        p.v2_growth[b] = 1;
+        p.v2_long[b] |= 1 << r;
+      }
+    p.v2_stock[b] = 1;
+  }
+  p.perf_lag_bloc = v2.lag_bloc;
+}
+
+// The closed-form checks of a zero-noise v2 scenario on one backend and on
+// the reference (expect_closed_form, with the structure applied); the
+// reference's trajectory in `out` for the test's own checks.
+void expect_reference_closed_form(Backend& backend, ModelParams& p, const ReferenceV2& v2, const ClosedLevels& levels,
                                   const std::array<double, kNumMetrics>& expect_time,
                                   ReferenceTrajectory* out = nullptr) {
-  const ReferenceTrajectory ref = simulate_reference(p, 0, v2);
-  for (int k = 0; k < p.periods; ++k)
-    for (int m = 0; m < kNumMetrics; ++m) {
-      const double ld = levels[k][m][0], lf = levels[k][m][1];
-      const double closed[3] = {ld - lf, ld, lf};
-      for (int s = 0; s < kSeriesPerMetric; ++s) {
-        const size_t row = static_cast<size_t>(k) * kNumSeries + m * kSeriesPerMetric + s;
-        EXPECT_NEAR(ref.log_value[row], closed[s], 1e-9)
-            << "period " << k << " " << kMetricNames[m] << " " << kSeriesNames[s];
-      }
-    }
-  for (int m = 0; m < kNumMetrics; ++m) {
-    const ReferenceCrossing& c = ref.crossing[m];
-    EXPECT_FALSE(c.decision_ambiguous) << kMetricNames[m];
-    if (expect_time[m] < 0)
-      EXPECT_FALSE(c.crossed) << kMetricNames[m] << " crossed at " << c.time;
-    else
-      EXPECT_NEAR(c.time, expect_time[m], 1e-9) << kMetricNames[m];
-  }
-  if (out) *out = ref;
+  apply_v2_structure(p, v2);
+  expect_closed_form(backend, p, levels, expect_time);
+  if (out) *out = simulate_reference(p, 0);
 }
 
 // MODEL.md's crossing rule on closed-form levels (sustain 1, threshold 1, no
@@ -719,7 +723,7 @@ TEST(ReferenceModelV2, GrowthIntegralMatchesNumericIntegration) {
 // relaxes (0.2 -> 0, half-life 1.5), so its 1e6 chips grow by exp(G(t_k));
 // foreign HBM per chip (64 GB, 0.3 -> 0.05) drives foreign memory. Each
 // level is exp of the numeric integral of its g(t).
-TEST(ReferenceModelV2, RelaxingGrowthClosedForm) {
+TEST_P(ReferenceModel, V2RelaxingGrowthClosedForm) {
   using namespace parity;
   const int periods = 40;
   auto p = still_params(periods);
@@ -757,9 +761,9 @@ TEST(ReferenceModelV2, RelaxingGrowthClosedForm) {
   ASSERT_GT(times[kCompute], 0.25);
   ASSERT_LT(std::log(5e5) + integrate_rate(0.6, 0.1, 2.0, times[kUnits] + 0.25), std::log(3e6));
   ASSERT_EQ(times[kMemory], -1);
-  expect_reference_closed_form(*p, v2, lv, times);
+  expect_reference_closed_form(*backend_named(GetParam()), *p, v2, lv, times);
   // Without the long-run partners (v2 structure off) the same table is v1: growth g t.
-  const ReferenceTrajectory v1 = simulate_reference(*p, 0);
+  const ReferenceTrajectory v1 = simulate_reference(*p, 0, ReferenceV2{});
   EXPECT_NEAR(v1.log_value[static_cast<size_t>(3) * kNumSeries + kUnits * kSeriesPerMetric + 2],
               std::log(1e6) + 0.2 * 1.0, 1e-9);
 }
@@ -769,7 +773,7 @@ TEST(ReferenceModelV2, RelaxingGrowthClosedForm) {
 // of 1e6 a quarter is drawn in periods 0-2 (2.5e6 chips, bank 2.5e6, 1.5e6,
 // 0.5e6), period 3 empties it (1.5e6 + 0.5e6 = 2e6 chips), then 1.5e6.
 // Foreign 1.8e6 chips flat.
-TEST(ReferenceModelV2, DieStockRunsOutClosedForm) {
+TEST_P(ReferenceModel, V2DieStockRunsOutClosedForm) {
   using namespace parity;
   const int periods = 12;
   auto p = still_params(periods);
@@ -784,7 +788,7 @@ TEST(ReferenceModelV2, DieStockRunsOutClosedForm) {
     set_plain_levels(lv, k, ud, uf);
   }
   ReferenceTrajectory ref;
-  expect_reference_closed_form(*p, ReferenceV2{}, lv, {0.25, 0.25, 0.25}, &ref);
+  expect_reference_closed_form(*backend_named(GetParam()), *p, ReferenceV2{}, lv, {0.25, 0.25, 0.25}, &ref);
   for (int k = 0; k < periods; ++k) {
     const size_t kb = static_cast<size_t>(k) * kNumBlocs + kDomestic;
     EXPECT_NEAR(ref.die_stock[kb], k < 4 ? bank[k] : 0.0, 1e-6) << "period " << k;
@@ -799,7 +803,7 @@ TEST(ReferenceModelV2, DieStockRunsOutClosedForm) {
 // shortfall in periods 0 and 1 (1.5e6 chips, stock 7.5e6, 2.5e6), period 2
 // has (1e7 + 2.5e6) / 10 = 1.25e6 chips and empties it, then 1e6. (Were
 // hbm_mult applied to the stock, period 0 would already fall short.)
-TEST(ReferenceModelV2, HbmStockRunsOutClosedForm) {
+TEST_P(ReferenceModel, V2HbmStockRunsOutClosedForm) {
   using namespace parity;
   const int periods = 12;
   auto p = still_params(periods);
@@ -818,7 +822,7 @@ TEST(ReferenceModelV2, HbmStockRunsOutClosedForm) {
   }
   const double memory = -1;  // 10 GB against 64 GB per chip: never
   ReferenceTrajectory ref;
-  expect_reference_closed_form(*p, ReferenceV2{}, lv, {0.25, 0.25, memory}, &ref);
+  expect_reference_closed_form(*backend_named(GetParam()), *p, ReferenceV2{}, lv, {0.25, 0.25, memory}, &ref);
   for (int k = 0; k < periods; ++k) {
     const size_t kb = static_cast<size_t>(k) * kNumBlocs + kDomestic;
     EXPECT_NEAR(ref.hbm_stock[kb], k < 3 ? stock[k] : 0.0, 1e-3) << "period " << k;
@@ -832,7 +836,7 @@ TEST(ReferenceModelV2, HbmStockRunsOutClosedForm) {
 // regime 0 and -0.3 in regime 1 (a certain event in period 6) is a running
 // sum S_k = sum over periods j <= k of adj[r_j] dt, added to log perf.
 // Foreign 2e6 chips flat. Units (and memory) cross at ln 2 / 0.3.
-TEST(ReferenceModelV2, GrowthAdjustmentsClosedForm) {
+TEST_P(ReferenceModel, V2GrowthAdjustmentsClosedForm) {
   using namespace parity;
   const int periods = 32;
   auto p = still_params(periods);
@@ -858,7 +862,8 @@ TEST(ReferenceModelV2, GrowthAdjustmentsClosedForm) {
     lv[k][kCompute] = {ud + s, uf};
   }
   const double units = linear_crossing(std::log(2.0), 0.3);
-  expect_reference_closed_form(*p, ReferenceV2{}, lv, {units, interpolated_crossing(lv, kCompute, 0.25), units});
+  expect_reference_closed_form(*backend_named(GetParam()), *p, ReferenceV2{}, lv,
+                               {units, interpolated_crossing(lv, kCompute, 0.25), units});
 }
 
 // Section 3's packaging effects: domestic packaging 2e6/yr (5e5 a quarter)
@@ -866,7 +871,7 @@ TEST(ReferenceModelV2, GrowthAdjustmentsClosedForm) {
 // running sum stops growing while regime 1 holds), packaging_mult 0.5 in
 // regime 1, which certain events hold in periods 8-11: log level log 5e5 +
 // S_k + (log 0.5 in periods 8-11), below the 6e6 dies. Foreign 1e6 chips.
-TEST(ReferenceModelV2, PackagingEffectsClosedForm) {
+TEST_P(ReferenceModel, V2PackagingEffectsClosedForm) {
   using namespace parity;
   const int periods = 24;
   auto p = still_params(periods);
@@ -892,7 +897,7 @@ TEST(ReferenceModelV2, PackagingEffectsClosedForm) {
   // log r = -ln 2 + 0.1 (k + 1) crosses in period 6 (from 0.6 - ln 2 to 0.7 - ln 2).
   const double units = 1.5 + 0.25 * (std::log(2.0) - 0.6) / 0.1;
   ReferenceTrajectory ref;
-  expect_reference_closed_form(*p, ReferenceV2{}, lv, {units, units, units}, &ref);
+  expect_reference_closed_form(*backend_named(GetParam()), *p, ReferenceV2{}, lv, {units, units, units}, &ref);
   for (int k = 0; k < periods; ++k)
     EXPECT_EQ(ref.limit[static_cast<size_t>(k) * kNumBlocs + kDomestic], Limit::packaging) << k;
 }
@@ -905,7 +910,7 @@ TEST(ReferenceModelV2, PackagingEffectsClosedForm) {
 // 1.2e6 dies). Then with a foreign HBM stock that tops the shocked flow up to
 // the dies for exactly 8.5 periods: the shock acts on the flow only, so the
 // stock is not shocked and runs out in period 8.
-TEST(ReferenceModelV2, HbmAndPackagingShocksClosedForm) {
+TEST_P(ReferenceModel, V2HbmAndPackagingShocksClosedForm) {
   using namespace parity;
   const int periods = 24;
   auto p = still_params(periods);
@@ -929,7 +934,7 @@ TEST(ReferenceModelV2, HbmAndPackagingShocksClosedForm) {
   }
   const double units = interpolated_crossing(lv, kUnits, 0.25);
   ASSERT_GT(units, 0.25);
-  expect_reference_closed_form(*p, ReferenceV2{}, lv, {units, units, 0.25});
+  expect_reference_closed_form(*backend_named(GetParam()), *p, ReferenceV2{}, lv, {units, units, 0.25});
   // The shortfall of period k is 1.2e6 - 1e6 e^{-0.05 (k+1)} GB; the stock covers periods 0-7 and half of period 8.
   auto shortfall = [](int k) { return 1.2e6 - 1e6 * std::exp(-0.05 * (k + 1)); };
   double stock0 = 0.5 * shortfall(8);
@@ -942,7 +947,7 @@ TEST(ReferenceModelV2, HbmAndPackagingShocksClosedForm) {
   const double with_stock = interpolated_crossing(lv, kUnits, 0.25);
   ASSERT_GT(with_stock, units);
   ReferenceTrajectory ref;
-  expect_reference_closed_form(*p, ReferenceV2{}, lv, {with_stock, with_stock, 0.25}, &ref);
+  expect_reference_closed_form(*backend_named(GetParam()), *p, ReferenceV2{}, lv, {with_stock, with_stock, 0.25}, &ref);
   for (int k = 0; k < periods; ++k)
     EXPECT_EQ(ref.hbm_stock[static_cast<size_t>(k) * kNumBlocs + kForeign] > 1e-3, k < 8) << "period " << k;
 }
@@ -953,7 +958,7 @@ TEST(ReferenceModelV2, HbmAndPackagingShocksClosedForm) {
 // (half-life 2) and G_f(s) = 0.5 s for s < 0 (t_k < 1.6, periods 0-5). The
 // domestic perf0 and perf_growth (1000, 5) are unused. Domestic chips are 0.9
 // of foreign: units and memory never cross.
-TEST(ReferenceModelV2, PerfLagClosedForm) {
+TEST_P(ReferenceModel, V2PerfLagClosedForm) {
   using namespace parity;
   const int periods = 48;
   auto p = still_params(periods);
@@ -985,14 +990,14 @@ TEST(ReferenceModelV2, PerfLagClosedForm) {
   ASSERT_EQ(negative, 6);
   const double compute = interpolated_crossing(lv, kCompute, 0.25);
   ASSERT_GT(compute, 2.0);
-  expect_reference_closed_form(*p, v2, lv, {-1, compute, -1});
+  expect_reference_closed_form(*backend_named(GetParam()), *p, v2, lv, {-1, compute, -1});
 }
 
 // Section 5's wafer_cap shock, certain every period: the ceiling (4e4)
 // falls by 0.2 a period, domestic capacity (1e4, +0.1 a period) meets it in
 // period 4 (ln 4 / 0.3 = 4.6 periods) and is cut to it at once, then follows
 // it down. Foreign 1.2e4.
-TEST(ReferenceModelV2, WaferCapShockCutsCapacityClosedForm) {
+TEST_P(ReferenceModel, V2WaferCapShockCutsCapacityClosedForm) {
   using namespace parity;
   const int periods = 12;
   auto p = still_params(periods);
@@ -1011,7 +1016,7 @@ TEST(ReferenceModelV2, WaferCapShockCutsCapacityClosedForm) {
   }
   ReferenceTrajectory ref;
   const double time = linear_crossing(std::log(1.2), 0.4);
-  expect_reference_closed_form(*p, ReferenceV2{}, lv, {time, time, time}, &ref);
+  expect_reference_closed_form(*backend_named(GetParam()), *p, ReferenceV2{}, lv, {time, time, time}, &ref);
   for (int k = 0; k < periods; ++k)
     EXPECT_EQ(ref.capped[static_cast<size_t>(k) * kNumBlocs + kDomestic], k >= 4 ? 1 : 0) << k;
 }
@@ -1021,7 +1026,7 @@ TEST(ReferenceModelV2, WaferCapShockCutsCapacityClosedForm) {
 // by certain events) cuts it to 1e4; when the regime ends the ceiling is back
 // at 2e4 but capacity grows from 1e4 again (no spring back), to reach the
 // ceiling again in period 20. Foreign 1.5e4.
-TEST(ReferenceModelV2, WaferCapMultDoesNotSpringBackClosedForm) {
+TEST_P(ReferenceModel, V2WaferCapMultDoesNotSpringBackClosedForm) {
   using namespace parity;
   const int periods = 28;
   auto p = still_params(periods);
@@ -1049,7 +1054,7 @@ TEST(ReferenceModelV2, WaferCapMultDoesNotSpringBackClosedForm) {
   }
   ReferenceTrajectory ref;
   const double time = linear_crossing(std::log(1.5), 0.4);
-  expect_reference_closed_form(*p, ReferenceV2{}, lv, {time, time, time}, &ref);
+  expect_reference_closed_form(*backend_named(GetParam()), *p, ReferenceV2{}, lv, {time, time, time}, &ref);
   for (int k : {6, 9, 10, 13, 20, 27}) EXPECT_EQ(ref.capped[static_cast<size_t>(k) * kNumBlocs + kDomestic], 1) << k;
   for (int k : {5, 14, 19}) EXPECT_EQ(ref.capped[static_cast<size_t>(k) * kNumBlocs + kDomestic], 0) << k;
 }
@@ -1063,7 +1068,7 @@ TEST(ReferenceModelV2, WaferCapMultDoesNotSpringBackClosedForm) {
 // drawn lag behind the foreign frontier, every new regime effect (the
 // tightened regime cuts domestic packaging and the wafer ceiling), and shocks
 // on the foreign ceiling, foreign HBM and domestic packaging.
-std::unique_ptr<ModelParams> v2_scenario(ReferenceV2& v2) {
+std::unique_ptr<ModelParams> v2_scenario() {
   using namespace parity;
   auto p = rich_scenario(20261207, 136, 0.25);
   p->params[bloc_param_index(kDomestic, kWaferCap)] = gpu_lognormal(6e4, 1.6, 1e4);
@@ -1082,7 +1087,7 @@ std::unique_ptr<ModelParams> v2_scenario(ReferenceV2& v2) {
   set2(kForeign, kGrowthHalflife, uniform_dist(2.0, 8.0));
   set2(kForeign, kDieStock0, gpu_lognormal(2e6, 2.0));
   set2(kForeign, kHbmStock0, gpu_lognormal(5e8, 2.0));
-  v2 = ReferenceV2{};
+  ReferenceV2 v2;
   for (int r : {kRateWafer, kRateHbm, kRateHbmPerChip}) v2.relaxes[kDomestic][r] = true;
   for (int r : {kRatePackaging, kRatePerf, kRateHbmPerChip}) v2.relaxes[kForeign][r] = true;
   v2.lag_bloc = kDomestic;
@@ -1107,6 +1112,7 @@ std::unique_ptr<ModelParams> v2_scenario(ReferenceV2& v2) {
     p->params[shock_rate_index(first + i)] = fixed_dist(rates[i]);
   }
   p->num_shocks = first + 3;
+  apply_v2_structure(*p, v2);
   return p;
 }
 
@@ -1119,11 +1125,11 @@ struct V2Coverage {
   double cap_shocked = 0;          // share of trajectories whose foreign ceiling falls by a shock
 };
 
-V2Coverage v2_coverage(const ModelParams& p, const ReferenceV2& v2, uint64_t n) {
+V2Coverage v2_coverage(const ModelParams& p, uint64_t n) {
   using namespace parity;
   V2Coverage c;
   for (uint64_t i = 0; i < n; ++i) {
-    const ReferenceTrajectory t = simulate_reference(p, i, v2);
+    const ReferenceTrajectory t = simulate_reference(p, i);
     bool die_drawn[kNumBlocs] = {}, hbm_drawn[kNumBlocs] = {}, die_out[kNumBlocs] = {}, hbm_out[kNumBlocs] = {};
     bool shocked = false;
     for (int k = 1; k < p.periods; ++k)
@@ -1166,10 +1172,9 @@ V2Coverage v2_coverage(const ModelParams& p, const ReferenceV2& v2, uint64_t n) 
 // packaging and ceiling cuts bind, foreign ceilings are shocked; and every
 // v1 limit, regimes, shocks and crossings as in expect_rich.
 TEST(ReferenceModelV2, V2ScenarioExercisesEveryMechanism) {
-  ReferenceV2 v2;
-  auto p = v2_scenario(v2);
+  auto p = v2_scenario();
   const uint64_t n = 1000;
-  const V2Coverage c = v2_coverage(*p, v2, n);
+  const V2Coverage c = v2_coverage(*p, n);
   for (int b = 0; b < parity::kNumBlocs; ++b) {
     std::printf("bloc %d: die stock drawn %.3f, emptied %.3f; HBM stock drawn %.3f, emptied %.3f of trajectories\n", b,
                 c.die_drawn[b], c.die_out[b], c.hbm_drawn[b], c.hbm_out[b]);
@@ -1184,7 +1189,41 @@ TEST(ReferenceModelV2, V2ScenarioExercisesEveryMechanism) {
   EXPECT_GE(c.packaging_cut_binds, 0.01);
   EXPECT_GE(c.ceiling_cut_binds, 0.01);
   EXPECT_GE(c.cap_shocked, 0.05);
-  expect_rich(run_reference(*p, n, v2), p->num_regimes);
+  expect_rich(run_reference(*p, n), p->num_regimes);
+}
+
+TEST_P(ReferenceModel, V2ScenarioCrossingTimesPerTrajectory) {
+  auto p = v2_scenario();
+  expect_crossing_times(*p, kTrajectories);
+}
+
+TEST_P(ReferenceModel, V2ScenarioTallyWithinRounding) {
+  auto p = v2_scenario();
+  expect_tally(*p, kTrajectories);
+}
+
+// The shared v2 scenario (tests/models/data/v2_all_keys.toml, every v2 key)
+// through the config loader: the reference reads the structure from the
+// flags the loader set.
+std::unique_ptr<ModelParams> v2_all_keys() {
+  const auto sc = load_scenario(kV2AllKeysToml);
+  auto p = std::make_unique<ModelParams>(sc->params);
+  EXPECT_EQ(p->v2, 1);
+  EXPECT_EQ(p->perf_lag_bloc, parity::kDomestic);
+  return p;
+}
+
+// The shared scenario is HBM-bound almost throughout (dies and packaging
+// bind in under 1 % of periods), so expect_rich's limit shares are not asked
+// of it; the v2 scenario above covers them.
+TEST_P(ReferenceModel, V2AllKeysCrossingTimesPerTrajectory) {
+  auto p = v2_all_keys();
+  expect_crossing_times(*p, kTrajectories, false);
+}
+
+TEST_P(ReferenceModel, V2AllKeysTallyWithinRounding) {
+  auto p = v2_all_keys();
+  expect_tally(*p, kTrajectories);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, ReferenceModel, ::testing::ValuesIn(backends_under_test()), backend_test_name);

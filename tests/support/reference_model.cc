@@ -136,6 +136,19 @@ double growth_integral(double g, double g_long, double halflife, double t) {
   return g_long * t + (g - g_long) * (halflife / std::log(2.0)) * (1 - std::exp2(-t / halflife));
 }
 
+ReferenceV2 reference_v2_of(const ModelParams& p) {
+  ReferenceV2 v2;
+  if (!p.v2) return v2;
+  for (int b = 0; b < kNumBlocs; ++b)
+    for (int r = 0; r < kNumRates; ++r) v2.relaxes[b][r] = p.v2_growth[b] && (p.v2_long[b] >> r & 1);
+  v2.lag_bloc = p.perf_lag_bloc;
+  return v2;
+}
+
+ReferenceTrajectory simulate_reference(const ModelParams& p, uint64_t index) {
+  return simulate_reference(p, index, reference_v2_of(p));
+}
+
 ReferenceTrajectory simulate_reference(const ModelParams& p, uint64_t index, const ReferenceV2& v2) {
   ReferenceTrajectory out;
   const int S = p.periods;
@@ -461,18 +474,36 @@ ReferenceTrajectory simulate_reference(const ModelParams& p, uint64_t index, con
       out.chips[kb] = chips;
 
       // Draw-down: flows first, a stock gives the rest and never grows or
-      // goes below 0. Each max is 1-Lipschitz, so the absolute bounds add.
+      // goes below 0. Each max is 1-Lipschitz, so in general the absolute
+      // bounds of chips and of the flow add to the stock's. Two cases are
+      // tighter and keep the bound from growing period after period: where
+      // the available amount clearly binds (beyond the terms' bounds), the
+      // stock is emptied in both evaluations up to the residue of rounding
+      // chips (computed from that same amount; a libm round trip through logs
+      // included); where chips clearly fall short of the flow, nothing is drawn.
+      const double l_dies = std::log(dies_avail), l_hbm = std::log(hbm_chips), l_pack = std::log(packaging);
+      const bool dies_bind =
+          l_hbm - l_dies > err_log_dies + err_log_hbm_chips && l_pack - l_dies > err_log_dies + err_log_pack;
+      const bool hbm_binds =
+          l_dies - l_hbm > err_log_dies + err_log_hbm_chips && l_pack - l_hbm > err_log_hbm_chips + err_log_pack;
+      constexpr double kResidue = 2 * kFloatLibm + 6 * kU;
       if (s.die_stock > 0 || s.err_ds > 0) {
         const double abs_chips = level_error(chips, err_log_chips);
         const double taken = std::max(0.0, chips - good_dies);
-        s.err_ds += abs_chips + abs_good + kU * (mag(chips - good_dies) + s.die_stock);
+        if (dies_bind)
+          s.err_ds = kResidue * dies_avail;
+        else if (!(std::log(good_dies) - std::log(chips) > err_log_good + err_log_chips))
+          s.err_ds += abs_chips + abs_good + kU * (mag(chips - good_dies) + s.die_stock);
         s.die_stock = std::max(0.0, s.die_stock - taken);
       }
       if (s.hbm_stock > 0 || s.err_hs > 0) {
         const double need = chips * hbm_per_chip;
-        const double abs_need = level_error(need, err_log_chips + err_log_hpc + kU);
+        const double err_log_need = err_log_chips + err_log_hpc + kU;
         const double taken = std::max(0.0, need - hbm_usable);
-        s.err_hs += abs_need + abs_usable + kU * (mag(need - hbm_usable) + s.hbm_stock);
+        if (hbm_binds)
+          s.err_hs = kResidue * hbm_avail;
+        else if (!(std::log(hbm_usable) - std::log(need) > err_log_usable + err_log_need))
+          s.err_hs += level_error(need, err_log_need) + abs_usable + kU * (mag(need - hbm_usable) + s.hbm_stock);
         s.hbm_stock = std::max(0.0, s.hbm_stock - taken);
       }
       out.die_stock[kb] = s.die_stock;

@@ -72,7 +72,15 @@ struct ReferenceCrossing {
 // of 0 is a valid lag, so presence is not a value). Everything else of v2 is
 // read from the table: stocks (0: none), regime effects (adjustments 0 and
 // multipliers 1: none) and each shock's target.
-enum GrowthRate : int { kRateWafer = 0, kRateHbm, kRatePackaging, kRatePerf, kRateHbmPerChip, kNumRates };
+// The growth rates in the order of their `_long` partners (BlocParamV2, the bits of ModelParams::v2_long).
+enum GrowthRate : int {
+  kRateWafer = parity::kWaferGrowthLong,
+  kRateHbm = parity::kHbmGrowthLong,
+  kRatePackaging = parity::kPackagingGrowthLong,
+  kRatePerf = parity::kPerfGrowthLong,
+  kRateHbmPerChip = parity::kHbmPerChipGrowthLong,
+  kNumRates
+};
 struct ReferenceV2 {
   bool relaxes[parity::kNumBlocs][kNumRates] = {};  // <name>_long given (the bloc's growth_halflife then applies)
   int lag_bloc = -1;                                // the bloc with perf_lag; -1: none
@@ -109,7 +117,15 @@ struct ReferenceTrajectory {
 // Runs trajectory `index` of the scenario `p` (parameters drawn by the
 // portable sampler of models/parity/trajectory.h, which is not what is under
 // test here; every period equation is the reference's own).
-ReferenceTrajectory simulate_reference(const parity::ModelParams& p, uint64_t index, const ReferenceV2& v2 = {});
+// The structure is what the config recorded in p (reference_v2_of) unless given.
+ReferenceTrajectory simulate_reference(const parity::ModelParams& p, uint64_t index);
+ReferenceTrajectory simulate_reference(const parity::ModelParams& p, uint64_t index, const ReferenceV2& v2);
+
+// The v2 structure the config layer records in ModelParams: a rate relaxes
+// when the bloc has a growth_halflife and gives that rate's `_long` (bit r of
+// v2_long, in BlocParamV2 order, the order of GrowthRate); the lagging bloc.
+// All off when p.v2 is 0 (a version-1 run).
+ReferenceV2 reference_v2_of(const parity::ModelParams& p);
 
 // MODEL-v2.md section 1: G(t) = g_long t + (g - g_long) (h / ln 2) (1 - 2^(-t/h)).
 double growth_integral(double g, double g_long, double halflife, double t);
