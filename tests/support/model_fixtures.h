@@ -65,6 +65,9 @@ inline std::unique_ptr<parity::ModelParams> base_params(double dt, int periods, 
       p->params[effect_param_index(r, b, kWaferGrowthAdj)] = fixed_dist(0.0);
       p->params[effect_param_index(r, b, kLearningMult)] = fixed_dist(1.0);
       p->params[effect_param_index(r, b, kHbmMult)] = fixed_dist(1.0);
+      // MODEL-v2.md's multipliers default to 1 (its adjustments, stocks and lag to the table's 0).
+      p->params[effect_v2_index(r, b, kPackagingMult)] = fixed_dist(1.0);
+      p->params[effect_v2_index(r, b, kWaferCapMult)] = fixed_dist(1.0);
     }
   return p;
 }

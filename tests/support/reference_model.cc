@@ -1,4 +1,4 @@
-// MODEL.md's period equations in double precision, with a float32 rounding bound carried beside each value.
+// MODEL.md's and MODEL-v2.md's period equations in double precision, with a float32 rounding bound carried beside each value.
 #include "tests/support/reference_model.h"
 
 #include <Random123/uniform.hpp>
@@ -63,11 +63,43 @@ int event_uniform(int e) { return e; }
 int shock_uniform(int k) { return kMaxEvents + k; }
 int loss_uniform(int k) { return kMaxEvents + kMaxShocks + k; }
 
-// Per-trajectory values of one bloc (MODEL.md's parameter table).
+// Per-trajectory values of one bloc (MODEL.md's parameter table, then MODEL-v2.md's).
 struct BlocValues {
   double wafers0, wafer_growth, wafer_vol, wafer_cap, dies_per_wafer, yield0, yield_max, learning_rate, yield_noise,
       perf0, perf_growth, hbm0, hbm_growth, hbm_vol, hbm_per_chip0, hbm_per_chip_growth, packaging0, packaging_growth;
+  double g[kNumRates], g_long[kNumRates];  // each growth rate at start and long-run (g_long = g when it does not relax)
+  bool relaxes[kNumRates];
+  double halflife, die_stock0, hbm_stock0, perf_lag, perf_lag_drift;
 };
+
+// G(t) of one rate of a bloc, and the bound on a float32 evaluation's
+// error in it: g_long t (2 roundings), g - g_long (1), h / ln 2 (2), the
+// decay 2^(-t/h) (its argument's 2 roundings through the derivative ln 2
+// d t/h, then 8u of libm), 1 - decay (u; the decay's absolute error passes
+// through unscaled), the product (2u) and the sum (u). Without relaxation
+// G = g t exactly as v1's g * t_k (the v1 bound terms are kept by the caller).
+struct Integral {
+  double value = 0, error = 0;
+};
+Integral growth_integral_bounded(const BlocValues& q, int rate, double t) {
+  Integral r;
+  const double g = q.g[rate], gl = q.g_long[rate];
+  if (!q.relaxes[rate]) {
+    r.value = g * t;
+    return r;
+  }
+  const double h = q.halflife, scale = h / std::log(2.0);
+  const double decay = std::exp2(-t / h);
+  const double diff = g - gl;
+  r.value = gl * t + diff * scale * (1 - decay);
+  const double err_decay = decay * (kFloatLibm + 2 * kU * std::log(2.0) * (t / h) + kU);
+  const double rel = (err_decay + kU * (1 - decay)) / std::max(1 - decay, 1e-300);
+  const double term = mag(diff * scale * (1 - decay));
+  r.error = 2 * kU * mag(gl * t) + kU * (mag(g) + mag(gl)) * scale * (1 - decay) +
+            (decay < 1 ? mag(diff) * scale * err_decay : 0.0) + term * (2 * kU + 2 * kU) +
+            (decay < 1 ? 0.0 : term * rel) + kU * (mag(r.value) + mag(gl * t) + term);
+  return r;
+}
 
 // The state of one bloc and the float32 error bounds on it.
 struct BlocState {
@@ -75,11 +107,49 @@ struct BlocState {
   double tau = 0;               // step 2: learning clock
   double gap = 0, err_gap = 0;  // step 2: yield_max - y before noise, and its absolute bound
   double log_h = 0, err_h = 0;  // step 3: log HBM supply
+  // MODEL-v2.md: G(t_{k-1}) of the two random walks (wafers, HBM), the log
+  // ceiling with its wafer_cap shocks, the running sums of the packaging and
+  // perf growth adjustments and of the packaging shocks, and the stocks
+  // (levels, with absolute bounds).
+  Integral g_prev[2];
+  double log_cap = 0, err_cap = 0;
+  double s_pack = 0, err_s_pack = 0, s_perf = 0, err_s_perf = 0, j_pack = 0, err_j_pack = 0;
+  double die_stock = 0, err_ds = 0, hbm_stock = 0, err_hs = 0;
 };
+
+// The absolute bound on a positive level x from the bound e on its log.
+double level_error(double x, double e) { return x > 0 ? x * std::expm1(e) : 0.0; }
 
 }  // namespace
 
+int growth_rate_index(int bloc, int rate) {
+  static constexpr int kV1[kNumRates] = {kWaferGrowth, kHbmGrowth, kPackagingGrowth, kPerfGrowth, kHbmPerChipGrowth};
+  return bloc_param_index(bloc, kV1[rate]);
+}
+int growth_long_index(int bloc, int rate) {
+  static constexpr int kV2[kNumRates] = {kWaferGrowthLong, kHbmGrowthLong, kPackagingGrowthLong, kPerfGrowthLong,
+                                         kHbmPerChipGrowthLong};
+  return bloc_param_v2_index(bloc, kV2[rate]);
+}
+
+double growth_integral(double g, double g_long, double halflife, double t) {
+  return g_long * t + (g - g_long) * (halflife / std::log(2.0)) * (1 - std::exp2(-t / halflife));
+}
+
+ReferenceV2 reference_v2_of(const ModelParams& p) {
+  ReferenceV2 v2;
+  if (!p.v2) return v2;
+  for (int b = 0; b < kNumBlocs; ++b)
+    for (int r = 0; r < kNumRates; ++r) v2.relaxes[b][r] = p.v2_growth[b] && (p.v2_long[b] >> r & 1);
+  v2.lag_bloc = p.perf_lag_bloc;
+  return v2;
+}
+
 ReferenceTrajectory simulate_reference(const ModelParams& p, uint64_t index) {
+  return simulate_reference(p, index, reference_v2_of(p));
+}
+
+ReferenceTrajectory simulate_reference(const ModelParams& p, uint64_t index, const ReferenceV2& v2) {
   ReferenceTrajectory out;
   const int S = p.periods;
   out.periods = S;
@@ -90,6 +160,8 @@ ReferenceTrajectory simulate_reference(const ModelParams& p, uint64_t index) {
   out.capped.assign(static_cast<size_t>(S) * kNumBlocs, 0);
   out.yield.assign(static_cast<size_t>(S) * kNumBlocs, 0.0);
   out.jump.assign(static_cast<size_t>(S) * kNumBlocs, 0.0);
+  for (auto* v : {&out.die_stock, &out.hbm_stock, &out.log_capacity, &out.log_ceiling, &out.chips})
+    v->assign(static_cast<size_t>(S) * kNumBlocs, 0.0);
 
   double drawn[kMaxParams][1];
   draw_all_parameters<1>(p, index, drawn);
@@ -97,12 +169,45 @@ ReferenceTrajectory simulate_reference(const ModelParams& p, uint64_t index) {
   BlocValues bv[kNumBlocs];
   for (int b = 0; b < kNumBlocs; ++b) {
     auto v = [&](int k) { return value(bloc_param_index(b, k)); };
-    bv[b] = BlocValues{v(kWafers0),          v(kWaferGrowth), v(kWaferVol),       v(kWaferCap),   v(kDiesPerWafer),
-                       v(kYield0),           v(kYieldMax),    v(kLearningRate),   v(kYieldNoise), v(kPerf0),
-                       v(kPerfGrowth),       v(kHbm0),        v(kHbmGrowth),      v(kHbmVol),     v(kHbmPerChip0),
-                       v(kHbmPerChipGrowth), v(kPackaging0),  v(kPackagingGrowth)};
+    bv[b] = BlocValues{v(kWafers0),
+                       v(kWaferGrowth),
+                       v(kWaferVol),
+                       v(kWaferCap),
+                       v(kDiesPerWafer),
+                       v(kYield0),
+                       v(kYieldMax),
+                       v(kLearningRate),
+                       v(kYieldNoise),
+                       v(kPerf0),
+                       v(kPerfGrowth),
+                       v(kHbm0),
+                       v(kHbmGrowth),
+                       v(kHbmVol),
+                       v(kHbmPerChip0),
+                       v(kHbmPerChipGrowth),
+                       v(kPackaging0),
+                       v(kPackagingGrowth),
+                       {},
+                       {},
+                       {},
+                       0,
+                       0,
+                       0,
+                       0,
+                       0};
     // "yield_max: if drawn below yield0, use yield0".
     if (bv[b].yield_max < bv[b].yield0) bv[b].yield_max = bv[b].yield0;
+    auto w = [&](int k) { return value(bloc_param_v2_index(b, k)); };
+    for (int r = 0; r < kNumRates; ++r) {
+      bv[b].relaxes[r] = v2.relaxes[b][r];
+      bv[b].g[r] = value(growth_rate_index(b, r));
+      bv[b].g_long[r] = bv[b].relaxes[r] ? value(growth_long_index(b, r)) : bv[b].g[r];
+    }
+    bv[b].halflife = w(kGrowthHalflife);
+    bv[b].die_stock0 = w(kDieStock0);
+    bv[b].hbm_stock0 = w(kHbmStock0);
+    bv[b].perf_lag = w(kPerfLag);
+    bv[b].perf_lag_drift = w(kPerfLagDrift);
   }
   const double dt = p.dt;
   const double sqrt_dt = std::sqrt(dt);
@@ -135,7 +240,23 @@ ReferenceTrajectory simulate_reference(const ModelParams& p, uint64_t index) {
     st[b].err_gap = kU * (bv[b].yield_max + bv[b].yield0 + st[b].gap);
     st[b].log_h = std::log(bv[b].hbm0);
     st[b].err_h = kU * mag(st[b].log_h);
+    st[b].log_cap = std::log(bv[b].wafer_cap);
+    st[b].err_cap = kU * mag(st[b].log_cap);
+    st[b].die_stock = bv[b].die_stock0;
+    st[b].err_ds = kU * bv[b].die_stock0;
+    st[b].hbm_stock = bv[b].hbm_stock0;
+    st[b].err_hs = kU * bv[b].hbm_stock0;
   }
+  // The frontier a lagging bloc follows: the other bloc's perf0 exp(G(s)),
+  // no regime effects, G(s) = g s before the start (s < 0).
+  auto frontier_log = [&](int other, double s, double& error) {
+    const BlocValues& o = bv[other];
+    const Integral gi = s >= 0 ? growth_integral_bounded(o, kRatePerf, s) : Integral{o.g[kRatePerf] * s, 0.0};
+    const double log_perf0 = std::log(o.perf0);
+    // Rounding of perf0, of G's terms, and of the sum; plus G's own bound.
+    error = kU * mag(log_perf0) + gi.error + 3 * kU * mag(gi.value) + 2 * kU * (mag(log_perf0) + mag(gi.value));
+    return log_perf0 + gi.value;
+  };
 
   int regime = p.initial_regime;
   for (int k = 0; k < S; ++k) {
@@ -170,8 +291,8 @@ ReferenceTrajectory simulate_reference(const ModelParams& p, uint64_t index) {
         regime = p.events[e].regime;
     out.regime[k] = regime;
 
-    // Shock jumps log(1 - loss), summed per bloc, and the sum of their magnitudes.
-    double jump[kNumBlocs] = {0, 0}, jump_mag[kNumBlocs] = {0, 0};
+    // Shock jumps log(1 - loss), summed per bloc and target, and the sum of their magnitudes.
+    double jump_t[kNumBlocs][4] = {}, jump_mag_t[kNumBlocs][4] = {};
     if (ns > 0 && decide(uniform_open(wb.w3), tail[0])) {
       bool occurred = false;
       for (int s = 0; s < ns; ++s) {
@@ -181,9 +302,14 @@ ReferenceTrajectory simulate_reference(const ModelParams& p, uint64_t index) {
         const double loss =
             dist_quantile(p.shocks[s].loss, p.tables, extra_uniform(p.seed, index, period, loss_uniform(s)));
         const double j = std::log(1.0 - loss);
-        jump[p.shocks[s].bloc] += j;
-        jump_mag[p.shocks[s].bloc] += mag(j);
+        jump_t[p.shocks[s].bloc][p.shocks[s].target] += j;
+        jump_mag_t[p.shocks[s].bloc][p.shocks[s].target] += mag(j);
       }
+    }
+    double jump[kNumBlocs], jump_mag[kNumBlocs];  // on wafer capacity (v1)
+    for (int b = 0; b < kNumBlocs; ++b) {
+      jump[b] = jump_t[b][kTargetWafers];
+      jump_mag[b] = jump_mag_t[b][kTargetWafers];
     }
 
     const double t_k = (k + 1) * dt;  // time since start at the period's end
@@ -195,16 +321,43 @@ ReferenceTrajectory simulate_reference(const ModelParams& p, uint64_t index) {
       const double adj = value(effect_param_index(regime, b, kWaferGrowthAdj));
       const double learning_mult = value(effect_param_index(regime, b, kLearningMult));
       const double hbm_mult = value(effect_param_index(regime, b, kHbmMult));
+      auto effect2 = [&](int e) { return value(effect_v2_index(regime, b, e)); };
+      const double hbm_adj = effect2(kHbmGrowthAdj), pack_adj = effect2(kPackagingGrowthAdj),
+                   perf_adj = effect2(kPerfGrowthAdj), pack_mult = effect2(kPackagingMult),
+                   cap_mult = effect2(kWaferCapMult);
+      // The bound on a float log of a multiplier (its rounding, then libm); 0 for an exact 1.
+      auto log_mult_error = [](double m) { return m == 1.0 ? 0.0 : kU + kFloatLibm * mag(std::log(m)); };
 
-      // 1. logC += (wafer_growth + adj) dt + wafer_vol sqrt(dt) Z1 + jumps; logC = min(logC, log wafer_cap).
-      const double drift = q.wafer_growth * dt, adj_dt = adj * dt, vol = q.wafer_vol * sqrt_dt;
+      // A random walk's drift over the period: v1's g dt, or with relaxation
+      // (MODEL-v2.md section 1) G(t_k) - G(t_{k-1}), whose two bounds add.
+      auto walk_drift = [&](int rate, int walk, double& extra_error) {
+        if (!q.relaxes[rate]) {
+          extra_error = 0;
+          return q.g[rate] * dt;
+        }
+        const Integral now = growth_integral_bounded(q, rate, t_k);
+        const double d = now.value - s.g_prev[walk].value;
+        extra_error = now.error + s.g_prev[walk].error + kU * (mag(now.value) + mag(s.g_prev[walk].value));
+        s.g_prev[walk] = now;
+        return d;
+      };
+
+      // 1. logC += drift + adj dt + wafer_vol sqrt(dt) Z1 + jumps; logC = min(logC, log ceiling), the
+      //    ceiling log(wafer_cap) + its wafer_cap shocks (permanent) + log(wafer_cap_mult[r]) (v2).
+      double err_drift_v2 = 0;
+      const double drift = walk_drift(kRateWafer, 0, err_drift_v2), adj_dt = adj * dt, vol = q.wafer_vol * sqrt_dt;
       const double noise = vol * z[b][0].z;
       const double uncapped = s.log_c + drift + adj_dt + noise + jump[b];
       double err_uncapped = s.err_c + kU * (mag(drift) + mag(adj_dt) + mag(noise) + (1 + ns) * jump_mag[b]) +
                             mag(vol) * z[b][0].error + kU * (mag(vol) * mag(z[b][0].z)) +
-                            4 * kU * (mag(s.log_c) + mag(drift) + mag(adj_dt) + mag(noise) + jump_mag[b]);
-      const double log_cap = std::log(q.wafer_cap);
-      const double err_cap = kU * mag(log_cap);
+                            4 * kU * (mag(s.log_c) + mag(drift) + mag(adj_dt) + mag(noise) + jump_mag[b]) +
+                            err_drift_v2;
+      if (jump_mag_t[b][kTargetWaferCap] > 0) {
+        s.log_cap += jump_t[b][kTargetWaferCap];
+        s.err_cap += kU * ((1 + ns) * jump_mag_t[b][kTargetWaferCap] + 2 * mag(s.log_cap));
+      }
+      const double log_cap = s.log_cap + std::log(cap_mult);
+      const double err_cap = s.err_cap + log_mult_error(cap_mult) + (cap_mult == 1.0 ? 0.0 : kU * mag(log_cap));
       s.log_c = std::min(uncapped, log_cap);
       out.capped[kb] = uncapped > log_cap ? 1 : 0;
       // A min takes the error of the side it picks; either side when the two are within their errors.
@@ -212,7 +365,9 @@ ReferenceTrajectory simulate_reference(const ModelParams& p, uint64_t index) {
         s.err_c = std::max(err_uncapped, err_cap);
       else
         s.err_c = uncapped > log_cap ? err_cap : err_uncapped;
-      out.jump[kb] = jump[b];
+      out.jump[kb] = jump[b] + jump_t[b][kTargetHbm] + jump_t[b][kTargetPackaging] + jump_t[b][kTargetWaferCap];
+      out.log_capacity[kb] = s.log_c;
+      out.log_ceiling[kb] = log_cap;
 
       // 2. tau += learning_mult dt; y = yield_max - (yield_max - yield0) exp(-learning_rate tau);
       //    y = logistic(logit(y) + yield_noise Z2), skipped when y is 0 or 1.
@@ -245,24 +400,44 @@ ReferenceTrajectory simulate_reference(const ModelParams& p, uint64_t index) {
       }
       out.yield[kb] = std::exp(log_y);
 
-      // 3. logH += hbm_growth dt + hbm_vol sqrt(dt) Z3; usable = exp(logH) hbm_mult dt.
-      const double drift_h = q.hbm_growth * dt, vol_h = q.hbm_vol * sqrt_dt;
+      // 3. logH += drift + hbm_growth_adj dt + hbm_vol sqrt(dt) Z3 + HBM shock jumps;
+      //    the flow usable = exp(logH) hbm_mult dt.
+      double err_drift_h_v2 = 0;
+      const double drift_h = walk_drift(kRateHbm, 1, err_drift_h_v2), vol_h = q.hbm_vol * sqrt_dt;
+      const double hbm_adj_dt = hbm_adj * dt, jump_h = jump_t[b][kTargetHbm], jump_h_mag = jump_mag_t[b][kTargetHbm];
       const double noise_h = vol_h * z[b][2].z;
       s.err_h += kU * mag(drift_h) + mag(vol_h) * z[b][2].error + 2 * kU * mag(noise_h) +
-                 2 * kU * (mag(s.log_h) + mag(drift_h) + mag(noise_h));
-      s.log_h += drift_h + noise_h;
+                 2 * kU * (mag(s.log_h) + mag(drift_h) + mag(noise_h)) + err_drift_h_v2;
+      if (hbm_adj_dt != 0 || jump_h_mag > 0)
+        s.err_h += kU * (2 * mag(hbm_adj_dt) + (1 + ns) * jump_h_mag) + 2 * kU * (mag(s.log_h) + jump_h_mag);
+      s.log_h += drift_h + noise_h + hbm_adj_dt + jump_h;
       const double hbm_usable = std::exp(s.log_h) * hbm_mult * dt;
       const double err_log_usable = s.err_h + kU * mag(std::log(hbm_mult)) + kFloatLibm * mag(std::log(dt)) +
                                     2 * kU * (mag(s.log_h) + mag(std::log(hbm_mult)) + mag(std::log(dt)));
 
-      // 4. hbm_per_chip = hbm_per_chip0 exp(hbm_per_chip_growth t_k); packaging = packaging0 exp(packaging_growth t_k) dt.
-      const double hbm_per_chip = q.hbm_per_chip0 * std::exp(q.hbm_per_chip_growth * t_k);
-      const double packaging = q.packaging0 * std::exp(q.packaging_growth * t_k) * dt;
+      // 4. hbm_per_chip = hbm_per_chip0 exp(G(t_k)); packaging = packaging0 exp(G(t_k) + S + shocks)
+      //    packaging_mult[r] dt, S the running sum of packaging_growth_adj dt including this period.
+      const Integral g_hpc = growth_integral_bounded(q, kRateHbmPerChip, t_k);
+      const Integral g_pack = growth_integral_bounded(q, kRatePackaging, t_k);
+      s.s_pack += pack_adj * dt;
+      if (pack_adj != 0) s.err_s_pack += kU * (2 * mag(pack_adj * dt) + mag(s.s_pack));
+      if (jump_mag_t[b][kTargetPackaging] > 0) {
+        s.j_pack += jump_t[b][kTargetPackaging];
+        s.err_j_pack += kU * ((1 + ns) * jump_mag_t[b][kTargetPackaging] + mag(s.j_pack));
+      }
+      const double pack_log_extra = s.s_pack + s.j_pack + std::log(pack_mult);
+      const double hbm_per_chip = q.hbm_per_chip0 * std::exp(g_hpc.value);
+      const double packaging = q.packaging0 * std::exp(g_pack.value + s.s_pack + s.j_pack) * pack_mult * dt;
       auto grown_error = [](double log0, double growth_t) {
         return kU * (mag(log0) + 3 * mag(growth_t) + mag(log0 + growth_t));
       };
-      const double err_log_hpc = grown_error(std::log(q.hbm_per_chip0), q.hbm_per_chip_growth * t_k);
-      const double err_log_pack = grown_error(std::log(q.packaging0 * dt), q.packaging_growth * t_k);
+      const double err_log_hpc = grown_error(std::log(q.hbm_per_chip0), g_hpc.value) + g_hpc.error;
+      double err_log_pack = grown_error(std::log(q.packaging0 * dt), g_pack.value) + g_pack.error;
+      if (pack_log_extra != 0)
+        err_log_pack += s.err_s_pack + s.err_j_pack + log_mult_error(pack_mult) +
+                        2 * kU *
+                            (mag(s.s_pack) + mag(s.j_pack) + mag(std::log(pack_mult)) + mag(g_pack.value) +
+                             mag(std::log(q.packaging0 * dt)));
 
       // 5. good_dies = exp(logC) 12 dt dies_per_wafer y.
       const double good_dies = std::exp(s.log_c) * 12 * dt * q.dies_per_wafer * std::exp(log_y);
@@ -270,11 +445,21 @@ ReferenceTrajectory simulate_reference(const ModelParams& p, uint64_t index) {
       const double err_log_good = s.err_c + kU * mag(log_die_rate) + err_log_y +
                                   2 * kU * (mag(s.log_c) + mag(log_die_rate) + (std::isfinite(log_y) ? mag(log_y) : 0));
 
-      // 6. chips = min(good_dies, HBM_usable / hbm_per_chip, packaging).
-      const double hbm_chips = hbm_usable / hbm_per_chip;
+      // 6. chips = min(good_dies + die_stock, (HBM_usable + hbm_stock) / hbm_per_chip, packaging)
+      //    (MODEL-v2.md section 2; v1 when both stocks are 0).
+      const double dies_avail = good_dies + s.die_stock;
+      const double hbm_avail = hbm_usable + s.hbm_stock;
+      const double abs_good = level_error(good_dies, err_log_good),
+                   abs_usable = level_error(hbm_usable, err_log_usable);
+      double err_log_dies = err_log_good, err_log_avail = err_log_usable;
+      if (s.die_stock > 0 || s.err_ds > 0)
+        err_log_dies = dies_avail > 0 ? (abs_good + s.err_ds + kU * dies_avail) / dies_avail : 0.0;
+      if (s.hbm_stock > 0 || s.err_hs > 0)
+        err_log_avail = hbm_avail > 0 ? (abs_usable + s.err_hs + kU * hbm_avail) / hbm_avail : 0.0;
+      const double hbm_chips = hbm_avail / hbm_per_chip;
       const double err_log_hbm_chips =
-          err_log_usable + err_log_hpc + kU * mag(std::log(hbm_usable) - std::log(hbm_per_chip));
-      double chips = good_dies;
+          err_log_avail + err_log_hpc + kU * mag(std::log(hbm_avail) - std::log(hbm_per_chip));
+      double chips = dies_avail;
       Limit limit = Limit::dies;
       if (hbm_chips < chips) {
         chips = hbm_chips;
@@ -285,20 +470,77 @@ ReferenceTrajectory simulate_reference(const ModelParams& p, uint64_t index) {
         limit = Limit::packaging;
       }
       out.limit[kb] = limit;
-      const double err_log_chips = chips > 0 ? std::max({err_log_good, err_log_hbm_chips, err_log_pack}) : 0.0;
+      const double err_log_chips = chips > 0 ? std::max({err_log_dies, err_log_hbm_chips, err_log_pack}) : 0.0;
+      out.chips[kb] = chips;
 
-      // 7. units = chips; compute = chips perf0 exp(perf_growth t_k); memory = chips hbm_per_chip.
-      const double compute = chips * q.perf0 * std::exp(q.perf_growth * t_k);
-      const double memory = chips * hbm_per_chip;
+      // Draw-down: flows first, a stock gives the rest and never grows or
+      // goes below 0. Each max is 1-Lipschitz, so in general the absolute
+      // bounds of chips and of the flow add to the stock's. Two cases are
+      // tighter and keep the bound from growing period after period: where
+      // the available amount clearly binds (beyond the terms' bounds), the
+      // stock is emptied in both evaluations up to the residue of rounding
+      // chips (computed from that same amount; a libm round trip through logs
+      // included); where chips clearly fall short of the flow, nothing is drawn.
+      const double l_dies = std::log(dies_avail), l_hbm = std::log(hbm_chips), l_pack = std::log(packaging);
+      const bool dies_bind =
+          l_hbm - l_dies > err_log_dies + err_log_hbm_chips && l_pack - l_dies > err_log_dies + err_log_pack;
+      const bool hbm_binds =
+          l_dies - l_hbm > err_log_dies + err_log_hbm_chips && l_pack - l_hbm > err_log_hbm_chips + err_log_pack;
+      constexpr double kResidue = 2 * kFloatLibm + 6 * kU;
+      if (s.die_stock > 0 || s.err_ds > 0) {
+        const double abs_chips = level_error(chips, err_log_chips);
+        const double taken = std::max(0.0, chips - good_dies);
+        if (dies_bind)
+          s.err_ds = kResidue * dies_avail;
+        else if (!(std::log(good_dies) - std::log(chips) > err_log_good + err_log_chips))
+          s.err_ds += abs_chips + abs_good + kU * (mag(chips - good_dies) + s.die_stock);
+        s.die_stock = std::max(0.0, s.die_stock - taken);
+      }
+      if (s.hbm_stock > 0 || s.err_hs > 0) {
+        const double need = chips * hbm_per_chip;
+        const double err_log_need = err_log_chips + err_log_hpc + kU;
+        const double taken = std::max(0.0, need - hbm_usable);
+        if (hbm_binds)
+          s.err_hs = kResidue * hbm_avail;
+        else if (!(std::log(hbm_usable) - std::log(need) > err_log_usable + err_log_need))
+          s.err_hs += level_error(need, err_log_need) + abs_usable + kU * (mag(need - hbm_usable) + s.hbm_stock);
+        s.hbm_stock = std::max(0.0, s.hbm_stock - taken);
+      }
+      out.die_stock[kb] = s.die_stock;
+      out.hbm_stock[kb] = s.hbm_stock;
+
+      // 7. units = chips; compute = chips perf; memory = chips hbm_per_chip. perf = perf0 exp(G(t_k) + S)
+      //    with S the running sum of perf_growth_adj dt, or, for a lagging bloc (MODEL-v2.md section 4),
+      //    the other bloc's frontier at t_k - L(t_k) times exp(S).
+      s.s_perf += perf_adj * dt;
+      if (perf_adj != 0) s.err_s_perf += kU * (2 * mag(perf_adj * dt) + mag(s.s_perf));
+      double log_perf, err_log_perf;
+      if (b == v2.lag_bloc) {
+        const double lag = std::max(0.0, q.perf_lag + q.perf_lag_drift * t_k);
+        const double at = t_k - lag;
+        // The float s: perf_lag, drift t_k and their sum, then t_k - L; it
+        // moves log perf by at most the frontier's largest rate times its error.
+        const double err_at = kU * (mag(q.perf_lag) + 3 * mag(q.perf_lag_drift * t_k) + mag(lag) + mag(at) + t_k);
+        const BlocValues& o = bv[1 - b];
+        const double rate_max = std::max(mag(o.g[kRatePerf]), mag(o.g_long[kRatePerf]));
+        double err_frontier = 0;
+        log_perf = frontier_log(1 - b, at, err_frontier) + s.s_perf;
+        err_log_perf = err_frontier + rate_max * err_at + s.err_s_perf + 2 * kU * (mag(log_perf) + mag(s.s_perf));
+      } else {
+        const Integral gp = growth_integral_bounded(q, kRatePerf, t_k);
+        const double log_perf0 = std::log(q.perf0);
+        log_perf = log_perf0 + gp.value + s.s_perf;
+        // v1's terms (perf0's rounding, the product g t_k, the sum), then G's bound and S's.
+        err_log_perf = kU * (mag(log_perf0) + 3 * mag(gp.value)) + gp.error + s.err_s_perf +
+                       2 * kU * (mag(log_perf0) + mag(gp.value) + mag(s.s_perf));
+      }
       const double log_chips = std::log(chips);
-      const double log_perf0 = std::log(q.perf0), perf_t = q.perf_growth * t_k;
       log_metric[kUnits][b] = log_chips;
-      log_metric[kCompute][b] = std::log(compute);
-      log_metric[kMemory][b] = std::log(memory);
+      log_metric[kCompute][b] = log_chips + log_perf;
+      log_metric[kMemory][b] = std::log(chips * hbm_per_chip);
       err_metric[kUnits][b] = err_log_chips;
-      err_metric[kCompute][b] = err_log_chips + kU * (mag(log_perf0) + 3 * mag(perf_t)) +
-                                2 * kU * (mag(log_chips) + mag(log_perf0) + mag(perf_t));
-      err_metric[kMemory][b] = err_log_chips + err_log_hpc + kU * mag(std::log(memory));
+      err_metric[kCompute][b] = err_log_chips + err_log_perf + 2 * kU * mag(log_chips);
+      err_metric[kMemory][b] = err_log_chips + err_log_hpc + kU * mag(log_metric[kMemory][b]);
       for (int m = 0; m < kNumMetrics; ++m)
         if (!std::isfinite(log_metric[m][b])) err_metric[m][b] = 0;  // an exact 0 (or inf) carries no rounding
     }

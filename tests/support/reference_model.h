@@ -1,4 +1,4 @@
-// A scalar, double-precision transcription of MODEL.md (the parity model v1): the oracle every backend is checked against.
+// A scalar, double-precision transcription of MODEL.md and MODEL-v2.md sections 1-5: the oracle every backend is checked against.
 #pragma once
 #include <cstdint>
 #include <vector>
@@ -29,6 +29,16 @@ namespace chipcast::testing {
 // the min of step 6 is 1-Lipschitz, so it takes the largest of its terms'
 // bounds. The whole bound is doubled (kBoundMargin) so that it does not rest
 // on the exact count of operations a kernel uses for one equation.
+//
+// MODEL-v2.md adds: G(t) of a relaxing rate (its terms' roundings, the decay
+// 2^(-t/h) through libm; a random walk's drift G(t_k) - G(t_{k-1}) carries
+// both ends' bounds, so the walk's bound still grows linearly); running sums
+// (growth adjustments, packaging shocks, the ceiling's shocks) one rounding
+// per period; and the stocks, which are levels rather than logs: they carry
+// absolute bounds, to which each period's draw-down adds the bounds of chips
+// and of the flow it is netted against (the max of the draw-down and the
+// floor at 0 are 1-Lipschitz), and a stock's share of an available amount
+// enters that amount's log bound divided by the amount.
 constexpr double kFloatRoundoff = 1.0 / 16777216.0;  // 2^-24
 constexpr double kFloatLibm = 8 * kFloatRoundoff;    // 4 ulp of a float32 libm function
 constexpr double kBoundMargin = 2.0;
@@ -55,6 +65,30 @@ struct ReferenceCrossing {
   int bin_neighbour = -1;
 };
 
+// What MODEL-v2.md's keys switch on that the drawn parameter table cannot
+// say by its values: which growth rates have a `<name>_long` partner (an
+// absent one means g_long = g, whatever the table holds at its index) and
+// which bloc's performance is a lag behind the other's frontier (a perf_lag
+// of 0 is a valid lag, so presence is not a value). Everything else of v2 is
+// read from the table: stocks (0: none), regime effects (adjustments 0 and
+// multipliers 1: none) and each shock's target.
+// The growth rates in the order of their `_long` partners (BlocParamV2, the bits of ModelParams::v2_long).
+enum GrowthRate : int {
+  kRateWafer = parity::kWaferGrowthLong,
+  kRateHbm = parity::kHbmGrowthLong,
+  kRatePackaging = parity::kPackagingGrowthLong,
+  kRatePerf = parity::kPerfGrowthLong,
+  kRateHbmPerChip = parity::kHbmPerChipGrowthLong,
+  kNumRates
+};
+struct ReferenceV2 {
+  bool relaxes[parity::kNumBlocs][kNumRates] = {};  // <name>_long given (the bloc's growth_halflife then applies)
+  int lag_bloc = -1;                                // the bloc with perf_lag; -1: none
+};
+// The v1 and v2 table index of each growth rate: g and g_long.
+int growth_rate_index(int bloc, int rate);
+int growth_long_index(int bloc, int rate);
+
 // One trajectory of the reference.
 struct ReferenceTrajectory {
   int periods = 0;
@@ -68,7 +102,11 @@ struct ReferenceTrajectory {
   std::vector<Limit> limit;    // [k * kNumBlocs + b]: the binding term of step 6
   std::vector<int8_t> capped;  // [k * kNumBlocs + b]: 1 if step 1's wafer cap bound
   std::vector<double> yield;   // [k * kNumBlocs + b]: y of step 2 after its noise
-  std::vector<double> jump;    // [k * kNumBlocs + b]: shock jumps log(1 - loss) of period k
+  std::vector<double> jump;    // [k * kNumBlocs + b]: shock jumps log(1 - loss) of period k, any target
+  // MODEL-v2.md state at the end of period k, [k * kNumBlocs + b]: the stocks
+  // after the period's draw-down, log capacity after the ceiling and the log
+  // ceiling itself (with wafer_cap_mult), and the period's chips.
+  std::vector<double> die_stock, hbm_stock, log_capacity, log_ceiling, chips;
   ReferenceCrossing crossing[kNumMetrics];
   // Some Bernoulli or regime decision's uniform lies within 1e-12 of its
   // probability, where two double evaluations of the probability might
@@ -79,7 +117,18 @@ struct ReferenceTrajectory {
 // Runs trajectory `index` of the scenario `p` (parameters drawn by the
 // portable sampler of models/parity/trajectory.h, which is not what is under
 // test here; every period equation is the reference's own).
+// The structure is what the config recorded in p (reference_v2_of) unless given.
 ReferenceTrajectory simulate_reference(const parity::ModelParams& p, uint64_t index);
+ReferenceTrajectory simulate_reference(const parity::ModelParams& p, uint64_t index, const ReferenceV2& v2);
+
+// The v2 structure the config layer records in ModelParams: a rate relaxes
+// when the bloc has a growth_halflife and gives that rate's `_long` (bit r of
+// v2_long, in BlocParamV2 order, the order of GrowthRate); the lagging bloc.
+// All off when p.v2 is 0 (a version-1 run).
+ReferenceV2 reference_v2_of(const parity::ModelParams& p);
+
+// MODEL-v2.md section 1: G(t) = g_long t + (g - g_long) (h / ln 2) (1 - 2^(-t/h)).
+double growth_integral(double g, double g_long, double halflife, double t);
 
 // A level-histogram bin (tally_layout.h) for a natural-log value, and where a
 // float32 evaluation whose log value is within `log_error` of it may land.
