@@ -29,8 +29,8 @@ class CliBadFlag : public ::testing::TestWithParam<BadFlag> {};
 // Before these checks: --seed -1 ran with seed 18446744073709551615 refused by
 // the config layer with that number in the message; -n -1 and --threads -1
 // printed "not in range 0.000000 to 1797693134862315...000000" (310
-// characters); --batch 4294967296 failed only after the run started (exit
-// 3); --time-limit nan, --checkpoint-every nan and --memory-limit nan were
+// characters); --batch 4294967296 was accepted (a run of 2^32 or more
+// trajectories then failed in its first batch, exit 3); --time-limit nan, --checkpoint-every nan and --memory-limit nan were
 // accepted (NaN passes CLI11's range checks); --time-limit 1e300 overflowed
 // the clock's duration (UB).
 TEST_P(CliBadFlag, ExitsTwoNamingFlagValueAndRangeAndWritesNothing) {
@@ -111,6 +111,34 @@ TEST(CliFlags, TheLimitsThemselvesAreAccepted) {
                               (dir / "o").string());
   EXPECT_EQ(r.status, 0) << r.output;
   EXPECT_TRUE(std::filesystem::exists(dir / "o" / "summary.json"));
+}
+
+// --batch 1 ran about 460 times slower than the default, with no word; a
+// batch below 512 trajectories per thread now warns once, saying why and
+// what to use, and still runs (a legal value).
+TEST(CliFlags, ASmallBatchWarnsOnceSayingWhyAndWhatDefaultToUse) {
+  ScratchDir dir("flag-small-batch");
+  const auto count = [](const std::string& text, const std::string& what) {
+    size_t n = 0;
+    for (size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
+    return n;
+  };
+  const std::string common = "run " + kMinimalToml + " -n 64 -q --threads 1 --out ";
+  const auto small = run_chipcast(common + (dir / "a").string() + " --batch 1");
+  EXPECT_EQ(small.status, 0) << small.output;
+  EXPECT_EQ(count(small.output, "warning: a batch of 1 trajectories is small"), 1u) << small.output;
+  EXPECT_NE(small.output.find("clears and merges every thread's partial tally"), std::string::npos) << small.output;
+  EXPECT_NE(small.output.find("the backend's default of 262144"), std::string::npos) << small.output;
+  // At the threshold, and unset: no warning.
+  for (const char* batch : {" --batch 512", " --batch 0", ""}) {
+    const auto r = run_chipcast(common + (dir / "b").string() + batch);
+    EXPECT_EQ(r.status, 0) << r.output;
+    EXPECT_EQ(r.output.find("is small"), std::string::npos) << batch << ": " << r.output;
+  }
+  // Per thread: 512 is small for two.
+  const auto two =
+      run_chipcast("run " + kMinimalToml + " -n 64 -q --threads 2 --batch 512 --out " + (dir / "c").string());
+  EXPECT_NE(two.output.find("a batch of 512 trajectories is small for 2 threads"), std::string::npos) << two.output;
 }
 
 }  // namespace
