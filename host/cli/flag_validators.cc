@@ -26,7 +26,7 @@ CLI::Validator whole_number(int64_t lo, int64_t hi, const std::string& note) {
           return fmt::format("{} is out of range; {}", text, valid);
         return std::string();
       },
-      fmt::format("INT in [{}, {}]", config::limit_text(lo), config::limit_text(hi)));
+      fmt::format("[{}, {}]", config::limit_text(lo), config::limit_text(hi)));
 }
 
 CLI::Validator real_number(double lo, bool lo_open, double hi, const std::string& unit) {
