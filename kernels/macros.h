@@ -75,10 +75,33 @@
 #define CC_UNROLL
 #endif
 
-// Device-safe debug assertion: compiled out in release builds.
-#if !defined(NDEBUG) && !CHIPCAST_DEVICE_PASS
-#include <cassert>
-#define CC_DEBUG_ASSERT(x) assert(x)
+// CC_ASSERT(cond): a kernel precondition, checked in debug builds only (no
+// NDEBUG) and compiled to nothing in release, where the lane loops must stay
+// branch-free to vectorise. A failure names the file, line and condition,
+// then stops: a device-side printf and trap on CUDA/HIP (the launch fails
+// with an error the backend reports), a message on stderr and abort() on the
+// host. For indices computed from data (a bin from a ratio, a crossing's
+// sub-bin): an out-of-range one would write outside the tally.
+#if defined(NDEBUG)
+#define CC_ASSERT(cond) ((void)0)
+#elif CHIPCAST_DEVICE_PASS
+#if CHIPCAST_HIP
+#define CC_TRAP() __builtin_trap()
 #else
-#define CC_DEBUG_ASSERT(x) ((void)0)
+#define CC_TRAP() __trap()
+#endif
+#define CC_ASSERT(cond) \
+  ((cond) ? (void)0 : (printf("%s:%d: kernel precondition failed: %s\n", __FILE__, __LINE__, #cond), CC_TRAP()))
+#else
+#include <cstdio>
+#include <cstdlib>
+namespace chipcast::detail {
+// Out of line and cold, so that the check costs a compare and a branch.
+[[noreturn]] __attribute__((noinline, cold)) inline void kernel_assert_failed(const char* cond, const char* file,
+                                                                              int line) {
+  std::fprintf(stderr, "%s:%d: kernel precondition failed: %s\n", file, line, cond);
+  std::abort();
+}
+}  // namespace chipcast::detail
+#define CC_ASSERT(cond) ((cond) ? (void)0 : ::chipcast::detail::kernel_assert_failed(#cond, __FILE__, __LINE__))
 #endif

@@ -3,6 +3,8 @@
 # and runs the whole test suite on each:
 #   default  OpenMP backend (+ the GPU path on the CPU through Thrust's OMP system when CUDA's
 #            CCCL headers are present): build, all tests
+#   asan     the default build with AddressSanitizer + UndefinedBehaviorSanitizer (-O1 -g, the
+#            first finding aborts; a debug build, so the kernels' CC_ASSERT checks are on): all tests
 #   mpi      the same with Open MPI: build, all tests (the rank-count tests run under mpirun; the
 #            Slurm test runs scripts/slurm/chipcast.sbatch on a one-node Slurm it starts, as root)
 #   kokkos   Debian's Kokkos 3.4 (Serial): build, all tests (every backend test runs on kokkos too)
@@ -27,7 +29,7 @@ workflow() {
     failed+=("$preset")
   fi
 }
-presets=${CHIPCAST_TEST_PRESETS:-default mpi kokkos cuda hip fuzz}
+presets=${CHIPCAST_TEST_PRESETS:-default asan mpi kokkos cuda hip fuzz}
 bash scripts/setup.sh
 # Each optional group on its own, so that one that cannot install does not take the others down;
 # a preset whose packages are missing is skipped below with a visible reason.

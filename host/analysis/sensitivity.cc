@@ -13,6 +13,7 @@
 #include <stdexcept>
 
 #include "host/analysis/crossing_stream.h"
+#include "host/config/config_diagnostics.h"
 #include "host/report/report.h"
 #include "host/stats/summary.h"
 #include "kernels/distributions.h"
@@ -181,8 +182,9 @@ std::vector<Factor> sensitivity_factors(const Scenario& scenario, bool group_pol
       if (found) keep[k] = true;
     }
     if (!found) {
-      std::string list;
-      for (const Factor& f : all) list += (list.empty() ? "" : ", ") + f.name;
+      std::vector<std::string> factor_names;
+      for (const Factor& f : all) factor_names.push_back(f.name);
+      const std::string list = config::name_list(factor_names);
       throw std::invalid_argument(
           fmt::format("--parameters: '{}' is not an uncertain parameter of {}{}; valid: {}", want, scenario.path,
                       want == kPolicyGroup ? " (the group exists with --group-policy only)" : "", list));

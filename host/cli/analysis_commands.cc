@@ -5,12 +5,14 @@
 #include <CLI/CLI.hpp>
 
 #include <chrono>
+#include <climits>
 #include <filesystem>
 #include <memory>
 
 #include "host/analysis/compare.h"
 #include "host/cli/error_report.h"
 #include "host/cli/exit_status.h"
+#include "host/cli/flag_validators.h"
 #include "host/report/output_set.h"
 #include "host/run/run_session.h"
 
@@ -128,12 +130,14 @@ void add_analysis_commands(CLI::App& app, int& exit_status) {
       ->required()
       ->check(CLI::ExistingFile);
   compare->add_option("--trajectories,-n", ca->trajectories, "trajectories per scenario (default: the first config's)")
-      ->check(CLI::PositiveNumber);
-  compare->add_option("--seed", ca->seed, "seed for every scenario (default: the first config's)");
+      ->check(whole_number(1, INT64_MAX));
+  compare->add_option("--seed", ca->seed, "seed for every scenario (default: the first config's)")
+      ->check(whole_number(0, INT64_MAX));
   compare->add_option("--sampling", ca->sampling, "independent or latin (overrides [run] sampling)")
       ->check(CLI::IsMember(samplings));
   compare->add_option("--backend", ca->backend, "openmp, cuda, hip, kokkos or auto")->capture_default_str();
-  compare->add_option("--threads", ca->threads, "CPU threads (default: OpenMP's)")->check(CLI::NonNegativeNumber);
+  compare->add_option("--threads", ca->threads, "CPU threads (default: OpenMP's)")
+      ->check(whole_number(0, INT_MAX, " (0: OpenMP's default)"));
   compare->add_option("--out,-o", ca->out, "output folder (default out/compare)");
   compare->add_flag("--quiet,-q", ca->quiet, "no progress and no headline");
   compare->callback([ca, status] { *status = cmd_compare(*ca); });
@@ -151,10 +155,10 @@ void add_analysis_commands(CLI::App& app, int& exit_status) {
   sens->add_option("--base-samples", sa->request.base_samples,
                    "N, rows of each Saltelli matrix; the cost is (factors + 2) N trajectories")
       ->capture_default_str()
-      ->check(CLI::Range(uint64_t{2}, (uint64_t{1} << 32) - 1));
+      ->check(whole_number(2, (int64_t{1} << 32) - 1));
   sens->add_option("--bootstrap", sa->request.bootstrap, "bootstrap replicates for the 95 % intervals")
       ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
+      ->check(whole_number(0, INT_MAX));
   sens->add_flag("--group-policy", sa->request.group_policy,
                  "treat every regime effect and shock rate as one factor, policy_and_shocks");
   sens->add_option("--parameters", sa->request.parameters,
@@ -163,12 +167,13 @@ void add_analysis_commands(CLI::App& app, int& exit_status) {
   sens->add_option("--tornado-trajectories", sa->request.tornado_trajectories,
                    "trajectories per tornado setting (the noise still varies)")
       ->capture_default_str()
-      ->check(CLI::Range(uint64_t{2}, uint64_t{1} << 40));
-  sens->add_option("--seed", sa->seed, "override [run] seed");
+      ->check(whole_number(2, int64_t{1} << 40));
+  sens->add_option("--seed", sa->seed, "override [run] seed")->check(whole_number(0, INT64_MAX));
   sens->add_option("--sampling", sa->sampling, "independent or latin (overrides [run] sampling)")
       ->check(CLI::IsMember(samplings));
   sens->add_option("--backend", sa->backend, "openmp, cuda, hip, kokkos or auto")->capture_default_str();
-  sens->add_option("--threads", sa->threads, "CPU threads (default: OpenMP's)")->check(CLI::NonNegativeNumber);
+  sens->add_option("--threads", sa->threads, "CPU threads (default: OpenMP's)")
+      ->check(whole_number(0, INT_MAX, " (0: OpenMP's default)"));
   sens->add_option("--out,-o", sa->out, "output folder (default out/<config name>)");
   sens->add_flag("--quiet,-q", sa->quiet, "no progress and no headline");
   sens->callback([sa, status] { *status = cmd_sensitivity(*sa); });

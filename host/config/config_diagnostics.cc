@@ -1,10 +1,13 @@
 #include "host/config/config_diagnostics.h"
 
+#include <fmt/format.h>
+
 #include <charconv>
 #include <cmath>
 #include <limits>
 #include <sstream>
 
+#include "host/config/limit_text.h"
 #include "host/config/scenario.h"
 
 namespace chipcast::config {
@@ -111,6 +114,13 @@ void fail(const std::string& file, const std::string& key, const std::string& va
   throw ConfigError(msg);
 }
 
+std::string name_list(const std::vector<std::string>& names, size_t shown) {
+  std::string out;
+  for (size_t i = 0; i < names.size() && i < shown; ++i) out += (i ? ", " : "") + names[i];
+  if (names.size() > shown) out += fmt::format(", ... and {} more", names.size() - shown);
+  return out;
+}
+
 std::string join_key(const std::string& prefix, std::string_view key) {
   std::string k = is_bare_key(key) ? std::string(key) : [&] {
     std::string q;
@@ -150,7 +160,7 @@ double read_number(const toml::node& node, const std::string& key, const std::st
 int64_t read_integer(const toml::node& node, const std::string& key, int64_t lo, int64_t hi,
                      const std::string& fallback_file) {
   const std::string file = file_of(node, fallback_file);
-  const std::string range = "an integer in [" + std::to_string(lo) + ", " + std::to_string(hi) + "]";
+  const std::string range = "an integer in [" + limit_text(lo) + ", " + limit_text(hi) + "]";
   int64_t v = 0;
   if (const auto* i = node.as_integer()) {
     v = i->get();

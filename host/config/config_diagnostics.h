@@ -4,10 +4,14 @@
 #include <initializer_list>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <toml++/toml.h>
 
 namespace chipcast::config {
+
+// Names a message lists before "... and N more" (name_list).
+constexpr size_t kNamesShown = 10;
 
 // The file a node was parsed from (kept through extends merging), or
 // `fallback` for nodes made by the loader (overrides, defaults).
@@ -21,6 +25,10 @@ std::string number_text(double x);
 // Throws ConfigError "<file>: <key>: <value> — <problem>; <valid>".
 [[noreturn]] void fail(const std::string& file, const std::string& key, const std::string& value,
                        const std::string& problem, const std::string& valid);
+
+// "a, b, c": at most `shown` names, then "... and N more", so that a message
+// about a config with a thousand regimes stays a line long.
+std::string name_list(const std::vector<std::string>& names, size_t shown = kNamesShown);
 
 // "a.b" + "c" -> "a.b.c" (no dot when `prefix` is empty).
 std::string join_key(const std::string& prefix, std::string_view key);

@@ -16,6 +16,7 @@
 #include "host/config/config_diagnostics.h"
 #include "host/config/correlation_matrix.h"
 #include "host/config/dist_parser.h"
+#include "host/config/limit_text.h"
 #include "host/config/merged_config.h"
 #include "kernels/tally/tally_layout.h"
 
@@ -381,11 +382,7 @@ class Resolver {
     return it == s_.regime_names.end() ? -1 : static_cast<int>(it - s_.regime_names.begin());
   }
 
-  std::string regime_list() const {
-    std::string out;
-    for (const auto& n : s_.regime_names) out += (out.empty() ? "" : ", ") + n;
-    return out;
-  }
+  std::string regime_list() const { return config::name_list(s_.regime_names); }
 
   void resolve_policy(const toml::table& policy) {
     config::check_keys(policy, {"initial", "regimes", "transitions", "events"}, "policy", path_);
@@ -583,10 +580,10 @@ class Resolver {
   }
 
   std::string uncertain_list() const {
-    std::string out;
+    std::vector<std::string> names;
     for (const auto& n : s_.param_names)
-      if (!n.empty()) out += (out.empty() ? "" : ", ") + n;
-    return out.empty() ? std::string("(none: every parameter is a number)") : out;
+      if (!n.empty()) names.push_back(n);
+    return names.empty() ? std::string("(none: every parameter is a number)") : config::name_list(names);
   }
 
   // A parameter named by a correlation entry: it must exist and be uncertain.
@@ -716,7 +713,8 @@ void apply_overrides(toml::table& root, const Overrides& o, const std::string& p
   auto set = [&](const char* key, uint64_t v, uint64_t lo) {
     if (v < lo || v > static_cast<uint64_t>(kInt64Max)) {
       fail(path, std::string("run.") + key, std::to_string(v) + " (command line)", "out of range",
-           std::string(key) + " must be in [" + std::to_string(lo) + ", " + std::to_string(kInt64Max) + "]");
+           std::string(key) + " must be in [" + config::limit_text(static_cast<int64_t>(lo)) + ", " +
+               config::limit_text(kInt64Max) + "]");
     }
     run->insert_or_assign(key, static_cast<int64_t>(v));
   };

@@ -29,8 +29,14 @@ struct HistView {
     return s.level_entries() + s.crossing_entries() + kNumAnomalies;
   }
 
-  CC_FUNCTION uint32_t* level_row(int k, int series) const { return level + shape.level_offset(k, series); }
-  CC_FUNCTION uint32_t* crossing_row(int metric) const { return crossing + shape.crossing_offset(metric); }
+  CC_FUNCTION uint32_t* level_row(int k, int series) const {
+    CC_ASSERT(k >= 0 && k < shape.periods && series >= 0 && series < kNumSeries);
+    return level + shape.level_offset(k, series);
+  }
+  CC_FUNCTION uint32_t* crossing_row(int metric) const {
+    CC_ASSERT(metric >= 0 && metric < kNumMetrics);
+    return crossing + shape.crossing_offset(metric);
+  }
 };
 
 }  // namespace chipcast

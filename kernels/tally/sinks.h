@@ -39,9 +39,18 @@ struct CountSink {
 // One thread's private 32-bit histograms: plain increments.
 struct ViewCounters {
   HistView view;
-  CC_FUNCTION void add_level(int k, int series, int bin) { ++view.level_row(k, series)[bin]; }
-  CC_FUNCTION void add_anomaly(int a) { ++view.anomalies[a]; }
-  CC_FUNCTION void add_crossing(int metric, int bin) { ++view.crossing_row(metric)[bin]; }
+  CC_FUNCTION void add_level(int k, int series, int bin) {
+    CC_ASSERT(bin >= 0 && bin < kLevelBins);
+    ++view.level_row(k, series)[bin];
+  }
+  CC_FUNCTION void add_anomaly(int a) {
+    CC_ASSERT(a >= 0 && a < kNumAnomalies);
+    ++view.anomalies[a];
+  }
+  CC_FUNCTION void add_crossing(int metric, int bin) {
+    CC_ASSERT(bin >= 0 && bin < view.shape.crossing_bins());
+    ++view.crossing_row(metric)[bin];
+  }
   CC_FUNCTION TallyShape shape() const { return view.shape; }
 };
 using HistSink = CountSink<ViewCounters>;
@@ -53,9 +62,18 @@ using HistSink = CountSink<ViewCounters>;
 struct HotCounters {
   HistView view;
   uint16_t* level16 = nullptr;
-  CC_FUNCTION void add_level(int k, int series, int bin) { ++level16[view.shape.level_offset(k, series) + bin]; }
-  CC_FUNCTION void add_anomaly(int a) { ++view.anomalies[a]; }
-  CC_FUNCTION void add_crossing(int metric, int bin) { ++view.crossing_row(metric)[bin]; }
+  CC_FUNCTION void add_level(int k, int series, int bin) {
+    CC_ASSERT(bin >= 0 && bin < kLevelBins && k >= 0 && k < view.shape.periods && series >= 0 && series < kNumSeries);
+    ++level16[view.shape.level_offset(k, series) + bin];
+  }
+  CC_FUNCTION void add_anomaly(int a) {
+    CC_ASSERT(a >= 0 && a < kNumAnomalies);
+    ++view.anomalies[a];
+  }
+  CC_FUNCTION void add_crossing(int metric, int bin) {
+    CC_ASSERT(bin >= 0 && bin < view.shape.crossing_bins());
+    ++view.crossing_row(metric)[bin];
+  }
   CC_FUNCTION TallyShape shape() const { return view.shape; }
 };
 using HotSink = CountSink<HotCounters>;
@@ -66,8 +84,14 @@ struct CrossingTimeSink {
   float* times = nullptr;  // [metric][count], by batch-local trajectory index
   int64_t count = 0;
   CC_FUNCTION void level(int, int, int64_t, int) {}
-  CC_FUNCTION void crossing(int metric, int64_t i, int, float t) { times[metric * count + i] = t; }
-  CC_FUNCTION void censored(int metric, int64_t i) { times[metric * count + i] = kCensoredTime; }
+  CC_FUNCTION void crossing(int metric, int64_t i, int, float t) {
+    CC_ASSERT(metric >= 0 && metric < kNumMetrics && i >= 0 && i < count);
+    times[metric * count + i] = t;
+  }
+  CC_FUNCTION void censored(int metric, int64_t i) {
+    CC_ASSERT(metric >= 0 && metric < kNumMetrics && i >= 0 && i < count);
+    times[metric * count + i] = kCensoredTime;
+  }
 };
 
 }  // namespace chipcast

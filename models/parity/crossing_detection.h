@@ -59,6 +59,7 @@ CC_FUNCTION void detect_crossing(int m, int l, int k, float dt, const CrossingRu
   frac = frac >= 0.0f ? frac : 0.0f;
   int j = static_cast<int>(ceilf(frac * rule.sub)) - 1;
   j = j < 0 ? 0 : j;
+  CC_ASSERT(j >= 0 && j < rule.sub);
   float t = static_cast<float>(k) * dt + dt * frac;
   int cbin = k * rule.sub + j;
   // Special cases of MODEL.md: k = 0 -> T_0; r_{k-1} = 0 -> T_k; r_k = inf -> T_{k-1}.
