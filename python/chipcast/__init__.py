@@ -378,7 +378,8 @@ def compare(configs, *, trajectories=None, seed=None, sampling=None, threads=0, 
 
     Every scenario runs the same trajectory indices (common random numbers),
     so shifts come with paired standard errors. Ctrl-C stops it with
-    KeyboardInterrupt. Raises ConfigError for a bad config or fewer than two.
+    KeyboardInterrupt after the chunk of trajectories in progress; nothing is
+    written. Raises ConfigError for a bad config or fewer than two.
     """
     paths = []
     first = {}
@@ -490,6 +491,10 @@ def sensitivity(
     seed, sampling        overrides of [run]
     threads, backend, progress
                           as for chipcast.run
+
+    Ctrl-C stops it with KeyboardInterrupt once the design in progress (a
+    Saltelli matrix or a tornado setting) is done; nothing is written.
+    Raises ConfigError for a bad config, output spec or parameter name.
     """
     if isinstance(config, Scenario):
         seed = config.overrides.get("seed") if seed is None else seed

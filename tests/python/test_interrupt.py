@@ -1,17 +1,20 @@
 # Ctrl-C during a run: KeyboardInterrupt at the next batch, nothing written; the GIL is free while trajectories run.
-import os
 import signal
-import sys
 import threading
 import time
 
+import pytest
+
 import chipcast
-from conftest import BASELINE, MINIMAL, python_child
+from conftest import BASELINE, MINIMAL, TIGHTENED, python_child
 
 # A child that records what the engine reports and prints "started" once the run has begun. The
 # run cannot finish in any test's time (10^12 trajectories), so only an honoured stop ends it.
 CHILD = r"""
-import os, sys, chipcast
+import os, signal, sys, chipcast
+# Python's own SIGINT handler, as in a terminal or a notebook kernel, even where the test runner
+# was started with SIGINT ignored (a background job of a non-interactive shell).
+signal.signal(signal.SIGINT, signal.default_int_handler)
 out = os.environ["OUT"]
 class Recorder:
     def __init__(self, unit):
@@ -28,7 +31,10 @@ def make(unit):
     return rec[-1]
 chipcast._Progress = make
 try:
-    r = chipcast.run(os.environ["CONFIG"], trajectories=10**12, seed=1, threads=1, batch=1000)
+    if os.environ.get("KIND", "run") == "run":
+        r = chipcast.run(os.environ["CONFIG"], trajectories=10**12, seed=1, threads=1, batch=1000)
+    else:
+        r = chipcast.compare([os.environ["CONFIG"], os.environ["CONFIG2"]], trajectories=10**12, threads=1)
     r.save(out)
     print("completed", flush=True)
 except KeyboardInterrupt:
@@ -57,9 +63,10 @@ def check_interrupted(p, out, stdout, stderr):
     assert leftovers(out.parent) == []
 
 
-def test_sigint_from_outside_stops_the_run(tmp_path):
+@pytest.mark.parametrize("kind", ["run", "compare"])
+def test_sigint_from_outside_stops_the_work(tmp_path, kind):
     out = tmp_path / "out"
-    p = python_child(CHILD, env={"CONFIG": str(BASELINE), "OUT": str(out)})
+    p = python_child(CHILD, env={"CONFIG": str(BASELINE), "CONFIG2": str(TIGHTENED), "OUT": str(out), "KIND": kind})
     try:
         assert p.stdout.readline() == "started\n"
         p.send_signal(signal.SIGINT)
