@@ -314,8 +314,6 @@ def run(config, *, trajectories=None, seed=None, sampling=None, threads=0, backe
         dict(overrides, threads=threads or None, backend=backend, batch=batch or None),
     )
     record = _core.run(sc._core, backend, int(threads), int(batch), command, _reporter(progress, "traj"))
-    for note in record.notes:
-        _warnings.warn(note, ConfigWarning, stacklevel=2)
     return RunResult(record, sc)
 
 
