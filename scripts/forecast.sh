@@ -5,6 +5,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-cmake --preset default >/dev/null
-cmake --build --preset default --target chipcast
+# Debian's interpreter, not one first on PATH (pyenv, conda): the package is built for it.
+cmake --preset default -DPython3_EXECUTABLE=/usr/bin/python3 >/dev/null
+cmake --build --preset default --target chipcast chipcast_python
+# `/usr/bin/python3 -c "import chipcast"` for this user: a .pth file in their user site-packages
+# naming build/python (nothing is installed or downloaded; rebuilding updates the package).
+site=$(/usr/bin/python3 -m site --user-site)
+mkdir -p "$site"
+echo "$(pwd)/build/python" > "$site/chipcast.pth"
+echo "forecast.sh: /usr/bin/python3 imports chipcast from $(pwd)/build/python ($site/chipcast.pth)"
 ./build/chipcast run configs/baseline.toml --out out/baseline "$@"

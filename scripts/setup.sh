@@ -14,6 +14,9 @@ packages=(
   libssl-dev                # SHA-256 of the resolved config (OpenSSL EVP)
   libgtest-dev              # unit tests
   librsvg2-bin              # rsvg-convert: the chart tests render every SVG
+  python3-dev python3-pybind11 pybind11-dev  # the Python package (chipcast._core, pybind11)
+  python3-numpy python3-pandas python3-matplotlib python3-tqdm  # its DataFrames, charts, progress bar
+  python3-pytest            # its tests
 )
 for arg in "$@"; do
   case "$arg" in

@@ -31,6 +31,12 @@ class RunObserver {
   // Trajectories done so far, those of a resumed checkpoint included.
   virtual void progress(uint64_t /*done*/) {}
   virtual void finished() {}
+  // Asked after every step, where the session polls stop signals: true stops
+  // the run at this step boundary as SIGINT would (RunOutcome::stopped, a
+  // checkpoint when checkpointing, no outputs). How a caller without signal
+  // handlers of the session's (the Python package, whose interpreter owns
+  // SIGINT) turns a Ctrl-C into a clean stop.
+  virtual bool stop_requested() { return false; }
   // This rank failed a multi-rank job; the session then ends every rank of
   // the job (MPI_Abort with SessionOptions::abort_exit_status), as the other
   // ranks may wait for it in a collective. Called on the failing rank.

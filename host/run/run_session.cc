@@ -5,6 +5,7 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <csignal>
 #include <stdexcept>
 #include <utility>
 
@@ -304,7 +305,8 @@ RunResult RunSession::run(std::shared_ptr<const Scenario> scenario, const RunOpt
     uint64_t steps = 0;
     const StopPoll poll = [&] {
       if (hook) run_step_hook(*hook, ++steps);
-      return stop_signal();
+      if (const int sig = stop_signal(); sig != 0) return sig;
+      return root_observer && root_observer->stop_requested() ? SIGINT : 0;
     };
     DistributedResult result = run_distributed(bk, sc.params, plan, base, mpi, root_observer, sink, poll);
     out.done = count_of(result.done);

@@ -137,6 +137,27 @@ TEST_F(RunSessionTest, WritesTheOutputFolderWhenAsked) {
   EXPECT_NE(slurp(dir_ / "out" / "summary.json").find("a test"), std::string::npos);
 }
 
+// An observer that asks to stop after its second progress report stops the
+// run at that step boundary: two batches done, reason SIGINT, no summary, and
+// the output folder never appears (the Python package's Ctrl-C).
+TEST_F(RunSessionTest, ObserverStopRequestStopsAtTheNextStepAndWritesNothing) {
+  struct StoppingObserver : RecordingObserver {
+    int asked = 0;
+    bool stop_requested() override { return ++asked >= 2; }
+  } obs;
+  RunOptions o;
+  o.batch = 500;
+  o.out = dir_ / "out";
+  const RunResult r = session_->run(scenario_, o, &obs);
+  EXPECT_EQ(r.outcome, RunOutcome::stopped);
+  EXPECT_EQ(r.stop_reason, "SIGINT on rank 0");
+  EXPECT_EQ(r.done, 1000u);
+  EXPECT_FALSE(r.summary.has_value());
+  EXPECT_EQ(obs.progress_seen, (std::vector<uint64_t>{500, 1000}));
+  EXPECT_EQ(obs.finishes, 1);
+  EXPECT_TRUE(fs::is_empty(dir_)) << "an interrupted run left files behind";
+}
+
 // A deadline already past stops the run after its first step, checkpointed;
 // resuming (another batch size) completes to the uninterrupted tally, and
 // the observer hears of the resume.
