@@ -1,0 +1,1 @@
+"""chipcast: Monte Carlo forecasts of domestic / foreign chip parity, from Python."""
