@@ -160,6 +160,37 @@ TEST_F(CliPlot, MissingMatplotlibSaysHowToGetItAndWritesNothing) {
   EXPECT_FALSE(fs::exists(dir / "p"));
 }
 
+TEST_F(CliPlot, APythonKilledMidwayLeavesTheFolderAsItWas) {
+  ScratchDir dir("cli-plot-killed");
+  ASSERT_EQ(
+      run_chipcast("run " + testing::kMinimalToml + " -n 1000 -q --threads 1 --plot --out " + (dir / "o").string())
+          .status,
+      0);
+  const auto before = contents(dir / "o");
+  // Python dies midway: when it opens the first PNG for writing, fan_units.svg is already in the
+  // set's temporary folder (the audit hook lists that folder into seen.txt, then kills itself).
+  fs::create_directories(dir / "shim");
+  const std::string seen = (dir / "seen.txt").string();
+  write_text(
+      dir / "shim" / "sitecustomize.py",
+      "import os, signal, sys\n"
+      "def hook(event, args):\n"
+      "    if event == 'open' and isinstance(args[0], str) and args[0].endswith('.png') and 'w' in str(args[1]):\n"
+      "        with open('" +
+          seen +
+          "', 'w') as f:\n"
+          "            f.write('\\n'.join(sorted(os.listdir(os.path.dirname(args[0])))))\n"
+          "        os.kill(os.getpid(), signal.SIGKILL)\n"
+          "sys.addaudithook(hook)\n");
+  const auto r = run_command("CHIPCAST_PYTHONPATH=" + kBuildPython + ":" + (dir / "shim").string() + " " +
+                             CHIPCAST_EXE + " plot " + (dir / "o").string());
+  EXPECT_EQ(r.status, 3) << r.output;
+  EXPECT_NE(r.output.find("was killed by signal 9; nothing was written"), std::string::npos) << r.output;
+  EXPECT_EQ(contents(dir / "o"), before);                                           // the earlier charts included
+  EXPECT_NE(read_text(dir / "seen.txt").find("fan_units.svg"), std::string::npos);  // it was half-written
+  EXPECT_EQ(names_in(dir.path()), (std::set<std::string>{"o", "shim", "seen.txt"}));
+}
+
 TEST_F(CliPlot, MissingPackageOrInterpreterSaysHowToGetIt) {
   ScratchDir dir("cli-plot-nopkg");
   ASSERT_EQ(
