@@ -874,13 +874,13 @@ def _sensitivity_section(sp):
                             format_value(r["high"], dig), format_value(r["high"] - r["low"], dig))
                            for _, r in t.head(10).iterrows()],
                           ["parameter", "output at p10", "base (medians)", "output at p90", "swing"]))
-    out.append("<h3>Provenance of the study</h3>")
-    out.append(_study_provenance_table(s, [
+    prov = ["<h3>Provenance of the study</h3>"]
+    prov.append(_study_provenance_table(s, [
         ("config_path", "Config"), ("config_sha256", "Config SHA-256"), ("seed", "Seed"), ("sampling", "Sampling"),
         ("base_samples", "Base samples"), ("bootstrap", "Bootstrap replicates"),
         ("tornado_trajectories", "Trajectories per tornado setting"), ("trajectories_run", "Trajectories in all"),
         ("backend", "Backend"), ("threads", "Threads"), ("version", "chipcast version"), ("started_utc", "Started (UTC)")]))
-    return "\n".join(out)
+    return "\n".join(out), "\n".join(prov)
 
 
 def _compare_section(cp):
@@ -899,15 +899,13 @@ def _compare_section(cp):
                          format_value(m.get("share_earlier"), 3), format_value(m.get("share_later"), 3)))
     out.append(_table(rows, ["scenario", "metric", "median (baseline)", "median (scenario)", "median shift \u00b1 s.e.",
                              "share earlier", "share later"]))
-    out.append("<h3>Provenance of the comparison</h3>")
     base = c.get("baseline", {})
     prov = [("Baseline config", base.get("config_path")), ("Baseline SHA-256", base.get("config_sha256"))]
     prov += [("Scenario config", comp.get("config_path")) for comp in c.get("comparisons", [])]
     prov += [(label, c.get(k)) for k, label in (("trajectories", "Trajectories per scenario"), ("seed", "Seed"),
                                                  ("backend", "Backend"), ("version", "chipcast version"),
                                                  ("started_utc", "Started (UTC)"))]
-    out.append(_table([(a, b) for a, b in prov if b is not None]))
-    return "\n".join(out)
+    return "\n".join(out), "<h3>Provenance of the comparison</h3>\n" + _table([(a, b) for a, b in prov if b is not None])
 
 
 def write_charts(src_dir, dst_dir, name=None):
@@ -970,12 +968,13 @@ def write_charts(src_dir, dst_dir, name=None):
         images("run")
         page.append("<h2>Provenance of the run</h2>")
         page.append(_run_provenance_table(s))
-    if sp is not None:
-        page.append(_sensitivity_section(sp))
-        images("sensitivity")
-    if cp is not None:
-        page.append(_compare_section(cp))
-        images("compare")
+    # Each study: its numbers, its charts, then its provenance.
+    for plots, section, make in ((sp, "sensitivity", _sensitivity_section), (cp, "compare", _compare_section)):
+        if plots is not None:
+            body, provenance = make(plots)
+            page.append(body)
+            images(section)
+            page.append(provenance)
     resolved = os.path.join(data.path, "resolved.toml")
     if data.summary is not None and os.path.isfile(resolved):
         with open(resolved, encoding="utf-8") as f:
