@@ -400,7 +400,7 @@ std::string sensitivity_json(const SensitivityResult& r, const Scenario& scenari
   for (const TornadoRow& t : r.tornado) {
     // low / high / base are the OUTPUT at the parameter's 10th / 90th
     // percentile and at the medians (what a tornado chart draws, and what
-    // host/report's tornado.svg reads); the parameter's values are value_*.
+    // chipcast.plotting's tornado reads); the parameter's values are value_*.
     tornado.push_back(json{{"parameter", t.parameter},
                            {"output", plan.output.text},
                            {"low", json_number(t.output_low)},

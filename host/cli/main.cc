@@ -88,7 +88,8 @@ int main(int argc, char** argv) {
   run->add_option("--devices", ra.devices, "GPU devices to split the run across, e.g. --devices 0,1 (default 0)")
       ->delimiter(',')
       ->check(whole_number(0, INT_MAX));
-  run->add_flag("--plot", ra.plot, "also write the SVG charts and report.html into the output folder");
+  run->add_flag("--plot", ra.plot,
+                "also write the charts (SVG, PNG; Python matplotlib) and report.html into the output folder");
   run->add_option("--checkpoint", ra.checkpoint,
                   "folder for the checkpoint (chipcast.ckpt), written atomically as the run goes; "
                   "on shared storage for MPI runs");
@@ -121,8 +122,10 @@ int main(int argc, char** argv) {
   auto* info = app.add_subcommand("info", "version, backends, devices and threads");
 
   std::string plot_dir;
-  auto* plot = app.add_subcommand("plot", "write SVG charts and report.html from a run's output folder");
-  plot->add_option("dir", plot_dir, "output folder of a run (summary.json, crossing.csv, bands.csv)")
+  auto* plot =
+      app.add_subcommand("plot", "write the charts (SVG, PNG; Python matplotlib) and report.html of an output folder");
+  plot->add_option("dir", plot_dir,
+                   "output folder of run, compare or sensitivity (summary.json, compare.json or sensitivity.json)")
       ->required()
       ->check(CLI::ExistingDirectory);
 

@@ -15,6 +15,9 @@ int cmd_plot(const std::string& dir) {
     for (const auto& path : write_plots(dir)) std::cout << path.string() << '\n';
     std::cout.flush();
     return kExitOk;
+  } catch (const PlotToolsMissing& e) {  // like a backend this build lacks: nothing written
+    std::cerr << "error: " << e.what() << '\n';
+    return kExitConfig;
   } catch (const OutputFolderRefused& e) {  // missing, unusable or held by another command: like a bad flag
     std::cerr << "error: " << e.what() << '\n';
     return kExitConfig;

@@ -59,7 +59,8 @@ int cmd_run(const RunArgs& a, const std::string& command_line, std::chrono::stea
       return kExitCheckpointed;
     }
     const bool quiet = a.quiet;
-    if (a.plot && !quiet) fmt::print("{} charts and report.html written to {}\n", r.charts, ro.out.string());
+    if (a.plot && !quiet)
+      fmt::print("{} charts (SVG and PNG) and report.html written to {}\n", r.charts, ro.out.string());
     if (!quiet) {
       fmt::print("{}", headline(sc, *r.summary));
       fmt::print("{} trajectories in {:.2f} s on {}{}; outputs in {}\n", sc.run.trajectories, r.info.seconds,

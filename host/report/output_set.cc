@@ -12,9 +12,10 @@
 #include <atomic>
 #include <cerrno>
 #include <cstdio>  // renameat2, RENAME_EXCHANGE (glibc >= 2.28, _GNU_SOURCE)
-#include <cstring>
 #include <system_error>
 #include <vector>
+
+#include "host/report/plot.h"
 
 namespace chipcast {
 
@@ -57,16 +58,6 @@ long temp_file_pid(const std::string& name) {
   return std::stol(pid);
 }
 
-bool matches_glob(const std::string& name, const char* prefix, const char* suffix) {
-  const size_t p = std::strlen(prefix), s = std::strlen(suffix);
-  return name.size() >= p + s && name.compare(0, p, prefix) == 0 && name.compare(name.size() - s, s, suffix) == 0;
-}
-
-bool is_plot_file(const std::string& name) {
-  return matches_glob(name, "fan_", ".svg") || matches_glob(name, "cdf_", ".svg") || name == "tornado.svg" ||
-         name == "sobol.svg" || name == "report.html";
-}
-
 // The files a set of `kind` replaces as a whole (output_set.h), written or not.
 bool superseded(OutputKind kind, const std::string& name) {
   switch (kind) {
@@ -76,7 +67,7 @@ bool superseded(OutputKind kind, const std::string& name) {
     case OutputKind::sensitivity:
       return name == "sensitivity.json" || name == "sensitivity.csv" || is_plot_file(name);
     case OutputKind::compare:
-      return name == "compare.json" || name == "compare.csv";
+      return name == "compare.json" || name == "compare.csv" || is_plot_file(name);
     case OutputKind::plot:
       return is_plot_file(name);
   }
@@ -148,7 +139,7 @@ OutputSet OutputSet::open(const fs::path& dir, OutputKind kind) {
   bool parent_there = false;
   const struct stat pre = stat_of(parent, &parent_there);
   if (parent_there && !S_ISDIR(pre.st_mode)) refuse(fmt::format("its parent {} is not a folder", parent.string()));
-  if (!parent_there && kind == OutputKind::plot) refuse("no such folder (plot draws a run's folder)");
+  if (!parent_there && kind == OutputKind::plot) refuse("no such folder (plot draws the charts of an output folder)");
   fs::create_directories(parent, ec);
   if (ec) refuse(fmt::format("cannot create its parent folder {}: {}", parent.string(), ec.message()));
   bool parent_ok = false;
@@ -226,7 +217,7 @@ OutputSet OutputSet::open(const fs::path& dir, OutputKind kind) {
   // After the debris: a swap cut short may just have been undone.
   tst = stat_of(target, &exists);
   if (exists && !S_ISDIR(tst.st_mode)) refuse("exists and is not a folder");
-  if (!exists && kind == OutputKind::plot) refuse("no such folder (plot draws a run's folder)");
+  if (!exists && kind == OutputKind::plot) refuse("no such folder (plot draws the charts of an output folder)");
   if (exists) {
     // The swap renames the folder: it must be an ordinary entry of its parent.
     if (tst.st_dev != pst.st_dev) refuse("is a mount point; chipcast swaps its output folder as a whole");

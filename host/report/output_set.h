@@ -15,8 +15,9 @@ namespace chipcast {
 // run); every other file in the folder is carried over unchanged:
 //   run          summary.json crossing.csv bands.csv annual.csv resolved.toml + plot's files
 //   sensitivity  sensitivity.json sensitivity.csv + plot's files
-//   compare      compare.json compare.csv
-//   plot         fan_*.svg cdf_*.svg tornado.svg sobol.svg report.html
+//   compare      compare.json compare.csv + plot's files
+//   plot         report.html and, as .svg and .png, fan_* cdf_* annual_* shift_* tornado sobol
+//                (is_plot_file, host/report/plot.h)
 // (a run folder keeps the sensitivity.json that `chipcast plot` draws from,
 // a checkpoint kept in the same folder, notes of the user).
 enum class OutputKind { run, sensitivity, compare, plot };

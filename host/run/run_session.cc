@@ -218,6 +218,15 @@ RunResult RunSession::run(std::shared_ptr<const Scenario> scenario, const RunOpt
         status = kStartConfig;
       }
     }
+    // The charts' Python tools are checked before any trajectory runs, not found missing after.
+    if (root && outputs && options.plot && status == kStartOk) {
+      try {
+        check_plot_tools();
+      } catch (const PlotToolsMissing& e) {
+        why = e.what();
+        status = kStartConfig;
+      }
+    }
     if (root && checkpointing && status == kStartOk) {
       try {
         check_checkpoint_folder_writable(ckdir);
@@ -320,7 +329,9 @@ RunResult RunSession::run(std::shared_ptr<const Scenario> scenario, const RunOpt
       out.summary = summarize(result.tally, sc.run);
       if (outputs) {
         write_outputs(outputs->path(), sc, *out.summary, info);
-        if (options.plot) out.charts = write_plot_files(outputs->path(), outputs->path(), options.out).size() - 1;
+        if (options.plot)
+          for (const auto& f : write_plot_files(outputs->path(), outputs->path(), options.out))
+            if (f.extension() == ".svg") ++out.charts;
         outputs->commit();
       }
       out.tally = std::move(result.tally);

@@ -54,7 +54,8 @@ struct RunOptions {
   std::optional<std::chrono::steady_clock::time_point> deadline;
   uint64_t batch = 0;        // trajectories per rank and step; 0 = the backend's preferred batch
   std::string command_line;  // provenance written into summary.json
-  // Also the charts and report.html (host/report/plot.h), in the same output set as the run's files.
+  // Also the charts and report.html (host/report/plot.h: the Python package, checked before any
+  // trajectory runs: missing tools are a config refusal), in the same output set as the run's files.
   bool plot = false;
   // Refuse (RunErrorKind::config) a run whose tallies (run_memory_bytes) exceed
   // this many bytes; 0: default_memory_limit().
@@ -85,7 +86,7 @@ struct RunResult {
   int checkpoints = 0;             // checkpoints written by this segment
   double checkpoint_seconds = 0;   // time in their reductions and writes
   double sync_seconds = 0;         // rank 0's wait for the other ranks at step ends
-  size_t charts = 0;               // charts written with RunOptions::plot (report.html not counted)
+  size_t charts = 0;               // charts written with RunOptions::plot (each as .svg and .png; report.html not counted)
 };
 
 // A process's chipcast session. Every rank of an MPI job makes one and calls
