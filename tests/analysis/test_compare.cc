@@ -78,15 +78,17 @@ TEST_F(CompareTest, ScenarioAgainstItselfHasExactlyZeroShiftAndStandardError) {
   EXPECT_TRUE(u.contains("median_shift_stderr"));
 }
 
-// Baseline against a copy with domestic wafer_growth's mean nudged from 0.30
-// to 0.31: with common random numbers each trajectory's growth rises, so its
-// parity year can only move earlier, and the paired standard error of the
+// The Taiwan scenario (P(units parity by Y) between 0.05 and 0.95 over most of
+// the horizon; the v2 baseline's stays below 0.05) against a copy with the
+// domestic near-term hbm_growth's mean, the binding limit's rate, nudged from
+// 0.60 to 0.61: with common random numbers each trajectory's growth rises, so
+// its parity year can only move earlier, and the paired standard error of the
 // shift in P(parity by Y) is far below the unpaired one.
 TEST_F(CompareTest, PairedStandardErrorIsSmallerThanUnpairedForCloseScenarios) {
-  const std::string base = kSourceDir + "/configs/baseline.toml";
+  const std::string base = kSourceDir + "/configs/taiwan_disruption.toml";
   const std::string nudged = write("nudged.toml", "extends = \"" + base + "\"\n[domestic]\n" +
-                                                      "wafer_growth = { dist = \"normal\", mean = 0.31, sd = 0.12, "
-                                                      "min = -0.20, max = 0.80 }\n");
+                                                      "hbm_growth = { dist = \"normal\", mean = 0.61, sd = 0.3, "
+                                                      "min = -0.10, max = 1.50 }\n");
   const auto c = compare({base, nudged}, 20000, 20261123);
   const auto& m = c.scenarios[0].metrics[0];
   EXPECT_EQ(m.share_later, 0.0);
