@@ -156,6 +156,8 @@ CC_FUNCTION void bloc_step_v2(int b, const float (&z)[kNumBlocs][3][L], float t_
     s.sum_perf_adj[b][l] = sum_perf;
     float growth = s.perf_growth[b][l] * t_k + s.dg_perf[b][l] * rise;
     if (lagging) {
+      // The frontier is read at another time, t - L(t), so it needs its own
+      // 2^(-s/h) (of the other bloc's half-life): the lagging bloc's one extra exp2f.
       const float lag = s.lag0[b][l] + s.lag_drift[b][l] * t_k;
       const float at = t_k - (lag > 0.0f ? lag : 0.0f);
       const float ahead = s.perf_growth[b][l] * at + s.dg_perf[b][l] * (1.0f - exp2f(-at * s.lag_inv_h[b][l]));

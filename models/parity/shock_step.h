@@ -67,14 +67,14 @@ CC_COLD void lane_shocks(const ModelParams& p, uint32_t period, int l, LaneState
       const int32_t target = p.shocks[k2].target;
       const bool dom = p.shocks[k2].bloc == kDomestic;
       const bool fgn = p.shocks[k2].bloc == kForeign;
-      jump_dom += dom & (target == kTargetWafers) ? j : 0.0f;
-      jump_for += fgn & (target == kTargetWafers) ? j : 0.0f;
-      hbm_dom += dom & (target == kTargetHbm) ? j : 0.0f;
-      hbm_for += fgn & (target == kTargetHbm) ? j : 0.0f;
-      pack_dom += dom & (target == kTargetPackaging) ? j : 0.0f;
-      pack_for += fgn & (target == kTargetPackaging) ? j : 0.0f;
-      cap_dom += dom & (target == kTargetWaferCap) ? j : 0.0f;
-      cap_for += fgn & (target == kTargetWaferCap) ? j : 0.0f;
+      jump_dom += (dom & (target == kTargetWafers)) ? j : 0.0f;
+      jump_for += (fgn & (target == kTargetWafers)) ? j : 0.0f;
+      hbm_dom += (dom & (target == kTargetHbm)) ? j : 0.0f;
+      hbm_for += (fgn & (target == kTargetHbm)) ? j : 0.0f;
+      pack_dom += (dom & (target == kTargetPackaging)) ? j : 0.0f;
+      pack_for += (fgn & (target == kTargetPackaging)) ? j : 0.0f;
+      cap_dom += (dom & (target == kTargetWaferCap)) ? j : 0.0f;
+      cap_for += (fgn & (target == kTargetWaferCap)) ? j : 0.0f;
     }
   }
   s.jump[kDomestic][l] = jump_dom;
