@@ -2,6 +2,8 @@
 // and an end-to-end run whose answers are known (a parameter the output ignores has exactly zero indices).
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include <cmath>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -62,13 +64,40 @@ TEST_F(SensitivityTest, OutputSpecsParseAndMapCrossingTimes) {
 TEST_F(SensitivityTest, FactorsGroupCorrelatedParametersAndPolicyOnRequest) {
   auto sc = load_scenario(kSourceDir + "/configs/baseline.toml");
   const auto all = analysis::sensitivity_factors(*sc, false, {});
-  int uncertain = 0;
-  for (const auto& n : sc->param_names) uncertain += n.empty() ? 0 : 1;
-  EXPECT_EQ(static_cast<int>(all.size()), uncertain);
+  // Oracle: the connected components of the uncertain parameters under the
+  // config's [[correlations]] (each correlated set is resampled together).
+  std::vector<int> component(parity::kMaxParams, -1);
+  int components = 0;
+  for (int i = 0; i < parity::kMaxParams; ++i) {
+    if (sc->param_names[i].empty() || component[i] >= 0) continue;
+    std::vector<int> todo{i};
+    component[i] = components;
+    while (!todo.empty()) {
+      const int j = todo.back();
+      todo.pop_back();
+      for (const CorrelationPair& c : sc->correlations)
+        for (int k : {c.a == j ? c.b : -1, c.b == j ? c.a : -1})
+          if (k >= 0 && component[k] < 0) {
+            component[k] = components;
+            todo.push_back(k);
+          }
+    }
+    ++components;
+  }
+  ASSERT_FALSE(sc->correlations.empty());  // the baseline plans its supply chain together
+  EXPECT_EQ(static_cast<int>(all.size()), components);
+  for (const auto& f : all)
+    for (int i : f.members) EXPECT_EQ(component[i], component[f.members[0]]) << f.name;
   const auto grouped = analysis::sensitivity_factors(*sc, true, {});
-  ASSERT_EQ(grouped.back().name, "policy_and_shocks");
-  EXPECT_EQ(grouped.size() + grouped.back().members.size() - 1, all.size());
-  for (int i : grouped.back().members) EXPECT_GE(i, parity::kNumBlocs * parity::kNumBlocParams);
+  const auto policy = std::find_if(grouped.begin(), grouped.end(),
+                                   [](const analysis::Factor& f) { return f.name == "policy_and_shocks"; });
+  ASSERT_NE(policy, grouped.end());
+  EXPECT_EQ(grouped.size() + policy->members.size() - 1, all.size());
+  // Regime effects and shock rates (v1's and v2's), never a v2 bloc parameter.
+  for (int i : policy->members) {
+    const bool v1_policy = i >= parity::kNumBlocs * parity::kNumBlocParams && i < parity::kNumParamsV1;
+    EXPECT_TRUE(v1_policy || i >= parity::effect_v2_index(0, 0, 0)) << sc->param_names[i];
+  }
   // Selection by parameter or group name, in table order.
   const auto some = analysis::sensitivity_factors(*sc, true, {"policy_and_shocks", "foreign.wafers0", "domestic.hbm0"});
   ASSERT_EQ(some.size(), 3u);

@@ -117,9 +117,11 @@ TEST_F(CliPlot, RunWithPlotWritesTheChartsInTheSameSet) {
   const fs::path o = dir / "o";
   const auto r = run_chipcast("run " + testing::kMinimalToml + " -n 2000 --threads 1 --plot --out " + o.string());
   ASSERT_EQ(r.status, 0) << r.output;
-  EXPECT_NE(r.output.find("6 charts (SVG and PNG) and report.html written to " + o.string()), std::string::npos)
+  // fan, cdf and annual totals per metric (minimal.toml has calendar years)
+  EXPECT_NE(r.output.find("9 charts (SVG and PNG) and report.html written to " + o.string()), std::string::npos)
       << r.output;
-  for (const char* name : {"summary.json", "fan_units.svg", "fan_units.png", "cdf_compute.svg", "report.html"})
+  for (const char* name :
+       {"summary.json", "fan_units.svg", "fan_units.png", "cdf_compute.svg", "annual_memory.png", "report.html"})
     EXPECT_TRUE(fs::is_regular_file(o / name)) << name;
 }
 
