@@ -132,5 +132,16 @@ TEST_F(ObservationsTest, AnObservationsFileHoldsObservationsOnly) {
   EXPECT_NE(message(dir_.string()).find("not a regular file"), std::string::npos);
 }
 
+// The shipped history (configs/observations/history.toml) is a valid --observations file of 2022-2026.
+TEST(ShippedObservations, HistoryLoadsAndLiesIn2022To2026) {
+  const auto v = load_observations_file(testing::kSourceDir + "/configs/observations/history.toml");
+  ASSERT_GE(v.size(), 10u);
+  for (const Observation& o : v) {
+    EXPECT_GE(o.year, 2022) << o.label();
+    EXPECT_LE(o.year, 2026) << o.label();
+    EXPECT_GE(o.source.size(), 10u) << o.label();
+  }
+}
+
 }  // namespace
 }  // namespace chipcast
