@@ -21,10 +21,16 @@ namespace chipcast {
 namespace analysis {
 namespace {
 
-constexpr int kFirstPolicyParam = parity::kNumBlocs * parity::kNumBlocParams;  // regime effects, then shock rates
+constexpr int kFirstPolicyParam = parity::kNumBlocs * parity::kNumBlocParams;  // regime effects, shock rates (and v2's)
 constexpr const char* kPolicyGroup = "policy_and_shocks";
 // Bootstrap indices come from Philox keyed by the run's seed mixed with this.
 constexpr uint64_t kBootstrapSeedMix = 0x5EB5171u;
+
+// MODEL-v2.md's per-bloc parameters sit between v1's shock rates and v2's
+// regime effects in the table; they are bloc inputs, never in the policy group.
+bool is_v2_bloc_param(int i) {
+  return i >= parity::kNumParamsV1 && i < parity::kNumParamsV1 + parity::kNumBlocs * parity::kNumBlocParamsV2;
+}
 
 std::string metric_list() { return "units, compute or memory"; }
 
@@ -141,7 +147,7 @@ std::vector<Factor> sensitivity_factors(const Scenario& scenario, bool group_pol
   int first_policy = -1;
   if (group_policy) {
     for (int i = kFirstPolicyParam; i < parity::kMaxParams; ++i) {
-      if (names[i].empty()) continue;
+      if (names[i].empty() || is_v2_bloc_param(i)) continue;
       if (first_policy < 0) first_policy = i;
       join(first_policy, i);
     }

@@ -7,6 +7,7 @@
 #include <climits>
 #include <cmath>
 #include <cstdint>
+#include <iterator>
 #include <limits>
 #include <sstream>
 #include <string>
@@ -53,6 +54,23 @@ constexpr BlocParamRule kBlocParams[parity::kNumBlocParams] = {
     {"packaging0", Domain::positive, true},      {"packaging_growth", Domain::real, false},
 };
 
+// MODEL-v2.md's per-bloc keys, in parity::BlocParamV2 order, with their defaults.
+struct BlocParamV2Rule {
+  const char* key;
+  Domain domain;
+  double fallback;
+};
+constexpr BlocParamV2Rule kBlocParamsV2[parity::kNumBlocParamsV2] = {
+    {"wafer_growth_long", Domain::real, 0.0},        {"hbm_growth_long", Domain::real, 0.0},
+    {"packaging_growth_long", Domain::real, 0.0},    {"perf_growth_long", Domain::real, 0.0},
+    {"hbm_per_chip_growth_long", Domain::real, 0.0}, {"growth_halflife", Domain::positive, 1.0},
+    {"die_stock0", Domain::nonnegative, 0.0},        {"hbm_stock0", Domain::nonnegative, 0.0},
+    {"perf_lag", Domain::nonnegative, 0.0},          {"perf_lag_drift", Domain::real, 0.0},
+};
+// The v1 rate each <name>_long (BlocParamV2 0..4) relaxes.
+constexpr parity::BlocParam kLongOf[parity::kGrowthHalflife] = {
+    parity::kWaferGrowth, parity::kHbmGrowth, parity::kPackagingGrowth, parity::kPerfGrowth, parity::kHbmPerChipGrowth};
+
 struct EffectRule {
   const char* key;
   Domain domain;
@@ -65,6 +83,16 @@ constexpr EffectRule kEffects[parity::kNumEffects] = {
     {"learning_mult", Domain::nonnegative, 1.0},
     {"hbm_mult", Domain::nonnegative, 1.0},
 };
+
+// MODEL-v2.md's regime effects, in parity::RegimeEffectV2 order, with their defaults.
+constexpr EffectRule kEffectsV2[parity::kNumEffectsV2] = {
+    {"hbm_growth_adj", Domain::real, 0.0},     {"packaging_growth_adj", Domain::real, 0.0},
+    {"perf_growth_adj", Domain::real, 0.0},    {"packaging_mult", Domain::positive, 1.0},
+    {"wafer_cap_mult", Domain::positive, 1.0},
+};
+
+// ShockSpec::target values, in parity::ShockTarget order.
+constexpr const char* kShockTargets[parity::kNumTargets] = {"wafers", "hbm", "packaging", "wafer_cap"};
 
 constexpr const char* kBlocNames[parity::kNumBlocs] = {"domestic", "foreign"};
 
@@ -108,9 +136,13 @@ class Resolver {
         for (int e = 0; e < parity::kNumEffects; ++e) {
           p_.params[parity::effect_param_index(0, b, e)] = fixed_dist(kEffects[e].fallback);
         }
+        for (int e = 0; e < parity::kNumEffectsV2; ++e) {
+          p_.params[parity::effect_v2_index(0, b, e)] = fixed_dist(kEffectsV2[e].fallback);
+        }
       }
     }
     if (const toml::node* shocks = root_.get("shocks")) resolve_shocks(*shocks);
+    check_perf_lag();
     if (const toml::node* correlations = root_.get("correlations")) resolve_correlations(*correlations);
     if (const toml::node* obs = root_.get("observations")) {
       s_.observations = read_observations(*obs, path_);
@@ -226,19 +258,124 @@ class Resolver {
     }
     const toml::table& t = config::read_table(*node, bloc, path_);
     config::check_keys(t,
-                       {"wafers0", "wafer_growth", "wafer_vol", "wafer_cap", "dies_per_wafer", "yield0", "yield_max",
-                        "learning_rate", "yield_noise", "perf0", "perf_growth", "hbm0", "hbm_growth", "hbm_vol",
-                        "hbm_per_chip0", "hbm_per_chip_growth", "packaging0", "packaging_growth"},
+                       {"wafers0",
+                        "wafer_growth",
+                        "wafer_vol",
+                        "wafer_cap",
+                        "dies_per_wafer",
+                        "yield0",
+                        "yield_max",
+                        "learning_rate",
+                        "yield_noise",
+                        "perf0",
+                        "perf_growth",
+                        "hbm0",
+                        "hbm_growth",
+                        "hbm_vol",
+                        "hbm_per_chip0",
+                        "hbm_per_chip_growth",
+                        "packaging0",
+                        "packaging_growth",
+                        "wafer_growth_long",
+                        "hbm_growth_long",
+                        "packaging_growth_long",
+                        "perf_growth_long",
+                        "hbm_per_chip_growth_long",
+                        "growth_halflife",
+                        "die_stock0",
+                        "hbm_stock0",
+                        "perf_lag",
+                        "perf_lag_drift"},
                        bloc, path_);
+    // MODEL-v2.md section 4: under perf_lag the bloc's own perf0 and
+    // perf_growth are not used (check_perf_lag warns when they are given), so
+    // they are not required; their slots then hold 1 and 0, never read.
+    const bool lagging = t.get("perf_lag") != nullptr;
     for (int k = 0; k < parity::kNumBlocParams; ++k) {
       const BlocParamRule& rule = kBlocParams[k];
       const std::string key = join_key(bloc, rule.key);
       const toml::node* v = t.get(rule.key);
+      if (!v && lagging && (k == parity::kPerf0 || k == parity::kPerfGrowth)) {
+        p_.params[parity::bloc_param_index(b, k)] = fixed_dist(k == parity::kPerf0 ? 1.0 : 0.0);
+        continue;
+      }
       if (!v) {
         fail(path_, key, "(missing)", "missing parameter",
-             std::string("every parameter is required in [") + bloc + "]: " + all);
+             std::string("every parameter is required in [") + bloc + "]: " + all +
+                 (k == parity::kPerf0 || k == parity::kPerfGrowth ? " (perf0 and perf_growth unless perf_lag is given)"
+                                                                  : ""));
       }
       set_param(parity::bloc_param_index(b, k), *v, {key, rule.key, rule.domain, rule.allow_infinite});
+    }
+    resolve_bloc_v2(b, t);
+  }
+
+  // MODEL-v2.md sections 1, 2 and 4: the optional per-bloc keys.
+  void resolve_bloc_v2(int b, const toml::table& t) {
+    const char* bloc = kBlocNames[b];
+    for (int k = 0; k < parity::kNumBlocParamsV2; ++k) {
+      const BlocParamV2Rule& rule = kBlocParamsV2[k];
+      const std::string key = join_key(bloc, rule.key);
+      const int index = parity::bloc_param_v2_index(b, k);
+      const toml::node* v = t.get(rule.key);
+      if (!v) {
+        p_.params[index] = fixed_dist(rule.fallback);
+        all_names_[index] = key;
+        continue;
+      }
+      set_param(index, *v, {key, rule.key, rule.domain, false});
+      p_.v2 = 1;
+      if (k < parity::kGrowthHalflife) p_.v2_long[b] |= int32_t{1} << k;
+    }
+    const toml::node* half = t.get("growth_halflife");
+    p_.v2_growth[b] = half ? 1 : 0;
+    p_.v2_stock[b] = t.get("die_stock0") || t.get("hbm_stock0") ? 1 : 0;
+    for (int k = 0; k < parity::kGrowthHalflife; ++k) {
+      const toml::node* v = t.get(kBlocParamsV2[k].key);
+      if (v && !half) {
+        fail(file_of(*v, path_), join_key(bloc, kBlocParamsV2[k].key), value_text(*v),
+             std::string("a long-run rate without the bloc's growth_halflife"),
+             std::string("give [") + bloc + "] growth_halflife = H (years, > 0), the half-life over which " +
+                 kBlocParams[kLongOf[k]].key + " relaxes to " + kBlocParamsV2[k].key + "; or drop " +
+                 kBlocParamsV2[k].key);
+      }
+    }
+    const toml::node* drift = t.get("perf_lag_drift");
+    if (drift && !t.get("perf_lag")) {
+      fail(file_of(*drift, path_), join_key(bloc, "perf_lag_drift"), value_text(*drift),
+           "perf_lag_drift without perf_lag",
+           std::string("give [") + bloc +
+               "] perf_lag = L0 (years behind the other bloc's frontier), or drop perf_lag_drift");
+    }
+  }
+
+  // MODEL-v2.md section 4: at most one bloc lags; the lagging bloc's own perf
+  // keys are ignored, with one warning naming them.
+  void check_perf_lag() {
+    const toml::table* t[parity::kNumBlocs];
+    for (int b = 0; b < parity::kNumBlocs; ++b) t[b] = root_.get(kBlocNames[b])->as_table();
+    const toml::node* lag0 = t[0]->get("perf_lag");
+    const toml::node* lag1 = t[1]->get("perf_lag");
+    if (lag0 && lag1) {
+      fail(file_of(*lag1, path_), "foreign.perf_lag", value_text(*lag1),
+           "perf_lag for both blocs (domestic.perf_lag = " + value_text(*lag0) + ")",
+           "a bloc's perf lags the other bloc's frontier, so only one bloc may give perf_lag");
+    }
+    p_.perf_lag_bloc = lag0 ? 0 : (lag1 ? 1 : -1);
+    if (p_.perf_lag_bloc < 0) return;
+    const int b = p_.perf_lag_bloc;
+    std::string ignored;
+    std::string where;
+    for (const char* key : {"perf0", "perf_growth", "perf_growth_long"}) {
+      if (const toml::node* n = t[b]->get(key)) {
+        ignored += (ignored.empty() ? "" : ", ") + join_key(kBlocNames[b], key) + " = " + value_text(*n);
+        if (where.empty()) where = file_of(*n, path_);
+      }
+    }
+    if (!ignored.empty()) {
+      s_.warnings.push_back(where + ": " + ignored + ": ignored, because " + kBlocNames[b] +
+                            ".perf_lag is given (its perf follows the " + kBlocNames[1 - b] +
+                            " frontier, MODEL-v2.md section 4)");
     }
   }
 
@@ -289,7 +426,11 @@ class Resolver {
         const std::string bkey = join_key(rkey, kBlocNames[b]);
         const toml::node* bn = rt.get(kBlocNames[b]);
         const toml::table* bt = bn ? &config::read_table(*bn, bkey, path_) : nullptr;
-        if (bt) config::check_keys(*bt, {"wafer_growth_adj", "learning_mult", "hbm_mult"}, bkey, path_);
+        if (bt)
+          config::check_keys(*bt,
+                             {"wafer_growth_adj", "learning_mult", "hbm_mult", "hbm_growth_adj", "packaging_growth_adj",
+                              "perf_growth_adj", "packaging_mult", "wafer_cap_mult"},
+                             bkey, path_);
         for (int e = 0; e < parity::kNumEffects; ++e) {
           const int index = parity::effect_param_index(r, b, e);
           const toml::node* en = bt ? bt->get(kEffects[e].key) : nullptr;
@@ -298,6 +439,17 @@ class Resolver {
           } else {
             p_.params[index] = fixed_dist(kEffects[e].fallback);
             all_names_[index] = join_key(bkey, kEffects[e].key);
+          }
+        }
+        for (int e = 0; e < parity::kNumEffectsV2; ++e) {
+          const int index = parity::effect_v2_index(r, b, e);
+          const toml::node* en = bt ? bt->get(kEffectsV2[e].key) : nullptr;
+          if (en) {
+            set_param(index, *en, {join_key(bkey, kEffectsV2[e].key), kEffectsV2[e].key, kEffectsV2[e].domain, false});
+            p_.v2 = 1;
+          } else {
+            p_.params[index] = fixed_dist(kEffectsV2[e].fallback);
+            all_names_[index] = join_key(bkey, kEffectsV2[e].key);
           }
         }
       }
@@ -394,7 +546,7 @@ class Resolver {
       const toml::node& sn = *shocks->get(idx);
       const std::string ikey = "shocks[" + std::to_string(idx) + "]";
       const toml::table& st = config::read_table(sn, ikey, path_);
-      config::check_keys(st, {"name", "bloc", "rate", "loss"}, ikey, path_);
+      config::check_keys(st, {"name", "bloc", "rate", "loss", "target"}, ikey, path_);
       const toml::node& nn = required(st, "name", ikey, needs);
       const std::string name = config::read_string(nn, ikey + ".name", path_);
       if (name.empty()) fail(file_of(nn, path_), ikey + ".name", value_text(nn), "empty name", "give the shock a name");
@@ -413,6 +565,17 @@ class Resolver {
       } else {
         fail(file_of(bn, path_), key + ".bloc", value_text(bn), "unknown bloc",
              "bloc must be \"domestic\" or \"foreign\"");
+      }
+      if (const toml::node* tn = st.get("target")) {
+        const std::string target = config::read_string(*tn, key + ".target", path_);
+        const auto* it = std::find_if(std::begin(kShockTargets), std::end(kShockTargets),
+                                      [&](const char* known) { return target == known; });
+        if (it == std::end(kShockTargets)) {
+          fail(file_of(*tn, path_), key + ".target", value_text(*tn), "unknown shock target",
+               "target must be \"wafers\" (the default), \"hbm\", \"packaging\" or \"wafer_cap\"");
+        }
+        spec.target = static_cast<int32_t>(it - std::begin(kShockTargets));
+        if (spec.target != parity::kTargetWafers) p_.v2 = 1;
       }
       set_param(parity::shock_rate_index(static_cast<int>(idx)), required(st, "rate", key, needs),
                 {key + ".rate", "rate", Domain::nonnegative, false});

@@ -19,7 +19,7 @@ struct LaneState {
   // Per-trajectory constants derived from the drawn parameters (per bloc).
   float drift_c[kNumBlocs][L];       // wafer_growth * dt
   float vol_c[kNumBlocs][L];         // wafer_vol * sqrt(dt)
-  float log_cap[kNumBlocs][L];       // log wafer_cap
+  float log_cap[kNumBlocs][L];       // log wafer_cap (v2: lowered for good by wafer_cap shocks)
   float log_die_rate[kNumBlocs][L];  // log(12 * dt * dies_per_wafer)
   float yield_max[kNumBlocs][L];
   float yield_noise[kNumBlocs][L];
@@ -29,7 +29,7 @@ struct LaneState {
   float vol_h[kNumBlocs][L];     // hbm_vol * sqrt(dt)
   float log_hpc0[kNumBlocs][L];  // log hbm_per_chip0
   float hpc_growth[kNumBlocs][L];
-  float log_pack_dt[kNumBlocs][L];  // log(packaging0 * dt)
+  float log_pack_dt[kNumBlocs][L];  // log(packaging0 * dt) (v2: lowered for good by packaging shocks)
   float pack_growth[kNumBlocs][L];
   // Regime effects per regime and bloc: adj * dt, learning_mult, log hbm_mult.
   float eff_adj_dt[kMaxRegimes][kNumBlocs][L];
@@ -56,6 +56,47 @@ struct LaneState {
   float cur_adj_dt[kNumBlocs][L];
   float cur_decay[kNumBlocs][L];
   float cur_log_hbm[kNumBlocs][L];
+
+  // ---- MODEL-v2.md sections 1-5 (read and written only when p.v2) ----
+  // Relaxing growth: G(t) = g_long t + (g - g_long) (h / ln 2) (1 - 2^(-t/h)),
+  // kept as g_long (in drift_c/drift_h * 1/dt for the walks, in the v1 slots
+  // perf_growth/hpc_growth/pack_growth for the levels) plus dG_* = (g - g_long) h / ln 2.
+  float inv_h[kNumBlocs][L];       // 1 / growth_halflife (0 without one)
+  float prev_decay[kNumBlocs][L];  // 2^(-t_{k-1}/h), 1 before period 0
+  float dg_wafer[kNumBlocs][L];
+  float dg_hbm[kNumBlocs][L];
+  float dg_pack[kNumBlocs][L];
+  float dg_perf[kNumBlocs][L];
+  float dg_hpc[kNumBlocs][L];
+  // Stocks (levels, not logs), drawn down by production.
+  float die_stock[kNumBlocs][L];
+  float hbm_stock[kNumBlocs][L];
+  // Perf lag behind the other bloc's frontier (the lagging bloc's log_perf0,
+  // perf_growth, dg_perf hold the other bloc's; lag_inv_h its 1/h).
+  float lag0[kNumBlocs][L];
+  float lag_drift[kNumBlocs][L];
+  float lag_inv_h[kNumBlocs][L];
+  float lag_g0[kNumBlocs][L];  // the other bloc's perf_growth at the start (for t - L(t) < 0)
+  // Running sums of the growth adjustments of the closed-form levels.
+  float sum_pack_adj[kNumBlocs][L];
+  float sum_perf_adj[kNumBlocs][L];
+  // Regime effects per regime and bloc: adj * dt, log packaging_mult, log wafer_cap_mult.
+  float eff_hbm_adj_dt[kMaxRegimes][kNumBlocs][L];
+  float eff_pack_adj_dt[kMaxRegimes][kNumBlocs][L];
+  float eff_perf_adj_dt[kMaxRegimes][kNumBlocs][L];
+  float eff_log_pack_mult[kMaxRegimes][kNumBlocs][L];
+  float eff_log_cap_mult[kMaxRegimes][kNumBlocs][L];
+  float cur_hbm_adj_dt[kNumBlocs][L];
+  float cur_pack_adj_dt[kNumBlocs][L];
+  float cur_perf_adj_dt[kNumBlocs][L];
+  float cur_log_pack_mult[kNumBlocs][L];
+  float cur_log_cap_mult[kNumBlocs][L];
+  // Shock jumps of the current period on the other targets (jump[] is wafers);
+  // a wafer_cap jump lowers log_cap, a packaging one log_pack_dt, for good.
+  float jump_hbm[kNumBlocs][L];
+  float jump_pack[kNumBlocs][L];
+  float jump_cap[kNumBlocs][L];
+  // ---- end of MODEL-v2.md sections 1-5 ----
 
   // Crossing detection per metric.
   float prev_log_r[kNumMetrics][L];

@@ -1,4 +1,4 @@
-// Plain-data parameters of the parity model v1 (MODEL.md), resolved on the host and read by kernels.
+// Plain-data parameters of the parity model (MODEL.md v1, MODEL-v2.md v2), resolved on the host and read by kernels.
 #pragma once
 #include <stdint.h>
 
@@ -41,8 +41,6 @@ enum Metric : int { kUnits = 0, kCompute = 1, kMemory = 2 };
 constexpr int kMaxRegimes = 8;
 constexpr int kMaxShocks = 8;
 constexpr int kMaxEvents = 16;
-// Every per-trajectory (epistemic) scalar: bloc parameters, regime effects, shock rates.
-constexpr int kMaxParams = kNumBlocs * kNumBlocParams + kMaxRegimes * kNumBlocs * kNumEffects + kMaxShocks;
 
 // Index of a bloc parameter, a regime effect and a shock rate in the flat parameter table.
 // The parameter table's uniform i is word i%4 of the Philox call with period
@@ -55,8 +53,46 @@ CC_FUNCTION constexpr int shock_rate_index(int shock) {
   return kNumBlocs * kNumBlocParams + kMaxRegimes * kNumBlocs * kNumEffects + shock;
 }
 
+// MODEL-v2.md's per-bloc parameters, appended after v1's table so v1's draws do not move.
+enum BlocParamV2 : int {
+  kWaferGrowthLong = 0,
+  kHbmGrowthLong,
+  kPackagingGrowthLong,
+  kPerfGrowthLong,
+  kHbmPerChipGrowthLong,
+  kGrowthHalflife,
+  kDieStock0,
+  kHbmStock0,
+  kPerfLag,
+  kPerfLagDrift,
+  kNumBlocParamsV2
+};
+// MODEL-v2.md's regime effects.
+enum RegimeEffectV2 : int {
+  kHbmGrowthAdj = 0,
+  kPackagingGrowthAdj,
+  kPerfGrowthAdj,
+  kPackagingMult,
+  kWaferCapMult,
+  kNumEffectsV2
+};
+// Every per-trajectory (epistemic) scalar: v1's bloc parameters, regime
+// effects and shock rates, then v2's bloc parameters and regime effects.
+constexpr int kNumParamsV1 = kNumBlocs * kNumBlocParams + kMaxRegimes * kNumBlocs * kNumEffects + kMaxShocks;
+constexpr int kMaxParams = kNumParamsV1 + kNumBlocs * kNumBlocParamsV2 + kMaxRegimes * kNumBlocs * kNumEffectsV2;
+CC_FUNCTION constexpr int bloc_param_v2_index(int bloc, int param) {
+  return kNumParamsV1 + bloc * kNumBlocParamsV2 + param;
+}
+CC_FUNCTION constexpr int effect_v2_index(int regime, int bloc, int effect) {
+  return kNumParamsV1 + kNumBlocs * kNumBlocParamsV2 + (regime * kNumBlocs + bloc) * kNumEffectsV2 + effect;
+}
+
+// The quantity a shock's loss cuts (MODEL-v2.md section 5); v1 shocks hit wafers.
+enum ShockTarget : int32_t { kTargetWafers = 0, kTargetHbm, kTargetPackaging, kTargetWaferCap, kNumTargets };
+
 struct ShockSpec {
   int32_t bloc = kForeign;
+  int32_t target = kTargetWafers;
   Dist loss;  // drawn each time the shock occurs, support within [0, 1]
 };
 
@@ -109,6 +145,14 @@ struct ModelParams {
   EventSpec events[kMaxEvents];  // in config order; applied in that order
 
   SamplingDesign design;
+
+  // MODEL-v2.md's mechanisms, selected per run so that a config without v2
+  // keys runs v1's float operations unchanged (uniform branches only).
+  int32_t v2 = 0;                     // 1: some v2 key is in use (the v2 bloc step)
+  int32_t v2_growth[kNumBlocs] = {};  // 1: the bloc has a growth_halflife (relaxing rates)
+  int32_t v2_stock[kNumBlocs] = {};   // 1: the bloc has a die_stock0 or hbm_stock0
+  int32_t v2_long[kNumBlocs] = {};    // bit BlocParamV2 r: the bloc gives that <name>_long
+  int32_t perf_lag_bloc = -1;         // the bloc whose perf lags the other's frontier, or -1
 
   QuantileTables tables;
 };

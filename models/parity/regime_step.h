@@ -29,6 +29,55 @@ CC_FUNCTION void init_regime_effects(const ModelParams& p, const double (&all)[k
   }
 }
 
+// Bloc b's MODEL-v2.md regime effects for every regime (adjustments * dt,
+// log packaging_mult, log wafer_cap_mult). Called only when p.v2.
+template <int L>
+CC_FUNCTION void init_regime_effects_v2(const ModelParams& p, const double (&all)[kMaxParams][L], int b,
+                                        LaneState<L>& s) {
+  for (int r = 0; r < p.num_regimes; ++r) {
+    const double* hbm_adj = all[effect_v2_index(r, b, kHbmGrowthAdj)];
+    const double* pack_adj = all[effect_v2_index(r, b, kPackagingGrowthAdj)];
+    const double* perf_adj = all[effect_v2_index(r, b, kPerfGrowthAdj)];
+    const double* pack_mult = all[effect_v2_index(r, b, kPackagingMult)];
+    const double* cap_mult = all[effect_v2_index(r, b, kWaferCapMult)];
+    CC_SIMD
+    for (int l = 0; l < L; ++l) {
+      s.eff_hbm_adj_dt[r][b][l] = static_cast<float>(hbm_adj[l] * p.dt);
+      s.eff_pack_adj_dt[r][b][l] = static_cast<float>(pack_adj[l] * p.dt);
+      s.eff_perf_adj_dt[r][b][l] = static_cast<float>(perf_adj[l] * p.dt);
+      s.eff_log_pack_mult[r][b][l] = static_cast<float>(log(pack_mult[l]));
+      s.eff_log_cap_mult[r][b][l] = static_cast<float>(log(cap_mult[l]));
+    }
+  }
+}
+
+// The current regime's v2 effects for every lane (select_effects' v2 part).
+template <int L>
+CC_FUNCTION void select_effects_v2(const ModelParams& p, LaneState<L>& s) {
+  CC_UNROLL
+  for (int b = 0; b < kNumBlocs; ++b) {
+    CC_SIMD
+    for (int l = 0; l < L; ++l) {
+      s.cur_hbm_adj_dt[b][l] = s.eff_hbm_adj_dt[0][b][l];
+      s.cur_pack_adj_dt[b][l] = s.eff_pack_adj_dt[0][b][l];
+      s.cur_perf_adj_dt[b][l] = s.eff_perf_adj_dt[0][b][l];
+      s.cur_log_pack_mult[b][l] = s.eff_log_pack_mult[0][b][l];
+      s.cur_log_cap_mult[b][l] = s.eff_log_cap_mult[0][b][l];
+    }
+    for (int r = 1; r < p.num_regimes; ++r) {
+      CC_SIMD
+      for (int l = 0; l < L; ++l) {
+        const bool here = s.regime[l] == r;
+        s.cur_hbm_adj_dt[b][l] = here ? s.eff_hbm_adj_dt[r][b][l] : s.cur_hbm_adj_dt[b][l];
+        s.cur_pack_adj_dt[b][l] = here ? s.eff_pack_adj_dt[r][b][l] : s.cur_pack_adj_dt[b][l];
+        s.cur_perf_adj_dt[b][l] = here ? s.eff_perf_adj_dt[r][b][l] : s.cur_perf_adj_dt[b][l];
+        s.cur_log_pack_mult[b][l] = here ? s.eff_log_pack_mult[r][b][l] : s.cur_log_pack_mult[b][l];
+        s.cur_log_cap_mult[b][l] = here ? s.eff_log_cap_mult[r][b][l] : s.cur_log_cap_mult[b][l];
+      }
+    }
+  }
+}
+
 // The current regime's effects for every lane. Called only when some lane's
 // regime changed: the effect tables are indexed by a run-time regime, which a
 // GPU keeps in (slow) local memory, so the period loop reads only cur_*.
@@ -52,6 +101,7 @@ CC_FUNCTION void select_effects(const ModelParams& p, LaneState<L>& s) {
       }
     }
   }
+  if (p.v2) select_effects_v2<L>(p, s);
 }
 
 // The Markov walk of one period: walk destinations in name order with one

@@ -44,7 +44,9 @@ CC_COLD void lane_shocks(const ModelParams& p, uint32_t period, int l, LaneState
   const TrajectoryHalves t = trajectory_halves(s.first, l);
   const uint64_t seed = p.seed;
   bool occurred = false;
-  float jump_dom = 0.0f, jump_for = 0.0f;
+  float jump_dom = 0.0f, jump_for = 0.0f;  // wafers (v1)
+  // MODEL-v2.md section 5's other targets, per bloc.
+  float hbm_dom = 0.0f, hbm_for = 0.0f, pack_dom = 0.0f, pack_for = 0.0f, cap_dom = 0.0f, cap_for = 0.0f;
   for (int g = 0; 4 * g < p.num_shocks; ++g) {
     const uint32_t slot = kSlotExtraBase + static_cast<uint32_t>(shock_uniform_index(4 * g) / 4);
     const uint32_t loss_slot = kSlotExtraBase + static_cast<uint32_t>(shock_loss_uniform_index(4 * g) / 4);
@@ -62,15 +64,33 @@ CC_COLD void lane_shocks(const ModelParams& p, uint32_t period, int l, LaneState
       const double loss =
           dist_quantile(p.shocks[k2].loss, p.tables, uniform_open(word_at(lw, shock_loss_uniform_index(k2) % 4)));
       const float j = static_cast<float>(log1p(-loss));
-      jump_dom += p.shocks[k2].bloc == kDomestic ? j : 0.0f;
-      jump_for += p.shocks[k2].bloc == kForeign ? j : 0.0f;
+      const int32_t target = p.shocks[k2].target;
+      const bool dom = p.shocks[k2].bloc == kDomestic;
+      const bool fgn = p.shocks[k2].bloc == kForeign;
+      jump_dom += dom & (target == kTargetWafers) ? j : 0.0f;
+      jump_for += fgn & (target == kTargetWafers) ? j : 0.0f;
+      hbm_dom += dom & (target == kTargetHbm) ? j : 0.0f;
+      hbm_for += fgn & (target == kTargetHbm) ? j : 0.0f;
+      pack_dom += dom & (target == kTargetPackaging) ? j : 0.0f;
+      pack_for += fgn & (target == kTargetPackaging) ? j : 0.0f;
+      cap_dom += dom & (target == kTargetWaferCap) ? j : 0.0f;
+      cap_for += fgn & (target == kTargetWaferCap) ? j : 0.0f;
     }
   }
   s.jump[kDomestic][l] = jump_dom;
   s.jump[kForeign][l] = jump_for;
+  if (p.v2) {
+    s.jump_hbm[kDomestic][l] = hbm_dom;
+    s.jump_hbm[kForeign][l] = hbm_for;
+    s.jump_pack[kDomestic][l] = pack_dom;
+    s.jump_pack[kForeign][l] = pack_for;
+    s.jump_cap[kDomestic][l] = cap_dom;
+    s.jump_cap[kForeign][l] = cap_for;
+  }
 }
 
-// Poisson shocks of period `period`: permanent jumps log C += log(1 - loss).
+// Poisson shocks of period `period`: permanent jumps log C += log(1 - loss)
+// (v2: of the shock's target's log level).
 // Shocks are independent Bernoulli(p_k) per period. They are sampled exactly
 // but cheaply: one word (slot B, word 3, drawn with the normals) decides
 // whether any shock occurs (probability tail_0); only for the few lanes where
@@ -86,6 +106,17 @@ CC_SEPARATE void shock_jumps(const ModelParams& p, uint32_t period, LaneState<L>
     s.jump[kForeign][l] = 0.0f;
     forced[l] = word_below(s.w_any[l], s.thr_shock_any[l]) ? 1 : 0;
     any |= forced[l];
+  }
+  if (p.v2) {
+    CC_SIMD
+    for (int l = 0; l < L; ++l) {
+      CC_UNROLL
+      for (int b = 0; b < kNumBlocs; ++b) {
+        s.jump_hbm[b][l] = 0.0f;
+        s.jump_pack[b][l] = 0.0f;
+        s.jump_cap[b][l] = 0.0f;
+      }
+    }
   }
   if (!any) return;
   for (int l = 0; l < L; ++l)

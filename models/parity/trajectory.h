@@ -1,4 +1,4 @@
-// The parity model v1 (MODEL.md) for a block of L trajectories ("lanes"): init, one period, finish.
+// The parity model (MODEL.md v1, MODEL-v2.md v2) for a block of L trajectories ("lanes"): init, one period, finish.
 #pragma once
 #include <math.h>
 #include <stdint.h>
@@ -6,6 +6,7 @@
 #include "kernels/macros.h"
 #include "kernels/tally/tally_layout.h"
 #include "models/parity/bloc_step.h"
+#include "models/parity/bloc_step_v2.h"
 #include "models/parity/crossing_detection.h"
 #include "models/parity/lane_state.h"
 #include "models/parity/metric_step.h"
@@ -35,6 +36,14 @@ CC_SEPARATE void init_lanes(const ModelParams& p, uint64_t first, LaneState<L>& 
     init_bloc<L>(p, all, b, sqdt, s);
     init_regime_effects<L>(p, all, b, s);
   }
+  if (p.v2) {
+    CC_UNROLL
+    for (int b = 0; b < kNumBlocs; ++b) {
+      init_bloc_v2<L>(p, all, b, s);
+      init_regime_effects_v2<L>(p, all, b, s);
+    }
+    if (p.perf_lag_bloc >= 0) init_perf_lag<L>(p, all, s);
+  }
   init_shock_thresholds<L>(p, all, s);
   CC_SIMD
   for (int l = 0; l < L; ++l) {
@@ -54,6 +63,9 @@ CC_SEPARATE void step_lanes(const ModelParams& p, int k, LaneState<L>& s) {
   const uint64_t first = s.first;  // locals, so lane loops need no 64-bit loads
   const uint64_t seed = p.seed;
   const int nreg = p.num_regimes;  // before the lane loops store into s
+  const int32_t v2 = p.v2;
+  const int32_t stock[kNumBlocs] = {p.v2_stock[0], p.v2_stock[1]};
+  const int32_t lag_bloc = p.perf_lag_bloc;
 
   float z[kNumBlocs][3][L];
   uint32_t w_regime[L];
@@ -69,8 +81,13 @@ CC_SEPARATE void step_lanes(const ModelParams& p, int k, LaneState<L>& s) {
   if (changed) select_effects<L>(p, s);
 
   float log_metric[kNumMetrics][kNumBlocs][L];
-  CC_UNROLL
-  for (int b = 0; b < kNumBlocs; ++b) bloc_step<L>(b, z, t_k, log_dt, s, log_metric);
+  if (v2) {
+    CC_UNROLL
+    for (int b = 0; b < kNumBlocs; ++b) bloc_step_v2<L>(b, z, t_k, log_dt, stock[b], lag_bloc == b, s, log_metric);
+  } else {
+    CC_UNROLL
+    for (int b = 0; b < kNumBlocs; ++b) bloc_step<L>(b, z, t_k, log_dt, s, log_metric);
+  }
   CC_UNROLL
   for (int m = 0; m < kNumMetrics; ++m) metric_step<L>(m, k, dt, rule, log_metric, s);
 }

@@ -3,8 +3,10 @@
 
 #include <algorithm>
 
+#include "host/config/scenario.h"
 #include "host/run/runner.h"
 #include "tests/support/model_fixtures.h"
+#include "tests/support/source_paths.h"
 
 namespace chipcast {
 namespace {
@@ -59,6 +61,28 @@ TEST_P(Determinism, CountsBeyondSixteenBitsInOneBin) {
       EXPECT_EQ(total, n) << "period " << k << " series " << q;
       EXPECT_EQ(largest, n) << "period " << k << " series " << q;
     }
+}
+
+// The same on the shared v2 scenario (every MODEL-v2.md section 1-5 key): the
+// v2 state (stocks, ceilings, running sums, lag) is per trajectory too.
+TEST_P(Determinism, V2AllKeysSameTallyForAnyThreadsBatchesAndSplits) {
+  const auto sc = load_scenario(testing::kV2AllKeysToml);
+  const parity::ModelParams& p = sc->params;
+  ASSERT_EQ(p.v2, 1);
+  const uint64_t n = 5003;
+  BackendOptions one;
+  one.threads = 1;
+  auto a = make_backend(GetParam(), one);
+  auto b = make_backend(GetParam(), BackendOptions{});
+  const Tally whole = run_batches(*a, p, RunPlan{0, n, 0}, nullptr);
+  EXPECT_TRUE(whole == run_batches(*b, p, RunPlan{0, n, 777}, nullptr));
+  Tally split = run_batches(*b, p, RunPlan{0, 1234, 0}, nullptr);
+  split.merge(run_batches(*b, p, RunPlan{1234, n - 1234, 100}, nullptr));
+  EXPECT_TRUE(whole == split);
+  // Some trajectories cross and some do not (else equality would prove little).
+  const uint64_t censored = whole.crossing_row(parity::kUnits)[whole.shape.crossing_bins() - 1];
+  EXPECT_GT(censored, n / 20);
+  EXPECT_LT(censored, n - n / 20);
 }
 
 TEST_P(Determinism, CrossingTimesDoNotDependOnTheRangeStart) {

@@ -91,6 +91,15 @@ TEST_F(GpuBackend, BaselineQuantilesWithinOneBinOfOpenMP) {
   EXPECT_EQ(compare_summaries(summarize(got, sc->run), summarize(ref, sc->run), sc->run.dt, sc->params.sub_bins), 0);
 }
 
+// The shared v2 scenario (every MODEL-v2.md section 1-5 key).
+TEST_F(GpuBackend, V2AllKeysQuantilesWithinOneBinOfOpenMP) {
+  auto sc = load_scenario(std::string(CHIPCAST_SOURCE_DIR) + "/tests/models/data/v2_all_keys.toml");
+  const uint64_t n = 200000;
+  const Tally ref = run_tally(*openmp(), sc->params, n);
+  const Tally got = run_tally(*gpu(), sc->params, n);
+  EXPECT_EQ(compare_summaries(summarize(got, sc->run), summarize(ref, sc->run), sc->run.dt, sc->params.sub_bins), 0);
+}
+
 // Same seed, different run batches and device launches: identical tallies.
 TEST_F(GpuBackend, DeterministicAcrossBatchSizes) {
   auto p = rich_scenario(12);

@@ -7,8 +7,10 @@
 #include <vector>
 
 #include "chipcast_config.h"
+#include "host/config/scenario.h"
 #include "host/run/runner.h"
 #include "tests/support/model_fixtures.h"
+#include "tests/support/source_paths.h"
 
 #if CHIPCAST_HAVE_KOKKOS
 #include "backends/kokkos/kokkos_backend.h"
@@ -131,6 +133,32 @@ TEST(KokkosBackend, TallyIsExactlyTheOpenMPOne) {
   const Tally kk = run_on("kokkos", *p, kFirst, kCount, 0);
   expect_busy(omp);
   expect_identical(omp, kk, "openmp (2 threads) vs kokkos");
+}
+
+// The shared v2 scenario (every MODEL-v2.md section 1-5 key) through the config loader.
+TEST(KokkosBackend, V2AllKeysTallyIsExactlyTheOpenMPOne) {
+  const auto sc = load_scenario(testing::kV2AllKeysToml);
+  const Tally omp = run_on("openmp", sc->params, kFirst, kCount, 0, 2);
+  const Tally kk = run_on("kokkos", sc->params, kFirst, kCount, 1000);
+  expect_busy(omp);
+  expect_identical(omp, kk, "v2_all_keys.toml: openmp (2 threads) vs kokkos");
+  std::vector<float> a(kNumMetrics * 3000), b(kNumMetrics * 3000);
+  make_backend("openmp", BackendOptions{})->crossing_times(sc->params, kFirst, 3000, a.data());
+  make_backend("kokkos", BackendOptions{})->crossing_times(sc->params, kFirst, 3000, b.data());
+  EXPECT_EQ(std::memcmp(a.data(), b.data(), a.size() * sizeof(float)), 0);
+}
+
+// The device algorithm (one lane, scalar libm) on the v2 scenario: crossing
+// times within 1e-3 years (a tenth of a bin) but for 1 in 1000, as for v1.
+TEST(KokkosBackend, V2AllKeysSingleLaneAgreesOnTheHost) {
+  const auto sc = load_scenario(testing::kV2AllKeysToml);
+  auto single = make_kokkos_single_lane_backend_for_testing(BackendOptions{});
+  std::vector<float> a(kNumMetrics * 4000), b(kNumMetrics * 4000);
+  single->crossing_times(sc->params, kFirst, 4000, a.data());
+  make_backend("openmp", BackendOptions{})->crossing_times(sc->params, kFirst, 4000, b.data());
+  size_t far = 0;
+  for (size_t i = 0; i < a.size(); ++i) far += !(std::fabs(a[i] - b[i]) <= 1e-3f) && !(a[i] == b[i]);
+  EXPECT_LE(far, a.size() / 1000);
 }
 
 TEST(KokkosBackend, BatchSizeDoesNotChangeTheTally) {

@@ -91,6 +91,21 @@ TEST(ThrustOmpPath, BaselineConfigEqualsOpenMPExactly) {
   EXPECT_TRUE(got == ref) << first_difference(got, ref);
 }
 
+// The shared v2 scenario (every MODEL-v2.md section 1-5 key): 16 lanes exactly
+// OpenMP; one lane (scalar libm, as a GPU thread) within rounding.
+TEST(ThrustOmpPath, V2AllKeysEqualsOpenMP) {
+  auto sc = load_scenario(std::string(CHIPCAST_SOURCE_DIR) + "/tests/models/data/v2_all_keys.toml");
+  ASSERT_EQ(sc->params.v2, 1);
+  const uint64_t n = 20000;
+  const Tally ref = run_tally(*openmp(), sc->params, n);
+  const Tally got = run_tally(*thrust_omp(16, 6000), sc->params, n);
+  EXPECT_TRUE(got == ref) << first_difference(got, ref);
+  std::vector<float> a(3 * n), b(3 * n);
+  openmp()->crossing_times(sc->params, 0, n, a.data());
+  thrust_omp(1, 1 << 15)->crossing_times(sc->params, 0, n, b.data());
+  EXPECT_LE(count_differing_trajectories(b, a, n, 1e-4f), n / 1000);
+}
+
 TEST(ThrustOmpPath, RejectsBadSettings) {
   EXPECT_THROW(thrust_omp(8, 100), std::invalid_argument);
   EXPECT_THROW(thrust_omp(16, 0), std::invalid_argument);

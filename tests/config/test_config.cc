@@ -678,5 +678,154 @@ TEST_F(ConfigTest, MessageFormatIsFileKeyValueProblemValid) {
   EXPECT_NE(msg.find("; "), std::string::npos) << msg;
 }
 
+// ---------------------------------------------------------------- model v2 (MODEL-v2.md sections 1-5)
+
+using parity::bloc_param_v2_index;
+using parity::effect_v2_index;
+
+std::string v2_scenario() { return std::string(CHIPCAST_SOURCE_DIR) + "/tests/models/data/v2_all_keys.toml"; }
+
+TEST_F(ConfigTest, VersionOneConfigLeavesEveryV2FlagOffAndDefaultsInPlace) {
+  const auto s = load_scenario(data("minimal.toml"));
+  const parity::ModelParams& p = s->params;
+  EXPECT_EQ(p.v2, 0);
+  EXPECT_EQ(p.perf_lag_bloc, -1);
+  for (int b = 0; b < 2; ++b) {
+    EXPECT_EQ(p.v2_growth[b], 0);
+    EXPECT_EQ(p.v2_stock[b], 0);
+    EXPECT_EQ(p.v2_long[b], 0);
+    for (int k = 0; k < parity::kNumBlocParamsV2; ++k)
+      EXPECT_EQ(p.params[bloc_param_v2_index(b, k)].kind, DistKind::fixed);
+    EXPECT_DOUBLE_EQ(p.params[bloc_param_v2_index(b, parity::kDieStock0)].p0, 0.0);
+    EXPECT_DOUBLE_EQ(p.params[effect_v2_index(0, b, parity::kHbmGrowthAdj)].p0, 0.0);
+    EXPECT_DOUBLE_EQ(p.params[effect_v2_index(0, b, parity::kPackagingMult)].p0, 1.0);
+    EXPECT_DOUBLE_EQ(p.params[effect_v2_index(0, b, parity::kWaferCapMult)].p0, 1.0);
+  }
+  // A shock that names the v1 target explicitly stays on the v1 path.
+  const auto t = load_scenario(
+      scenario("[[shocks]]\nname = \"x\"\nbloc = \"foreign\"\ntarget = \"wafers\"\nrate = 0.1\nloss = 0.5\n"));
+  EXPECT_EQ(t->params.v2, 0);
+  EXPECT_EQ(t->params.shocks[0].target, parity::kTargetWafers);
+}
+
+TEST_F(ConfigTest, EveryV2KeyLandsInItsSlotWithItsName) {
+  const auto s = load_scenario(v2_scenario());
+  const parity::ModelParams& p = s->params;
+  EXPECT_EQ(p.v2, 1);
+  EXPECT_EQ(p.perf_lag_bloc, parity::kDomestic);
+  EXPECT_EQ(p.v2_growth[0], 1);
+  EXPECT_EQ(p.v2_growth[1], 1);
+  EXPECT_EQ(p.v2_stock[0], 1);
+  EXPECT_EQ(p.v2_stock[1], 1);
+  // domestic: wafer, hbm, packaging and hbm-per-chip long rates; foreign: perf only.
+  EXPECT_EQ(p.v2_long[0], 0b10111);
+  EXPECT_EQ(p.v2_long[1], 0b01000);
+  const auto& names = s->param_names;
+  EXPECT_EQ(names[bloc_param_v2_index(0, parity::kWaferGrowthLong)], "domestic.wafer_growth_long");
+  EXPECT_EQ(names[bloc_param_v2_index(0, parity::kGrowthHalflife)], "domestic.growth_halflife");
+  EXPECT_EQ(names[bloc_param_v2_index(0, parity::kDieStock0)], "domestic.die_stock0");
+  EXPECT_EQ(names[bloc_param_v2_index(0, parity::kHbmStock0)], "domestic.hbm_stock0");
+  EXPECT_EQ(names[bloc_param_v2_index(0, parity::kPerfLag)], "domestic.perf_lag");
+  EXPECT_EQ(names[bloc_param_v2_index(0, parity::kPerfLagDrift)], "domestic.perf_lag_drift");
+  EXPECT_EQ(names[bloc_param_v2_index(1, parity::kPerfGrowthLong)], "foreign.perf_growth_long");
+  EXPECT_EQ(names[bloc_param_v2_index(1, parity::kGrowthHalflife)], "");  // a number, not drawn
+  EXPECT_DOUBLE_EQ(p.params[bloc_param_v2_index(1, parity::kGrowthHalflife)].p0, 4.0);
+  EXPECT_DOUBLE_EQ(p.params[bloc_param_v2_index(0, parity::kHbmGrowthLong)].p0, 0.2);
+  EXPECT_DOUBLE_EQ(p.params[bloc_param_v2_index(1, parity::kHbmStock0)].p0, 2.0e6);
+  // Regimes in name order: status_quo (defaults), tightened.
+  EXPECT_EQ(names[effect_v2_index(1, 0, parity::kHbmGrowthAdj)], "policy.regimes.tightened.domestic.hbm_growth_adj");
+  EXPECT_EQ(names[effect_v2_index(1, 0, parity::kPackagingMult)], "policy.regimes.tightened.domestic.packaging_mult");
+  EXPECT_EQ(names[effect_v2_index(1, 0, parity::kWaferCapMult)], "policy.regimes.tightened.domestic.wafer_cap_mult");
+  EXPECT_DOUBLE_EQ(p.params[effect_v2_index(1, 1, parity::kWaferCapMult)].p0, 1.5);
+  EXPECT_DOUBLE_EQ(p.params[effect_v2_index(1, 1, parity::kPackagingGrowthAdj)].p0, 0.1);
+  EXPECT_DOUBLE_EQ(p.params[effect_v2_index(0, 0, parity::kPackagingMult)].p0, 1.0);
+  EXPECT_DOUBLE_EQ(p.params[effect_v2_index(0, 1, parity::kPerfGrowthAdj)].p0, 0.0);
+  ASSERT_EQ(p.num_shocks, 5);
+  EXPECT_EQ(p.shocks[0].target, parity::kTargetWafers);
+  EXPECT_EQ(p.shocks[1].target, parity::kTargetHbm);
+  EXPECT_EQ(p.shocks[2].target, parity::kTargetPackaging);
+  EXPECT_EQ(p.shocks[3].target, parity::kTargetWaferCap);
+  EXPECT_EQ(p.shocks[4].target, parity::kTargetWafers);
+  // No perf0 / perf_growth under the lag: nothing to warn about.
+  EXPECT_TRUE(s->warnings.empty());
+  // v1's slots have not moved: the v1 draws of a v2 config are v1's.
+  EXPECT_EQ(names[bloc_param_index(0, parity::kWafers0)], "domestic.wafers0");
+  EXPECT_EQ(bloc_param_v2_index(0, 0), 92);
+  EXPECT_EQ(effect_v2_index(0, 0, 0), 112);
+  EXPECT_EQ(parity::kMaxParams, 192);
+}
+
+TEST_F(ConfigTest, PerfLagWarnsOnceNamingTheIgnoredKeysEvenWhenInherited) {
+  // minimal.toml gives domestic perf0 and perf_growth: inherited, then ignored.
+  const std::string path = scenario("[domestic]\nperf_lag = 2.0\n[foreign]\ngrowth_halflife = 3\n");
+  const auto s = load_scenario(path);
+  EXPECT_EQ(s->params.perf_lag_bloc, parity::kDomestic);
+  ASSERT_EQ(s->warnings.size(), 1u);
+  const std::string& w = s->warnings[0];
+  EXPECT_NE(w.find(data("minimal.toml")), std::string::npos) << w;  // where the keys come from
+  EXPECT_NE(w.find("domestic.perf0 = 0.5"), std::string::npos) << w;
+  EXPECT_NE(w.find("domestic.perf_growth = 0.25"), std::string::npos) << w;
+  EXPECT_NE(w.find("ignored"), std::string::npos) << w;
+  EXPECT_EQ(w.find("perf_growth_long"), std::string::npos) << w;
+  // With perf_growth_long too (it needs the half-life), still one warning naming all three.
+  const auto t = load_scenario(
+      scenario("[foreign]\nperf_lag = 1\nperf_growth_long = 0.1\ngrowth_halflife = 2\n", "lag_foreign.toml"));
+  EXPECT_EQ(t->params.perf_lag_bloc, parity::kForeign);
+  ASSERT_EQ(t->warnings.size(), 1u);
+  EXPECT_NE(t->warnings[0].find("foreign.perf0 = 1"), std::string::npos) << t->warnings[0];
+  EXPECT_NE(t->warnings[0].find("foreign.perf_growth = 0.3"), std::string::npos) << t->warnings[0];
+  EXPECT_NE(t->warnings[0].find("foreign.perf_growth_long = 0.1"), std::string::npos) << t->warnings[0];
+  // Without perf_lag, perf0 stays required.
+  std::string text = read_text(data("minimal.toml"));
+  text.erase(text.find("perf0 = 0.5\n"), std::string("perf0 = 0.5\n").size());
+  const std::string noperf = write("noperf.toml", text);
+  const std::string msg = error_of(noperf);
+  EXPECT_NE(msg.find(noperf + ": domestic.perf0: (missing)"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("unless perf_lag is given"), std::string::npos) << msg;
+}
+
+TEST_F(ConfigTest, V2ErrorsNameFileKeyAndValue) {
+  // Section 1: a half-life <= 0, or a distribution that allows it; a _long rate without the half-life.
+  expect_error("[domestic]\ngrowth_halflife = 0\n", {"domestic.growth_halflife", "0", "> 0"});
+  expect_error("[domestic]\ngrowth_halflife = -2\n", {"domestic.growth_halflife", "-2", "> 0"});
+  expect_error("[foreign]\ngrowth_halflife = { dist = \"normal\", mean = 3, sd = 1 }\n",
+               {"foreign.growth_halflife", "can be <= 0"});
+  expect_error("[domestic]\nhbm_growth_long = 0.1\n",
+               {"domestic.hbm_growth_long", "0.1", "without the bloc's growth_halflife", "hbm_growth"});
+  expect_error("[foreign]\nhbm_per_chip_growth_long = { dist = \"uniform\", low = 0, high = 0.1 }\n",
+               {"foreign.hbm_per_chip_growth_long", "growth_halflife"});
+  expect_error("[domestic]\ngrowth_halflife = 3\nwafer_growth_long = \"fast\"\n",
+               {"domestic.wafer_growth_long", "\"fast\"", "number"});
+  // Section 2: negative stocks.
+  expect_error("[domestic]\ndie_stock0 = -1\n", {"domestic.die_stock0", "-1", ">= 0"});
+  expect_error("[foreign]\nhbm_stock0 = { dist = \"normal\", mean = 1e6, sd = 1e6 }\n",
+               {"foreign.hbm_stock0", "can be < 0"});
+  // Section 3: multipliers <= 0, unknown effects.
+  const std::string regimes = "[policy]\ninitial = \"a\"\n[policy.regimes.a]\n";
+  expect_error(regimes + "domestic = { packaging_mult = 0 }\n",
+               {"policy.regimes.a.domestic.packaging_mult", "0", "> 0"});
+  expect_error(regimes + "foreign = { wafer_cap_mult = -0.5 }\n",
+               {"policy.regimes.a.foreign.wafer_cap_mult", "-0.5", "> 0"});
+  expect_error(regimes + "foreign = { wafer_cap_mult = { dist = \"uniform\", low = -1, high = 1 } }\n",
+               {"policy.regimes.a.foreign.wafer_cap_mult", "can be <= 0"});
+  expect_error(regimes + "foreign = { perf_growth_adj = \"x\" }\n",
+               {"policy.regimes.a.foreign.perf_growth_adj", "\"x\""});
+  expect_error(regimes + "foreign = { hbm_cap_mult = 2 }\n",
+               {"policy.regimes.a.foreign.hbm_cap_mult", "unknown key", "wafer_cap_mult"});
+  // Section 4: a negative lag, lags for both blocs, drift without lag.
+  expect_error("[domestic]\nperf_lag = -1\n", {"domestic.perf_lag", "-1", ">= 0"});
+  expect_error("[domestic]\nperf_lag = { dist = \"normal\", mean = 2, sd = 1 }\n", {"domestic.perf_lag", "can be < 0"});
+  expect_error("[domestic]\nperf_lag = 2\n[foreign]\nperf_lag = 1\n",
+               {"foreign.perf_lag", "1", "both blocs", "domestic.perf_lag = 2"});
+  expect_error("[foreign]\nperf_lag_drift = 0.1\n", {"foreign.perf_lag_drift", "0.1", "without perf_lag"});
+  // Section 5: an unknown shock target.
+  expect_error("[[shocks]]\nname = \"x\"\nbloc = \"foreign\"\ntarget = \"fabs\"\nrate = 0.1\nloss = 0.5\n",
+               {"shocks.x.target", "\"fabs\"", "unknown shock target", "wafer_cap"});
+  expect_error("[[shocks]]\nname = \"x\"\nbloc = \"foreign\"\ntarget = 2\nrate = 0.1\nloss = 0.5\n",
+               {"shocks.x.target", "2", "string"});
+  // An unknown bloc key still lists the v2 ones.
+  expect_error("[domestic]\ngrowth_half_life = 3\n", {"domestic.growth_half_life", "unknown key", "growth_halflife"});
+}
+
 }  // namespace
 }  // namespace chipcast

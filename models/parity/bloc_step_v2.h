@@ -1,0 +1,170 @@
+// One bloc of every lane under MODEL-v2.md sections 1-5: its extra constants and the v2 form of steps 1-7.
+#pragma once
+#include <math.h>
+#include <stdint.h>
+
+#include "kernels/macros.h"
+#include "kernels/simd_math.h"
+#include "kernels/tally/tally_layout.h"
+#include "models/parity/bloc_step.h"
+#include "models/parity/lane_state.h"
+#include "models/parity/params.h"
+
+namespace chipcast::parity {
+
+// Bit r of ModelParams::v2_long[b]: the bloc gives the long-run partner of
+// rate r (BlocParamV2 order); without it g_long = g (the same draw).
+CC_FUNCTION constexpr int32_t long_bit(int rate) { return int32_t{1} << rate; }
+
+// The long-run rate of bloc rate g (its partner lng, or g itself without one:
+// the same draw) and dG = (g - g_long) h / ln 2 (0 without a half-life).
+CC_FUNCTION double long_rate(double g, double lng, double h, int32_t has_long, int32_t relax, float& dg) {
+  const double g_long = has_long ? lng : g;
+  dg = relax ? static_cast<float>((g - g_long) * (h / 0.69314718055994530942)) : 0.0f;
+  return g_long;
+}
+
+// Bloc b's v2 constants and state, after init_bloc (whose v1 slots drift_c,
+// drift_h, perf_growth, hpc_growth, pack_growth then hold the long-run rates).
+// Called only when p.v2.
+template <int L>
+CC_FUNCTION void init_bloc_v2(const ModelParams& p, const double (&all)[kMaxParams][L], int b, LaneState<L>& s) {
+  const double(*v)[L] = &all[bloc_param_index(b, 0)];
+  const double(*w)[L] = &all[bloc_param_v2_index(b, 0)];
+  const int32_t relax = p.v2_growth[b];
+  const int32_t has_long = p.v2_long[b];
+  const double* h = w[kGrowthHalflife];
+  for (int l = 0; l < L; ++l) {
+    double gl;
+    gl = long_rate(v[kWaferGrowth][l], w[kWaferGrowthLong][l], h[l], has_long & long_bit(kWaferGrowthLong), relax,
+                   s.dg_wafer[b][l]);
+    s.drift_c[b][l] = static_cast<float>(gl * p.dt);
+    gl = long_rate(v[kHbmGrowth][l], w[kHbmGrowthLong][l], h[l], has_long & long_bit(kHbmGrowthLong), relax,
+                   s.dg_hbm[b][l]);
+    s.drift_h[b][l] = static_cast<float>(gl * p.dt);
+    gl = long_rate(v[kPackagingGrowth][l], w[kPackagingGrowthLong][l], h[l], has_long & long_bit(kPackagingGrowthLong),
+                   relax, s.dg_pack[b][l]);
+    s.pack_growth[b][l] = static_cast<float>(gl);
+    gl = long_rate(v[kPerfGrowth][l], w[kPerfGrowthLong][l], h[l], has_long & long_bit(kPerfGrowthLong), relax,
+                   s.dg_perf[b][l]);
+    s.perf_growth[b][l] = static_cast<float>(gl);
+    gl = long_rate(v[kHbmPerChipGrowth][l], w[kHbmPerChipGrowthLong][l], h[l],
+                   has_long & long_bit(kHbmPerChipGrowthLong), relax, s.dg_hpc[b][l]);
+    s.hpc_growth[b][l] = static_cast<float>(gl);
+    s.inv_h[b][l] = relax ? static_cast<float>(1.0 / h[l]) : 0.0f;
+    s.prev_decay[b][l] = 1.0f;
+    s.die_stock[b][l] = static_cast<float>(w[kDieStock0][l]);
+    s.hbm_stock[b][l] = static_cast<float>(w[kHbmStock0][l]);
+    s.lag0[b][l] = static_cast<float>(w[kPerfLag][l]);
+    s.lag_drift[b][l] = static_cast<float>(w[kPerfLagDrift][l]);
+    s.lag_inv_h[b][l] = 0.0f;
+    s.lag_g0[b][l] = 0.0f;
+    s.sum_pack_adj[b][l] = 0.0f;
+    s.sum_perf_adj[b][l] = 0.0f;
+    s.jump_hbm[b][l] = 0.0f;
+    s.jump_pack[b][l] = 0.0f;
+    s.jump_cap[b][l] = 0.0f;
+  }
+}
+
+// MODEL-v2.md section 4: the lagging bloc's perf constants become the other
+// bloc's frontier (its perf0, long-run rate, dG and 1/h, and its rate at the
+// start for times before it), so the period step reads one bloc only.
+// Called after init_bloc_v2 of both blocs when p.perf_lag_bloc >= 0.
+template <int L>
+CC_FUNCTION void init_perf_lag(const ModelParams& p, const double (&all)[kMaxParams][L], LaneState<L>& s) {
+  const int b = p.perf_lag_bloc;
+  const int o = 1 - b;
+  const double* g0 = all[bloc_param_index(o, kPerfGrowth)];
+  for (int l = 0; l < L; ++l) {
+    s.log_perf0[b][l] = s.log_perf0[o][l];
+    s.perf_growth[b][l] = s.perf_growth[o][l];
+    s.dg_perf[b][l] = s.dg_perf[o][l];
+    s.lag_inv_h[b][l] = s.inv_h[o][l];
+    s.lag_g0[b][l] = static_cast<float>(g0[l]);
+  }
+}
+
+// MODEL-v2.md's steps 1-7 of a period for bloc b of every lane (bloc_step's
+// v1 steps with the v2 mechanisms). stock: the bloc has stocks (p.v2_stock[b]);
+// lagging: its perf follows the other bloc's frontier (p.perf_lag_bloc == b).
+template <int L>
+CC_FUNCTION void bloc_step_v2(int b, const float (&z)[kNumBlocs][3][L], float t_k, float log_dt, int32_t stock,
+                              int32_t lagging, LaneState<L>& s, float (&log_metric)[kNumMetrics][kNumBlocs][L]) {
+  CC_SIMD
+  for (int l = 0; l < L; ++l) {
+    // Section 1: one 2^(-t/h) per bloc and period, shared by its five rates;
+    // the walks add G(t_k) - G(t_{k-1}) = g_long dt + dG (2^(-t_{k-1}/h) - 2^(-t_k/h)),
+    // the levels use G(t_k) = g_long t_k + dG (1 - 2^(-t_k/h)).
+    const float decay = exp2f(-t_k * s.inv_h[b][l]);
+    const float fall = s.prev_decay[b][l] - decay;
+    const float rise = 1.0f - decay;
+    s.prev_decay[b][l] = decay;
+    // 1. Wafer capacity; the ceiling falls for good with wafer_cap shocks and
+    // moves with the regime's wafer_cap_mult; capacity cut by it stays cut.
+    const float log_cap = s.log_cap[b][l] + s.jump_cap[b][l];
+    s.log_cap[b][l] = log_cap;
+    float lc = s.log_c[b][l] + s.drift_c[b][l] + s.dg_wafer[b][l] * fall + s.cur_adj_dt[b][l] +
+               s.vol_c[b][l] * z[b][0][l] + s.jump[b][l];
+    lc = min_of(lc, log_cap + s.cur_log_cap_mult[b][l]);
+    s.log_c[b][l] = lc;
+    // 2. Yield, as v1.
+    const float gap = s.gap[b][l] * s.cur_decay[b][l];
+    s.gap[b][l] = gap;
+    const float y = s.yield_max[b][l] - gap;
+    const float x = logf(y / (1.0f - y)) + s.yield_noise[b][l] * z[b][1][l];
+    const float log_y_noisy = min_of(x, 0.0f) - log1p_from_log(expf(-fabsf(x)));
+    const float log_y = ((y > 0.0f) & (y < 1.0f)) ? log_y_noisy : (y >= 1.0f ? 0.0f : -INFINITY);
+    // 3. HBM supply: the walk with the regime's hbm_growth_adj and HBM shocks.
+    const float lh = s.log_h[b][l] + s.drift_h[b][l] + s.dg_hbm[b][l] * fall + s.cur_hbm_adj_dt[b][l] +
+                     s.vol_h[b][l] * z[b][2][l] + s.jump_hbm[b][l];
+    s.log_h[b][l] = lh;
+    const float log_hbm_usable = lh + s.cur_log_hbm[b][l] + log_dt;
+    // 4. HBM per chip; packaging with its shocks (for good), the running sum of
+    // packaging_growth_adj * dt (this period's included) and packaging_mult.
+    const float log_hpc = s.log_hpc0[b][l] + s.hpc_growth[b][l] * t_k + s.dg_hpc[b][l] * rise;
+    const float log_pack0 = s.log_pack_dt[b][l] + s.jump_pack[b][l];
+    s.log_pack_dt[b][l] = log_pack0;
+    const float sum_pack = s.sum_pack_adj[b][l] + s.cur_pack_adj_dt[b][l];
+    s.sum_pack_adj[b][l] = sum_pack;
+    const float log_pack =
+        log_pack0 + s.pack_growth[b][l] * t_k + s.dg_pack[b][l] * rise + sum_pack + s.cur_log_pack_mult[b][l];
+    // 5.-6. Good dies, then the binding constraint.
+    const float log_good = lc + s.log_die_rate[b][l] + log_y;
+    float log_chips = min_of(min_of(log_good, log_hbm_usable - log_hpc), log_pack);
+    if (stock) {
+      // Section 2, in levels: flows first, then the stocks make up a shortfall
+      // and only ever fall. With both stocks at 0 the v1 formula stays.
+      const float die_stock = s.die_stock[b][l];
+      const float hbm_stock = s.hbm_stock[b][l];
+      const float good = expf(log_good);
+      const float flow = expf(log_hbm_usable);
+      const float hpc = expf(log_hpc);
+      const float chips = min_of(min_of(good + die_stock, (flow + hbm_stock) / hpc), expf(log_pack));
+      const float die_used = chips - good > 0.0f ? chips - good : 0.0f;
+      const float hbm_used = chips * hpc - flow > 0.0f ? chips * hpc - flow : 0.0f;
+      const float die_left = die_stock - die_used > 0.0f ? die_stock - die_used : 0.0f;
+      const float hbm_left = hbm_stock - hbm_used > 0.0f ? hbm_stock - hbm_used : 0.0f;
+      const bool held = (die_stock > 0.0f) | (hbm_stock > 0.0f);
+      log_chips = held ? logf(chips) : log_chips;
+      s.die_stock[b][l] = held ? die_left : die_stock;
+      s.hbm_stock[b][l] = held ? hbm_left : hbm_stock;
+    }
+    // 7. The three metrics; perf with the running sum of perf_growth_adj * dt,
+    // for a lagging bloc at the other bloc's frontier at t - L(t) (section 4).
+    const float sum_perf = s.sum_perf_adj[b][l] + s.cur_perf_adj_dt[b][l];
+    s.sum_perf_adj[b][l] = sum_perf;
+    float growth = s.perf_growth[b][l] * t_k + s.dg_perf[b][l] * rise;
+    if (lagging) {
+      const float lag = s.lag0[b][l] + s.lag_drift[b][l] * t_k;
+      const float at = t_k - (lag > 0.0f ? lag : 0.0f);
+      const float ahead = s.perf_growth[b][l] * at + s.dg_perf[b][l] * (1.0f - exp2f(-at * s.lag_inv_h[b][l]));
+      growth = at < 0.0f ? s.lag_g0[b][l] * at : ahead;
+    }
+    log_metric[kUnits][b][l] = log_chips;
+    log_metric[kCompute][b][l] = log_chips + s.log_perf0[b][l] + growth + sum_perf;
+    log_metric[kMemory][b][l] = log_chips + log_hpc;
+  }
+}
+
+}  // namespace chipcast::parity
