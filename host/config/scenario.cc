@@ -240,6 +240,10 @@ class Resolver {
     p_.sustain = r.sustain;
     p_.seed = r.seed;
     p_.sub_bins = sub_bins;
+    // Calendar-year totals where the grid has whole years (time_grid.h).
+    const AnnualGrid annual = annual_grid(r.start_year, r.dt, p_.periods);
+    p_.periods_per_year = annual.per_year;
+    p_.years = annual.years;
     // Latin hypercube over the run's trajectory indices [0, trajectories).
     if (r.sampling == "latin") {
       p_.design.latin = 1;

@@ -105,7 +105,20 @@ std::string html_report(const RunData& run, const std::map<std::string, std::str
       "error.</p>\n",
       escape(h));
 
-  const size_t n_warnings = run.warnings.size() + (run.nan_ratios > 0 ? 1 : 0);
+  // One warning per anomaly kind counted, naming the kind.
+  std::vector<std::string> anomaly_lines;
+  if (run.nan_ratios > 0)
+    anomaly_lines.push_back(fmt::format(
+        "{} ratio values were NaN while both levels were not (anomalies.nan_ratios in summary.json).", run.nan_ratios));
+  if (run.nan_levels > 0)
+    anomaly_lines.push_back(
+        fmt::format("{} bloc level values were NaN (anomalies.nan_levels in summary.json).", run.nan_levels));
+  if (run.lost_precision > 0)
+    anomaly_lines.push_back(
+        fmt::format("{} ratio values lost single precision, their levels being too large to mean anything; "
+                    "crossings from them are noise (anomalies.lost_precision in summary.json).",
+                    run.lost_precision));
+  const size_t n_warnings = run.warnings.size() + anomaly_lines.size();
   if (n_warnings > 0)
     out += fmt::format(
         "<p class=\"warn\"><strong>This run reported {} warning{}</strong>: see "
@@ -137,15 +150,12 @@ std::string html_report(const RunData& run, const std::map<std::string, std::str
 
   // Notes.
   out += "<h2 id=\"notes\">Notes and warnings</h2>\n";
-  if (run.notes.empty() && run.warnings.empty() && run.nan_ratios == 0) {
+  if (run.notes.empty() && run.warnings.empty() && anomaly_lines.empty()) {
     out += "<p>None: the run reported no notes or warnings.</p>\n";
   } else {
     out += "<ul>\n";
     for (const auto& w : run.warnings) out += "<li><strong>warning:</strong> " + escape(w) + "</li>\n";
-    if (run.nan_ratios > 0)
-      out += fmt::format(
-          "<li><strong>warning:</strong> {} ratio values were NaN (anomalies.nan_ratios in summary.json).</li>\n",
-          run.nan_ratios);
+    for (const auto& a : anomaly_lines) out += "<li><strong>warning:</strong> " + escape(a) + "</li>\n";
     for (const auto& n : run.notes) out += "<li>" + escape(n) + "</li>\n";
     out += "</ul>\n";
   }

@@ -71,8 +71,8 @@ bool is_plot_file(const std::string& name) {
 bool superseded(OutputKind kind, const std::string& name) {
   switch (kind) {
     case OutputKind::run:
-      return name == "summary.json" || name == "crossing.csv" || name == "bands.csv" || name == "resolved.toml" ||
-             is_plot_file(name);
+      return name == "summary.json" || name == "crossing.csv" || name == "bands.csv" || name == "annual.csv" ||
+             name == "resolved.toml" || is_plot_file(name);
     case OutputKind::sensitivity:
       return name == "sensitivity.json" || name == "sensitivity.csv" || is_plot_file(name);
     case OutputKind::compare:

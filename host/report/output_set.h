@@ -13,7 +13,7 @@ namespace chipcast {
 // Which command writes the set. A set replaces, as a whole, the files its
 // command owns and the charts drawn from them (they would describe another
 // run); every other file in the folder is carried over unchanged:
-//   run          summary.json crossing.csv bands.csv resolved.toml + plot's files
+//   run          summary.json crossing.csv bands.csv annual.csv resolved.toml + plot's files
 //   sensitivity  sensitivity.json sensitivity.csv + plot's files
 //   compare      compare.json compare.csv
 //   plot         fan_*.svg cdf_*.svg tornado.svg sobol.svg report.html

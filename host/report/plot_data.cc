@@ -216,9 +216,15 @@ void read_summary(const fs::path& file, RunData& run) {
   run.notes.insert(run.notes.end(), metric_notes.begin(), metric_notes.end());
   run.warnings = string_list(j, "warnings");
   run.warnings.insert(run.warnings.end(), metric_warnings.begin(), metric_warnings.end());
-  if (j.contains("anomalies") && j["anomalies"].is_object() && j["anomalies"].contains("nan_ratios") &&
-      j["anomalies"]["nan_ratios"].is_number())
-    run.nan_ratios = j["anomalies"]["nan_ratios"].get<long long>();
+  if (j.contains("anomalies") && j["anomalies"].is_object()) {
+    const auto& a = j["anomalies"];
+    auto count = [&](const char* key, long long& into) {
+      if (a.contains(key) && a[key].is_number()) into = a[key].get<long long>();
+    };
+    count("nan_ratios", run.nan_ratios);
+    count("nan_levels", run.nan_levels);
+    count("lost_precision", run.lost_precision);
+  }
   if (j.contains("quantile_method") && j["quantile_method"].is_string())
     run.quantile_method = j["quantile_method"].get<std::string>();
 

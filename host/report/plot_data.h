@@ -66,7 +66,10 @@ struct RunData {
   std::vector<MetricData> metrics;  // units, compute, memory first, then any others
   std::vector<std::string> notes;
   std::vector<std::string> warnings;
+  // summary.json anomalies, per kind (0 where the file has no such field).
   long long nan_ratios = 0;
+  long long nan_levels = 0;
+  long long lost_precision = 0;
   std::string quantile_method;
   // Provenance table rows (label, value) and the one-line provenance printed under each chart.
   std::vector<std::pair<std::string, std::string>> provenance;

@@ -85,7 +85,18 @@ std::string summary_json(const Scenario& scenario, const Summary& summary, const
     metrics[m.name] = std::move(entry);
   }
   j["metrics"] = std::move(metrics);
-  j["anomalies"] = json{{"nan_ratios", summary.nan_ratios}};
+  // Calendar-year totals: where annual.csv is, or why there is none.
+  if (summary.annual_years > 0 && !summary.annual.empty())
+    j["annual"] = json{{"file", "annual.csv"},
+                       {"years", summary.annual_years},
+                       {"first_year", summary.annual.front().year},
+                       {"last_year", summary.annual.front().year + summary.annual_years - 1}};
+  else
+    j["annual"] = nullptr;
+  if (!summary.annual_reason.empty()) j["annual_reason"] = summary.annual_reason;
+  j["anomalies"] = json{{"nan_ratios", summary.anomalies.nan_ratios},
+                        {"nan_levels", summary.anomalies.nan_levels},
+                        {"lost_precision", summary.anomalies.lost_precision}};
   j["notes"] = summary.notes;
   j["warnings"] = scenario.warnings;
   j["quantile_method"] = kQuantileMethod;
@@ -101,12 +112,24 @@ std::string crossing_csv(const Summary& summary) {
   return out;
 }
 
-std::string bands_csv(const Summary& summary) {
+namespace {
+
+// bands.csv's and annual.csv's table, years written by `year_text`.
+template <class YearText>
+std::string band_table(const std::vector<BandRow>& rows, YearText year_text) {
   std::string out = "metric,series,year,q05,q25,q50,q75,q95\n";
-  for (const BandRow& b : summary.bands)
-    out += fmt::format("{},{},{},{},{},{},{},{}\n", kMetricNames.at(b.metric), kSeriesNames.at(b.series), year(b.year),
-                       num(b.q[0]), num(b.q[1]), num(b.q[2]), num(b.q[3]), num(b.q[4]));
+  for (const BandRow& b : rows)
+    out += fmt::format("{},{},{},{},{},{},{},{}\n", kMetricNames.at(b.metric), kSeriesNames.at(b.series),
+                       year_text(b.year), num(b.q[0]), num(b.q[1]), num(b.q[2]), num(b.q[3]), num(b.q[4]));
   return out;
+}
+
+}  // namespace
+
+std::string bands_csv(const Summary& summary) { return band_table(summary.bands, year); }
+
+std::string annual_csv(const Summary& summary) {
+  return band_table(summary.annual, [](double y) { return fmt::format("{:.0f}", y); });
 }
 
 void write_outputs(const fs::path& dir, const Scenario& scenario, const Summary& summary, const RunInfo& info) {
@@ -118,6 +141,7 @@ void write_outputs(const fs::path& dir, const Scenario& scenario, const Summary&
   write_file_atomic(dir / "resolved.toml", scenario.resolved_toml);
   write_file_atomic(dir / "crossing.csv", crossing_csv(summary));
   write_file_atomic(dir / "bands.csv", bands_csv(summary));
+  if (summary.annual_years > 0) write_file_atomic(dir / "annual.csv", annual_csv(summary));
   write_file_atomic(dir / "summary.json", summary_json(scenario, summary, info));
 }
 
@@ -132,8 +156,22 @@ std::string headline(const Scenario& scenario, const Summary& summary) {
   for (const MetricSummary& m : summary.metrics)
     out += fmt::format("{:<8} median {:<10}  90% band {:>10} \u2013 {:<10}  P(no parity by {}) = {}\n", m.name,
                        when(m.q50), when(m.q05), when(m.q95), horizon, probability_text(m.p_no_parity_by_horizon));
-  if (summary.nan_ratios > 0)
-    out += fmt::format("warning: {} ratio values were NaN (see notes in summary.json)\n", summary.nan_ratios);
+  out += anomaly_warnings(summary.anomalies);
+  return out;
+}
+
+std::string anomaly_warnings(const AnomalyCounts& a) {
+  std::string out;
+  if (a.nan_ratios > 0)
+    out += fmt::format("warning: {} ratio values were NaN while both levels were not (anomalies.nan_ratios)\n",
+                       a.nan_ratios);
+  if (a.nan_levels > 0)
+    out += fmt::format("warning: {} bloc level values were NaN (anomalies.nan_levels)\n", a.nan_levels);
+  if (a.lost_precision > 0)
+    out += fmt::format(
+        "warning: {} ratio values lost single precision: levels beyond e^{:g} (anomalies.lost_precision); crossings "
+        "from them are noise\n",
+        a.lost_precision, static_cast<double>(kLostPrecisionLog));
   return out;
 }
 

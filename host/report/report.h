@@ -21,8 +21,8 @@ struct RunInfo {
   int threads = 0;
 };
 
-// Writes summary.json, crossing.csv, bands.csv and resolved.toml (the
-// scenario's resolved config) into `dir`, creating it if needed. Each file is
+// Writes summary.json, crossing.csv, bands.csv, annual.csv (when the grid has
+// calendar years) and resolved.toml (the scenario's resolved config) into `dir`, creating it if needed. Each file is
 // written atomically (write_file_atomic); `chipcast run` passes an OutputSet's
 // path() so that the four become the output folder together. The same inputs
 // give byte-identical files. Throws std::runtime_error naming the path on failure.
@@ -35,6 +35,11 @@ std::string summary_json(const Scenario& scenario, const Summary& summary, const
 std::string crossing_csv(const Summary& summary);
 // bands.csv: metric,series,year,q05,q25,q50,q75,q95 — series ratio|domestic|foreign.
 std::string bands_csv(const Summary& summary);
+// annual.csv: the same columns for calendar-year totals (year: the calendar
+// year, e.g. 2026). write_outputs writes it only when summary.annual_years > 0.
+std::string annual_csv(const Summary& summary);
+// One "warning: ..." line per anomaly kind counted (empty when none).
+std::string anomaly_warnings(const AnomalyCounts& anomalies);
 
 // Lines for the terminal: per metric the median and 90 % band of the parity
 // year ("after <horizon>" where a quantile is null) and P(no parity by the

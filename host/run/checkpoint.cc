@@ -175,6 +175,7 @@ std::string encode_checkpoint(const Checkpoint& c, const Tally& tally) {
   pay.u64(tally.trajectories);
   pay.i32(tally.shape.periods);
   pay.i32(tally.shape.sub_bins);
+  pay.i32(tally.shape.years);
   pay.u64(c.done.size());
   for (const auto& r : c.done) {
     pay.u64(r.first);
@@ -214,7 +215,10 @@ Checkpoint decode_checkpoint(const std::string& bytes, const std::string& path, 
     throw CheckpointError(
         fmt::format("{}: checkpoint format version {}, this chipcast reads versions {} to {}{}", path, version,
                     kCheckpointOldestReadable, kCheckpointVersion,
-                    version > kCheckpointVersion ? " (written by a newer chipcast: resume it with that one)" : ""));
+                    version > kCheckpointVersion
+                        ? " (written by a newer chipcast: resume it with that one)"
+                        : " (written by an older chipcast, before calendar-year totals: resume it with that one, or "
+                          "remove it to start afresh)"));
   if (flags != 0) throw corrupt(fmt::format("unknown flags {:#x}", flags));
   const uint64_t expected = kHeaderBytes + payload + kDigestBytes;
   if (payload > bytes.size() || bytes.size() != expected)
@@ -232,13 +236,14 @@ Checkpoint decode_checkpoint(const std::string& bytes, const std::string& path, 
   c.seed = r.u64();
   c.total = r.u64();
   c.backend = r.text(256);
-  c.isa = version >= 2 ? r.text(1024) : std::string();
+  c.isa = r.text(1024);
   c.seconds = r.f64();
   const uint64_t trajectories = r.u64();
   const int32_t periods = r.i32();
   const int32_t sub_bins = r.i32();
-  if (periods <= 0 || periods > (1 << 20) || sub_bins <= 0 || sub_bins > (1 << 16))
-    r.fail(fmt::format("tally shape {} periods x {} sub-bins", periods, sub_bins));
+  const int32_t years = r.i32();
+  if (periods <= 0 || periods > (1 << 20) || sub_bins <= 0 || sub_bins > (1 << 16) || years < 0 || years > periods)
+    r.fail(fmt::format("tally shape {} periods x {} sub-bins, {} years", periods, sub_bins, years));
   // Both checked before the tally is allocated (a digest only proves the file is intact, not that a
   // run wrote it): the crossing bin count is an int in the kernels, as the config reader also requires.
   const uint64_t crossing = static_cast<uint64_t>(periods) * static_cast<uint64_t>(sub_bins) + 1;
@@ -246,13 +251,13 @@ Checkpoint decode_checkpoint(const std::string& bytes, const std::string& path, 
     r.fail(fmt::format("tally shape {} periods x {} sub-bins has {} crossing bins (at most {})", periods, sub_bins,
                        crossing, INT32_MAX));
   const uint64_t tally_bytes =
-      (static_cast<uint64_t>(periods) * kNumSeries * kLevelBins + kNumMetrics * crossing) * sizeof(uint64_t);
+      (static_cast<uint64_t>(periods + years) * kNumSeries * kLevelBins + kNumMetrics * crossing) * sizeof(uint64_t);
   if (tally_bytes > max_tally_bytes)
     throw CheckpointError(fmt::format(
         "{}: the checkpoint's tally ({} periods x {} sub-bins) needs {:.3g} GB, more than the {:.3g} GB a checkpoint "
         "may hold here (half of this machine's memory)",
         path, periods, sub_bins, tally_bytes / 1e9, max_tally_bytes / 1e9));
-  c.tally = Tally(periods, sub_bins);
+  c.tally = Tally(TallyShape{periods, sub_bins, years});
   c.tally.trajectories = trajectories;
   const uint64_t nranges = r.u64();
   if (nranges > payload / 16) r.fail(fmt::format("{} trajectory ranges", nranges));
@@ -343,9 +348,10 @@ void check_checkpoint_matches(const Checkpoint& c, const CheckpointIdentity& wan
   if (c.seed != want.seed) diffs.push_back(fmt::format("seed {} in the checkpoint, {} now", c.seed, want.seed));
   if (c.total != want.total)
     diffs.push_back(fmt::format("trajectories {} in the checkpoint, {} now", c.total, want.total));
-  if (c.tally.shape != TallyShape{want.periods, want.sub_bins})
-    diffs.push_back(fmt::format("tally shape {} periods x {} sub-bins in the checkpoint, {} x {} now",
-                                c.tally.shape.periods, c.tally.shape.sub_bins, want.periods, want.sub_bins));
+  if (c.tally.shape != TallyShape{want.periods, want.sub_bins, want.years})
+    diffs.push_back(fmt::format("tally shape {} periods x {} sub-bins, {} years in the checkpoint, {} x {}, {} now",
+                                c.tally.shape.periods, c.tally.shape.sub_bins, c.tally.shape.years, want.periods,
+                                want.sub_bins, want.years));
   if (c.config_sha256 != want.config_sha256)
     // The digest is of the resolved config, [run] included: a seed or trajectory change alone changes it too.
     diffs.push_back(
@@ -369,7 +375,6 @@ std::vector<std::string> checkpoint_resume_warnings(const Checkpoint& c, const s
         fmt::format("{} was written by the {} backend, this run uses {}: the merged tallies are valid "
                     "samples, but byte-identity with an uninterrupted run holds per backend only",
                     path, c.backend, backend));
-  // Version 1 files did not record the ISA: nothing to compare.
   const std::string isa = build_isa().text();
   if (!c.isa.empty() && c.isa != isa)
     warnings.push_back(

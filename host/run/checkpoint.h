@@ -13,18 +13,21 @@
 
 namespace chipcast {
 
-// Format version written by this build. Version 1 files (no ISA record) are
-// still read; files of other versions are refused.
-constexpr uint32_t kCheckpointVersion = 2;
-constexpr uint32_t kCheckpointOldestReadable = 1;
+// Format version written by this build; files of other versions are refused.
+// Version 3 added the calendar-year rows to the tally (TallyShape::years):
+// a version 1 or 2 tally has none, so it cannot be resumed into a run that
+// tallies them.
+constexpr uint32_t kCheckpointVersion = 3;
+constexpr uint32_t kCheckpointOldestReadable = 3;
 // The file inside the --checkpoint folder.
 constexpr const char* kCheckpointFileName = "chipcast.ckpt";
 
 // Layout (all integers little-endian, fixed width; see host/run/README-hpc.md):
 //   header   "CHIPCKPT" | u32 version | u32 flags (0) | u64 payload bytes P
-//   payload  P bytes: run identity (version 2: with the kernels' ISA after
-//            the backend), trajectory ranges done, the merged tally
-//            (histograms as runs of zeros and LEB128 varints)
+//   payload  P bytes: run identity (with the kernels' ISA after the
+//            backend), the tally shape (periods, sub-bins, years), trajectory
+//            ranges done, the merged tally (histograms as runs of zeros and
+//            LEB128 varints)
 //   trailer  SHA-256 of header + payload (32 bytes)
 // A file that is shorter or longer than 24 + P + 32 bytes, or whose digest
 // does not match, is corrupt.
@@ -34,7 +37,7 @@ struct Checkpoint {
   uint64_t seed = 0;
   uint64_t total = 0;                    // trajectories of the whole run
   std::string backend;                   // backend that wrote it (a different one only warns)
-  std::string isa = build_isa().text();  // kernels' ISA that wrote it (BuildIsa::text; "" in version 1 files)
+  std::string isa = build_isa().text();  // kernels' ISA that wrote it (BuildIsa::text)
   double seconds = 0;                    // run time of all segments so far
   TrajectoryRanges done;                 // trajectories included in `tally`
   Tally tally;                           // merged over all ranks
@@ -86,6 +89,7 @@ struct CheckpointIdentity {
   uint64_t total = 0;
   int32_t periods = 0;
   int32_t sub_bins = 0;
+  int32_t years = 0;
 };
 // Throws CheckpointError listing every difference between `c` and `want`
 // (seed, trajectories, config digest, tally shape), e.g.

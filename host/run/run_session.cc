@@ -220,7 +220,7 @@ RunResult RunSession::run(std::shared_ptr<const Scenario> scenario, const RunOpt
         if (c) {
           check_checkpoint_matches(*c,
                                    CheckpointIdentity{sc.sha256, sc.path, sc.run.seed, sc.run.trajectories,
-                                                      sc.params.periods, sc.params.sub_bins},
+                                                      sc.params.periods, sc.params.sub_bins, sc.params.years},
                                    ckpath);
           if (root_observer)
             for (const std::string& w : checkpoint_resume_warnings(*c, bk.name(), ckpath)) root_observer->warning(w);
@@ -248,7 +248,7 @@ RunResult RunSession::run(std::shared_ptr<const Scenario> scenario, const RunOpt
     std::vector<uint64_t> flat = flatten(done);
     mpi.broadcast(flat);
     done = unflatten(flat);
-    if (root && base.level.empty()) base = Tally(sc.params.periods, sc.params.sub_bins);
+    if (root && base.level.empty()) base = Tally(parity::tally_shape(sc.params));
 
     RunInfo info;
     info.backend = bk.name();

@@ -11,7 +11,7 @@
 namespace chipcast {
 
 Tally run_batches(Backend& backend, const parity::ModelParams& params, const RunPlan& plan, RunObserver* observer) {
-  Tally tally(params.periods, params.sub_bins);
+  Tally tally(parity::tally_shape(params));
   const uint64_t batch = plan.batch ? plan.batch : backend.preferred_batch();
   uint64_t done = 0;
   while (done < plan.count) {
@@ -97,7 +97,7 @@ DistributedResult run_distributed(Backend& backend, const parity::ModelParams& p
   result.done = plan.done;
   TrajectoryRanges remaining = complement(plan.done, plan.total);
   uint64_t left = count_of(remaining);
-  Tally local(params.periods, params.sub_bins);
+  Tally local(parity::tally_shape(params));
   Tally merged;                 // rank 0: the latest reduction
   bool merged_current = false;  // `merged` includes every step run so far
 

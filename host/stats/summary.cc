@@ -144,15 +144,78 @@ std::string quantile_list(const ClampRecord& r) {
   return s + (n > 1 ? " lie" : " lies");
 }
 
-std::string clamp_note(const std::string& what, const ClampRecord& r, const char* where, const char* reported) {
+// `rows_noun` names the rows: "period ends" or "calendar years".
+std::string clamp_note(const std::string& what, const ClampRecord& r, const char* where, const char* reported,
+                       const char* rows_noun) {
   if (r.period_ends == 1)
     return fmt::format("{} {} at {} {}; reported as {}", what, quantile_list(r), year_str(r.first_year), where,
                        reported);
-  return fmt::format("{} {} {} at {} period ends from {} to {}; reported as {}", what, quantile_list(r), where,
-                     r.period_ends, year_str(r.first_year), year_str(r.last_year), reported);
+  return fmt::format("{} {} {} at {} {} from {} to {}; reported as {}", what, quantile_list(r), where, r.period_ends,
+                     rows_noun, year_str(r.first_year), year_str(r.last_year), reported);
+}
+
+// The band rows of `count` level rows starting at tally row `first_row`
+// (row first_row + i is dated year_of(i)), metric-major, then series, then
+// row, appended to `out`, with their clamping and empty-row notes. `label`
+// prefixes the notes' names ("" for periods, "annual " for calendar years).
+template <class YearOf>
+void read_bands(const Tally& tally, int first_row, int count, YearOf year_of, const char* label, const char* rows_noun,
+                std::vector<BandRow>& out, std::vector<std::string>& notes) {
+  // The ends of the level histograms' range, as the notes name them ("1e-12", "1e18").
+  const std::string low = fmt::format("1e{}", kLowDecade), high = fmt::format("1e{}", kHighDecade);
+  const std::string low_where = "below the histogram range (< " + low + ")";
+  const std::string high_where = "above the histogram range (>= " + high + ")";
+  out.reserve(out.size() + static_cast<size_t>(kNumSeries) * count);
+  for (int m = 0; m < kNumMetrics; ++m) {
+    for (int se = 0; se < kSeriesPerMetric; ++se) {
+      ClampRecord under, over;
+      int empty = 0;
+      for (int k = 0; k < count; ++k) {
+        BandRow br{};
+        br.metric = m;
+        br.series = se;
+        br.year = year_of(k);
+        const uint64_t* row = tally.level_row(first_row + k, m * kSeriesPerMetric + se);
+        bool under_here = false, over_here = false, empty_here = false;
+        for (int qi = 0; qi < 5; ++qi) {
+          LevelBinKind kind{};
+          br.q[qi] = histogram_quantile(row, kBandQuantiles[qi], &kind);
+          if (kind == LevelBinKind::kUnder) {
+            under.add(br.year, qi, !under_here);
+            under_here = true;
+          } else if (kind == LevelBinKind::kOver) {
+            over.add(br.year, qi, !over_here);
+            over_here = true;
+          } else if (kind == LevelBinKind::kEmpty) {
+            empty_here = true;
+          }
+        }
+        empty += empty_here;
+        out.push_back(br);
+      }
+      const std::string what = fmt::format("{}{} {}", label, kMetricNames[m], kSeriesNames[se]);
+      if (under.period_ends > 0) notes.push_back(clamp_note(what, under, low_where.c_str(), low.c_str(), rows_noun));
+      if (over.period_ends > 0) notes.push_back(clamp_note(what, over, high_where.c_str(), high.c_str(), rows_noun));
+      if (empty > 0 && tally.trajectories > 0)
+        notes.push_back(
+            fmt::format("{}: no binned values at {} {}; quantiles reported as nan", what, empty, rows_noun));
+    }
+  }
 }
 
 }  // namespace
+
+std::string annual_unavailable_reason(double start_year, double dt, int periods) {
+  const AnnualGrid g = annual_grid(start_year, dt, periods);
+  if (g.years > 0) return {};
+  if (g.per_year == 0) {
+    const double inv = 1.0 / dt;
+    if (!(std::fabs(inv - std::round(inv)) <= 1e-9) || !(inv >= 1))
+      return fmt::format("1/dt = {:g} is not a whole number, so periods do not tile calendar years", inv);
+    return fmt::format("start_year {:g} is not on a year boundary", start_year);
+  }
+  return fmt::format("the run covers {:g} years, less than one calendar year", periods * dt);
+}
 
 Summary summarize(const Tally& tally, const RunSettings& run) {
   if (tally.shape.periods < 0 || tally.shape.sub_bins < 1)
@@ -164,7 +227,6 @@ Summary summarize(const Tally& tally, const RunSettings& run) {
   const int periods = grid.periods;
   const int sub = grid.sub_bins;
   s.trajectories = n;
-  s.nan_ratios = tally.anomalies[kAnomalyNanRatio];
 
   const double implied = std::round((run.horizon_year - run.start_year) / run.dt);
   if (implied != static_cast<double>(periods))
@@ -208,53 +270,38 @@ Summary summarize(const Tally& tally, const RunSettings& run) {
     ms.q95 = crossing_year_quantile(row, grid, n, 0.95);
   }
 
-  // The ends of the level histograms' range, as the notes name them ("1e-12", "1e18").
-  struct RangeEnd {
-    std::string value, where;
-  };
-  const std::string low = fmt::format("1e{}", kLowDecade), high = fmt::format("1e{}", kHighDecade);
-  const RangeEnd range_low{low, "below the histogram range (< " + low + ")"};
-  const RangeEnd range_high{high, "above the histogram range (>= " + high + ")"};
-  s.bands.reserve(static_cast<size_t>(kNumSeries) * periods);
-  for (int m = 0; m < kNumMetrics; ++m) {
-    for (int se = 0; se < kSeriesPerMetric; ++se) {
-      ClampRecord under, over;
-      int empty = 0;
-      for (int k = 0; k < periods; ++k) {
-        BandRow br{};
-        br.metric = m;
-        br.series = se;
-        br.year = grid.period_end(k);
-        const uint64_t* row = tally.level_row(k, m * kSeriesPerMetric + se);
-        bool under_here = false, over_here = false, empty_here = false;
-        for (int qi = 0; qi < 5; ++qi) {
-          LevelBinKind kind{};
-          br.q[qi] = histogram_quantile(row, kBandQuantiles[qi], &kind);
-          if (kind == LevelBinKind::kUnder) {
-            under.add(br.year, qi, !under_here);
-            under_here = true;
-          } else if (kind == LevelBinKind::kOver) {
-            over.add(br.year, qi, !over_here);
-            over_here = true;
-          } else if (kind == LevelBinKind::kEmpty) {
-            empty_here = true;
-          }
-        }
-        empty += empty_here;
-        s.bands.push_back(br);
-      }
-      const std::string what = fmt::format("{} {}", kMetricNames[m], kSeriesNames[se]);
-      if (under.period_ends > 0)
-        s.notes.push_back(clamp_note(what, under, range_low.where.c_str(), range_low.value.c_str()));
-      if (over.period_ends > 0)
-        s.notes.push_back(clamp_note(what, over, range_high.where.c_str(), range_high.value.c_str()));
-      if (empty > 0 && n > 0)
-        s.notes.push_back(
-            fmt::format("{}: no binned values at {} period ends; quantiles reported as nan", what, empty));
-    }
+  read_bands(
+      tally, 0, periods, [&](int k) { return grid.period_end(k); }, "", "period ends", s.bands, s.notes);
+  // Calendar-year rows follow the period rows (TallyShape::annual_row).
+  s.annual_years = tally.shape.years;
+  if (tally.shape.years > 0) {
+    const double first_year = std::round(run.start_year);
+    read_bands(
+        tally, tally.shape.annual_row(0), tally.shape.years, [&](int y) { return first_year + y; }, "annual ",
+        "calendar years", s.annual, s.notes);
+  } else {
+    s.annual_reason = annual_unavailable_reason(run.start_year, run.dt, periods);
+    if (s.annual_reason.empty()) s.annual_reason = "the tally has no calendar-year rows";
   }
-  if (s.nan_ratios > 0)
-    s.notes.push_back(fmt::format("{} ratio values were NaN and are left out of the ratio bands", s.nan_ratios));
+  s.anomalies.nan_ratios = tally.anomalies[kAnomalyNanRatio];
+  s.anomalies.nan_levels = tally.anomalies[kAnomalyNanLevel];
+  s.anomalies.lost_precision = tally.anomalies[kAnomalyLostPrecision];
+  if (s.anomalies.nan_ratios > 0)
+    s.notes.push_back(
+        fmt::format("{} ratio values were NaN while both levels were not (anomalies.nan_ratios) and are "
+                    "left out of the ratio bands",
+                    s.anomalies.nan_ratios));
+  if (s.anomalies.nan_levels > 0)
+    s.notes.push_back(
+        fmt::format("{} bloc level values were NaN (anomalies.nan_levels); they and their ratios are "
+                    "left out of the bands",
+                    s.anomalies.nan_levels));
+  if (s.anomalies.lost_precision > 0)
+    s.notes.push_back(fmt::format(
+        "{} ratio values came from levels whose logs are {:g} or more in magnitude, beyond single precision "
+        "(anomalies.lost_precision); they are left out of the ratio bands, but crossings detected from them are "
+        "noise",
+        s.anomalies.lost_precision, static_cast<double>(kLostPrecisionLog)));
   return s;
 }
 

@@ -37,13 +37,32 @@ struct BandRow {
   double q[5];
 };
 
+// Anomaly counts per kind (kernels/tally/tally_layout.h), over period and calendar-year values.
+struct AnomalyCounts {
+  uint64_t nan_ratios = 0;      // a ratio NaN while neither level is
+  uint64_t nan_levels = 0;      // a bloc level NaN
+  uint64_t lost_precision = 0;  // a ratio of levels too large for single precision
+  uint64_t total() const { return nan_ratios + nan_levels + lost_precision; }
+};
+
 struct Summary {
   uint64_t trajectories = 0;
   std::array<MetricSummary, 3> metrics;
   std::vector<BandRow> bands;  // metric-major, then series (ratio, domestic, foreign), then period
-  uint64_t nan_ratios = 0;
+  // Calendar-year totals (annual.csv): BandRow::year is the calendar year;
+  // same order as bands, one row per year. Empty with `annual_reason` saying
+  // why when the grid has no whole calendar years.
+  std::vector<BandRow> annual;
+  int annual_years = 0;
+  std::string annual_reason;
+  AnomalyCounts anomalies;
   std::vector<std::string> notes;  // caveats, e.g. quantiles clamped at the histogram's range
 };
+
+// Why a run on this grid tallies no calendar-year totals (MODEL-v2.md
+// section 6: 1/dt not a whole number, start_year not a whole year, less than
+// one year simulated); empty when it does.
+std::string annual_unavailable_reason(double start_year, double dt, int periods);
 
 // Band quantile levels, in BandRow::q order.
 inline constexpr std::array<double, 5> kBandQuantiles = {0.05, 0.25, 0.50, 0.75, 0.95};
@@ -55,7 +74,8 @@ extern const char* const kQuantileMethod;
 
 // Summarises a tally whose periods start at run.start_year and last run.dt
 // years each. Years follow the tally's shape; a mismatch with the horizon
-// implied by `run` is reported in `notes`, not thrown.
+// implied by `run` is reported in `notes`, not thrown. The calendar-year rows
+// (tally.shape.years of them) are read exactly as the period rows are.
 Summary summarize(const Tally& tally, const RunSettings& run);
 
 // The time grid a tally of `shape` summarised with `run` reports on: run's

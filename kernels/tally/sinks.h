@@ -9,13 +9,14 @@
 namespace chipcast {
 
 // A sink receives, for lane i of a block (models/parity/trajectory.h):
-//   level(k, series, i, bin)      bin < 0 (kNanLevelBin) for a NaN ratio
+//   level(k, series, i, bin)      bin < 0 for an anomaly (tally_layout.h); k may be an annual row
 //   crossing(metric, i, bin, t)   the crossing's bin and time (years since start)
 //   censored(metric, i)           after the last period, if it never crossed
 
 // The counting rules, written once for every sink that counts into
-// histograms: a NaN ratio (bin < 0) is one count of kAnomalyNanRatio and no
-// level count; a trajectory that never crossed counts in its metric's last
+// histograms: a negative bin is one count of its anomaly (anomaly_of_bin:
+// NaN ratio, NaN level, lost precision; none for kUncountedBin) and no level
+// count; a trajectory that never crossed counts in its metric's last
 // crossing bin (TallyShape::censored_bin). `Counters` only says where a count
 // goes and how it is added (plain or atomic):
 //   add_level(k, series, bin), add_anomaly(a), add_crossing(metric, bin), shape()
@@ -25,7 +26,8 @@ struct CountSink {
 
   CC_FUNCTION void level(int k, int series, int64_t, int bin) {
     if (bin < 0) {
-      counters.add_anomaly(kAnomalyNanRatio);
+      const int a = anomaly_of_bin(bin);
+      if (a >= 0) counters.add_anomaly(a);
       return;
     }
     counters.add_level(k, series, bin);

@@ -47,21 +47,47 @@ constexpr int kNumMetrics = 3;       // units, compute, memory
 constexpr int kSeriesPerMetric = 3;  // ratio, domestic, foreign
 constexpr int kNumSeries = kNumMetrics * kSeriesPerMetric;
 
-// Anomalies counted in the kernels and reported by the host.
-enum Anomaly : int { kAnomalyNanRatio = 0, kNumAnomalies = 1 };
+// Anomalies counted in the kernels and reported by the host, each kind
+// separately, over every period and calendar-year value (README, "Anomalies"):
+//   kAnomalyNanRatio       a ratio that is NaN while neither level is (both
+//                          levels +inf);
+//   kAnomalyNanLevel       a bloc level that is NaN (its ratio, undefined
+//                          with it, is not counted again);
+//   kAnomalyLostPrecision  a ratio of levels whose single-precision logs are
+//                          too large to mean anything (kLostPrecisionLog).
+enum Anomaly : int { kAnomalyNanRatio = 0, kAnomalyNanLevel = 1, kAnomalyLostPrecision = 2, kNumAnomalies = 3 };
 
-// Level bin handed to a sink for a NaN ratio: any negative bin is one, and
-// goes to kAnomalyNanRatio (sinks.h), never into a histogram.
-constexpr int kNanLevelBin = -1;
+// Level bins handed to a sink for values that are not binned (any negative
+// bin is one): anomaly a is bin -1 - a (anomaly_of_bin); kUncountedBin is a
+// ratio undefined because one of its levels is NaN, counted with that level.
+constexpr int kNanRatioBin = -1 - kAnomalyNanRatio;
+constexpr int kNanLevelBin = -1 - kAnomalyNanLevel;
+constexpr int kLostPrecisionBin = -1 - kAnomalyLostPrecision;
+constexpr int kUncountedBin = -1 - kNumAnomalies;
+// The anomaly a negative bin counts, or -1 for none (kUncountedBin).
+CC_FUNCTION constexpr int anomaly_of_bin(int bin) { return -1 - bin < kNumAnomalies ? -1 - bin : -1; }
+
+// Lost precision: at |log level| >= 2^13 the spacing of single-precision
+// floats is 2^-10 (~0.001) in log units, so a ratio computed from two such
+// logs (a difference of numbers of that size after a few hundred periods of
+// rounding) is not known to within one histogram bin (0.01 decade, 0.023 in
+// log units); a level that large (e^8192 ~ 10^3557) is also no forecast.
+constexpr float kLostPrecisionLog = 8192.0f;
+
 // Crossing time (years since start) a sink records for a censored trajectory.
 constexpr float kCensoredTime = -1.0f;
 
 // Bin of a natural-log value. `is_zero`/`is_inf` mark exact 0 and +inf; a NaN
 // must be filtered by the caller (it is counted as an anomaly, never binned).
+// The position is clamped into [-1, kRegularBins] before it is converted to
+// int, so the conversion is defined whatever the input (a NaN fails the first
+// test and gives kBinUnder; converting NaN itself would be undefined).
 CC_FUNCTION int level_bin(float log_value, bool is_zero, bool is_inf) {
   const float pos = (log_value * 0.43429448190325182765f - kLog10Low) * (1.0f / kLog10Width);
-  int b = pos < 0.0f ? kBinUnder
-                     : (pos >= static_cast<float>(kRegularBins) ? kBinOver : kBinFirstRegular + static_cast<int>(pos));
+  const float top = static_cast<float>(kRegularBins);
+  const float c = pos >= 0.0f ? (pos < top ? pos : top) : -1.0f;
+  const int i = static_cast<int>(c);
+  int b = c < 0.0f ? kBinUnder : (c >= top ? kBinOver : kBinFirstRegular + i);
   b = is_inf ? kBinInfinite : b;
   return is_zero ? kBinZero : b;
 }

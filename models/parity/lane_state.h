@@ -107,8 +107,20 @@ struct LaneState {
   float cand_t[kNumMetrics][L];
 
   // Outputs of the last period, read by record_period().
-  int32_t bin[kNumSeries][L];         // level bin per series (metric*3 + {ratio, dom, for}); kNanLevelBin = NaN
+  int32_t bin[kNumSeries][L];         // level bin per series (metric*3 + {ratio, dom, for}); < 0: an anomaly
   int32_t new_cross[kNumMetrics][L];  // 1 if the crossing was confirmed this period
+
+  // ---- Calendar-year totals (MODEL-v2.md section 6; annual_step.h) ----
+  // Each metric's bloc output summed over the current calendar year, as a
+  // running log-sum-exp: sum = exp(ann_max) * ann_scaled, ann_scaled >= 1
+  // once a nonzero level was added (NaN sticks in ann_max).
+  float ann_max[kNumMetrics][kNumBlocs][L];
+  float ann_scaled[kNumMetrics][kNumBlocs][L];
+  // Set when the last period closed a calendar year: its tally row
+  // (TallyShape::annual_row; -1 when none) and the year's bins per series.
+  int32_t annual_row = -1;
+  int32_t ann_bin[kNumSeries][L];
+  // ---- end calendar-year totals ----
 };
 
 }  // namespace chipcast::parity

@@ -155,10 +155,16 @@ struct ModelParams {
   int32_t perf_lag_bloc = -1;         // the bloc whose perf lags the other's frontier, or -1
 
   QuantileTables tables;
+
+  // ---- Calendar-year totals (MODEL-v2.md section 6) ----
+  // annual_grid(start_year, dt, periods) (time_grid.h); per_year = 0: none.
+  int32_t periods_per_year = 0;
+  int32_t years = 0;
+  // ---- end calendar-year totals ----
 };
 
 // The time grid and the tally shape these parameters run on.
 CC_FUNCTION TimeGrid time_grid(const ModelParams& p) { return TimeGrid{p.start_year, p.dt, p.periods, p.sub_bins}; }
-CC_FUNCTION TallyShape tally_shape(const ModelParams& p) { return TallyShape{p.periods, p.sub_bins}; }
+CC_FUNCTION TallyShape tally_shape(const ModelParams& p) { return TallyShape{p.periods, p.sub_bins, p.years}; }
 
 }  // namespace chipcast::parity

@@ -5,6 +5,7 @@
 
 #include "kernels/macros.h"
 #include "kernels/tally/tally_layout.h"
+#include "models/parity/annual_step.h"
 #include "models/parity/bloc_step.h"
 #include "models/parity/bloc_step_v2.h"
 #include "models/parity/crossing_detection.h"
@@ -49,6 +50,7 @@ CC_SEPARATE void init_lanes(const ModelParams& p, uint64_t first, LaneState<L>& 
   for (int l = 0; l < L; ++l) {
     s.regime[l] = p.initial_regime;
     reset_crossing<L>(l, s);
+    reset_annual<L>(l, s);
   }
   select_effects<L>(p, s);
 }
@@ -90,17 +92,25 @@ CC_SEPARATE void step_lanes(const ModelParams& p, int k, LaneState<L>& s) {
   }
   CC_UNROLL
   for (int m = 0; m < kNumMetrics; ++m) metric_step<L>(m, k, dt, rule, log_metric, s);
+  annual_step<L>(p, k, log_metric, s);
 }
 
 // Hands lanes [0, n) of the last period's results to a sink; `base` is the
 // batch-local index of lane 0, and i = base + lane below:
-//   sink.level(k, series, i, bin)        (bin = kNanLevelBin for a NaN ratio)
+//   sink.level(k, series, i, bin)        (bin < 0: an anomaly, tally_layout.h)
+//   sink.level(row, series, i, bin)      if the period closed a calendar year
+//                                        (row = TallyShape::annual_row(year))
 //   sink.crossing(metric, i, bin, t)     (t: years since start_year)
 template <int L, class Sink>
 CC_FUNCTION void record_period(const LaneState<L>& s, int k, int n, int64_t base, Sink& sink) {
   CC_UNROLL
   for (int q = 0; q < kNumSeries; ++q)
     for (int l = 0; l < n; ++l) sink.level(k, q, base + l, s.bin[q][l]);
+  if (s.annual_row >= 0) {
+    CC_UNROLL
+    for (int q = 0; q < kNumSeries; ++q)
+      for (int l = 0; l < n; ++l) sink.level(s.annual_row, q, base + l, s.ann_bin[q][l]);
+  }
   CC_UNROLL
   for (int m = 0; m < kNumMetrics; ++m)
     for (int l = 0; l < n; ++l)

@@ -33,6 +33,14 @@ TEST_P(Determinism, SameTallyForAnyThreadsBatchesAndSplits) {
   for (int b2 = 0; b2 < kLevelBins; ++b2) total += whole.level_row(10, 0)[b2];
   EXPECT_EQ(total, n);
   EXPECT_EQ(whole.anomalies[kAnomalyNanRatio], 0u);
+  // And each calendar year's (rows after the periods, part of the tallies compared above).
+  ASSERT_EQ(whole.shape.years, 15);
+  for (int y = 0; y < whole.shape.years; ++y)
+    for (int q = 0; q < kNumSeries; ++q) {
+      uint64_t in_year = 0;
+      for (int b2 = 0; b2 < kLevelBins; ++b2) in_year += whole.level_row(whole.shape.annual_row(y), q)[b2];
+      EXPECT_EQ(in_year, n) << "year " << y << " series " << q;
+    }
   // The check can fail: another seed gives another tally.
   auto q = testing::rich_params(7);
   EXPECT_FALSE(whole == run_batches(*a, *q, RunPlan{0, n, 0}, nullptr));

@@ -110,7 +110,7 @@ inline std::unique_ptr<parity::ModelParams> rich_scenario(uint64_t seed = 202611
   return p;
 }
 
-// Every level is +inf in both blocs, so every ratio is NaN (an anomaly, never binned).
+// Every level is +inf in both blocs, so every ratio is NaN (an anomaly, never binned), the calendar years' too.
 inline std::unique_ptr<parity::ModelParams> nan_ratio_scenario(uint64_t seed = 5) {
   auto p = rich_scenario(seed, 12, 0.25);
   p->num_regimes = 1;
@@ -148,16 +148,18 @@ inline std::string first_difference(const Tally& a, const Tally& b) {
   for (size_t i = 0; i < a.level.size(); ++i)
     if (a.level[i] != b.level[i] && diffs++ == 0) {
       const size_t row = i / kLevelBins;
-      first = "level period " + std::to_string(row / kNumSeries) + " series " + std::to_string(row % kNumSeries) +
-              " bin " + std::to_string(i % kLevelBins) + ": " + std::to_string(a.level[i]) + " vs " +
-              std::to_string(b.level[i]);
+      first = "level row (period, or year after the periods) " + std::to_string(row / kNumSeries) + " series " +
+              std::to_string(row % kNumSeries) + " bin " + std::to_string(i % kLevelBins) + ": " +
+              std::to_string(a.level[i]) + " vs " + std::to_string(b.level[i]);
     }
   for (size_t i = 0; i < a.crossing.size(); ++i)
     if (a.crossing[i] != b.crossing[i] && diffs++ == 0)
       first = "crossing entry " + std::to_string(i) + ": " + std::to_string(a.crossing[i]) + " vs " +
               std::to_string(b.crossing[i]);
   if (a.anomalies != b.anomalies && diffs++ == 0)
-    first = "anomalies " + std::to_string(a.anomalies[0]) + " vs " + std::to_string(b.anomalies[0]);
+    first = "anomalies " + std::to_string(a.anomalies[0]) + "/" + std::to_string(a.anomalies[1]) + "/" +
+            std::to_string(a.anomalies[2]) + " vs " + std::to_string(b.anomalies[0]) + "/" +
+            std::to_string(b.anomalies[1]) + "/" + std::to_string(b.anomalies[2]);
   return diffs ? std::to_string(diffs) + " differing counts, first: " + first : "";
 }
 

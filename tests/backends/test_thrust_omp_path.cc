@@ -48,13 +48,13 @@ TEST(ThrustOmpPath, SixteenLaneCrossingTimesEqualOpenMPExactly) {
   EXPECT_EQ(count_differing_trajectories(b, a, n, 0.0f), 0u);
 }
 
-// NaN ratios are counted as anomalies, never binned.
+// NaN ratios are counted as anomalies, never binned (periods and calendar years).
 TEST(ThrustOmpPath, NanRatiosAreAnomalies) {
   auto p = nan_ratio_scenario();
   const uint64_t n = 5000;
   const Tally ref = run_tally(*openmp(), *p, n);
   const Tally got = run_tally(*thrust_omp(16, 1777), *p, n);
-  EXPECT_EQ(got.anomalies[kAnomalyNanRatio], n * p->periods * kNumMetrics);
+  EXPECT_EQ(got.anomalies[kAnomalyNanRatio], n * (p->periods + p->years) * kNumMetrics);
   EXPECT_TRUE(got == ref) << first_difference(got, ref);
 }
 

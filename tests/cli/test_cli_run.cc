@@ -35,7 +35,8 @@ TEST(CliRun, OutputsAreByteIdenticalForAnyThreadCountAndBatchSize) {
   ASSERT_EQ(a.status, 0) << a.output;
   ASSERT_EQ(b.status, 0) << b.output;
   ASSERT_EQ(c.status, 0) << c.output;
-  for (const char* f : {"crossing.csv", "bands.csv", "resolved.toml"}) {
+  for (const char* f : {"crossing.csv", "bands.csv", "annual.csv", "resolved.toml"}) {
+    EXPECT_FALSE(read_text(dir / "a" / f).empty()) << f;
     EXPECT_EQ(read_text(dir / "a" / f), read_text(dir / "b" / f)) << f;
     EXPECT_EQ(read_text(dir / "a" / f), read_text(dir / "c" / f)) << f;
   }

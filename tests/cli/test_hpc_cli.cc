@@ -199,7 +199,8 @@ class HpcCliTest : public ::testing::Test {
 
   // crossing.csv and bands.csv byte for byte; summary.json without its timing and launch fields.
   void expect_same_outputs(const std::string& a, const std::string& b) const {
-    for (const char* f : {"crossing.csv", "bands.csv", "resolved.toml"}) {
+    // annual.csv: the baseline's quarters tile calendar years, so it has one.
+    for (const char* f : {"crossing.csv", "bands.csv", "annual.csv", "resolved.toml"}) {
       const std::string x = slurp(dir_ / a / f), y = slurp(dir_ / b / f);
       EXPECT_FALSE(x.empty()) << a << "/" << f;
       EXPECT_TRUE(x == y) << f << " differs between " << a << " and " << b;

@@ -128,6 +128,13 @@ TEST_F(ReportTest, SummaryJsonFields) {
   EXPECT_EQ(j["run"]["sustain"], 1);
   EXPECT_EQ(j["warnings"], nlohmann::json::array({"a warning"}));
   EXPECT_EQ(j["anomalies"]["nan_ratios"], 0);
+  EXPECT_EQ(j["anomalies"]["nan_levels"], 0);
+  EXPECT_EQ(j["anomalies"]["lost_precision"], 0);
+  // dt = 8.5: no calendar years, so no annual.csv, and the reason.
+  EXPECT_TRUE(j["annual"].is_null());
+  EXPECT_NE(j["annual_reason"].get<std::string>().find("1/dt = 0.117647 is not a whole number"), std::string::npos)
+      << j["annual_reason"];
+  EXPECT_FALSE(fs::exists(root_ / "annual.csv"));
   EXPECT_TRUE(j["notes"].is_array());
   EXPECT_NE(j["quantile_method"].get<std::string>().find("upper edge"), std::string::npos);
 

@@ -3,8 +3,6 @@
 
 #include <gtest/gtest.h>
 
-#include <openssl/evp.h>
-
 #include <unistd.h>
 #include "host/run/build_isa.h"
 #include "tests/support/cli_runner.h"
@@ -110,7 +108,8 @@ class CheckpointTest : public ::testing::Test {
   }
   static CheckpointIdentity identity() {
     return CheckpointIdentity{scenario_->sha256,           scenario_->path,           scenario_->run.seed,
-                              scenario_->run.trajectories, scenario_->params.periods, scenario_->params.sub_bins};
+                              scenario_->run.trajectories, scenario_->params.periods, scenario_->params.sub_bins,
+                              scenario_->params.years};
   }
 
   static Scenario* scenario_;
@@ -195,7 +194,8 @@ TEST_F(CheckpointTest, TruncatedOrExtendedFilesAreRefused) {
 }
 
 TEST_F(CheckpointTest, OtherVersionsAreRefusedByName) {
-  for (char v : {char{0}, char{3}}) {
+  // Versions 1 and 2 (before the calendar-year rows) are refused as older, 4 as newer.
+  for (char v : {char{0}, char{1}, char{2}, char{4}}) {
     std::string bytes = encode_checkpoint(sample());
     bytes[8] = v;  // the digest no longer matters: the version is checked first
     try {
@@ -204,48 +204,34 @@ TEST_F(CheckpointTest, OtherVersionsAreRefusedByName) {
     } catch (const CheckpointError& e) {
       const std::string what = e.what();
       EXPECT_NE(what.find("version " + std::to_string(v)), std::string::npos) << what;
-      EXPECT_NE(what.find("reads versions 1 to 2"), std::string::npos) << what;
-      EXPECT_EQ(what.find("newer chipcast") != std::string::npos, v == 3) << what;
+      EXPECT_NE(what.find("reads versions 3 to 3"), std::string::npos) << what;
+      EXPECT_EQ(what.find("newer chipcast") != std::string::npos, v == 4) << what;
+      EXPECT_EQ(what.find("older chipcast") != std::string::npos, v != 4) << what;
     }
   }
 }
 
-// Version 1, written before checkpoints recorded the ISA: the same layout
-// without the ISA text. Made here from a version 2 file by hand (drop the
-// empty ISA text, set the version and size, redo the digest), and still read.
-TEST_F(CheckpointTest, VersionOneFilesAreStillRead) {
-  Checkpoint c = sample();
-  c.isa.clear();
-  std::string bytes = encode_checkpoint(c);
-  auto u32_at = [&](size_t at) {
-    uint32_t v = 0;
-    for (int i = 0; i < 4; ++i) v |= static_cast<uint32_t>(static_cast<unsigned char>(bytes[at + i])) << (8 * i);
-    return v;
-  };
-  size_t at = 24;             // header
-  at += 4 + u32_at(at);       // config_sha256
-  at += 4 + u32_at(at);       // config_path
-  at += 16;                   // seed, total
-  at += 4 + u32_at(at);       // backend
-  ASSERT_EQ(u32_at(at), 0u);  // the empty ISA text
-  bytes.erase(at, 4);
-  bytes.resize(bytes.size() - 32);  // old digest
-  bytes[8] = 1;
-  const uint64_t payload = bytes.size() - 24;
-  for (int i = 0; i < 8; ++i) bytes[16 + i] = static_cast<char>(payload >> (8 * i));
-  unsigned char md[32];
-  unsigned int len = 0;
-  ASSERT_EQ(EVP_Digest(bytes.data(), bytes.size(), md, &len, EVP_sha256(), nullptr), 1);
-  bytes.append(reinterpret_cast<const char*>(md), 32);
-
-  const Checkpoint d = decode_checkpoint(bytes, "old");
-  EXPECT_EQ(d.isa, "");
-  EXPECT_EQ(d.backend, c.backend);
-  EXPECT_EQ(d.seconds, c.seconds);
-  EXPECT_EQ(d.done, c.done);
+// The calendar-year rows are part of the tally a checkpoint holds (minimal.toml:
+// quarters from 2026 to 2036, 10 years): they round-trip, and a checkpoint
+// whose years differ from the run's is refused as another run's.
+TEST_F(CheckpointTest, CalendarYearRowsRoundTripAndMustMatch) {
+  const Checkpoint c = sample();
+  ASSERT_EQ(c.tally.shape.years, 10);
+  uint64_t in_year = 0;
+  for (int b = 0; b < kLevelBins; ++b) in_year += c.tally.level_row(c.tally.shape.annual_row(9), 1)[b];
+  ASSERT_EQ(in_year, 2500u) << "the last year's domestic units row holds every trajectory run";
+  const Checkpoint d = decode_checkpoint(encode_checkpoint(c), "mem");
   EXPECT_TRUE(d.tally == c.tally);
-  // Nothing to compare the ISA with: no warning.
-  EXPECT_TRUE(checkpoint_resume_warnings(d, c.backend, "old").empty());
+  CheckpointIdentity want{c.config_sha256,       c.config_path,          c.seed, c.total,
+                          c.tally.shape.periods, c.tally.shape.sub_bins, 0};
+  try {
+    check_checkpoint_matches(d, want, "ck");
+    FAIL() << "a checkpoint with calendar-year rows resumed into a run without";
+  } catch (const CheckpointError& e) {
+    EXPECT_NE(std::string(e.what()).find("10 years in the checkpoint"), std::string::npos) << e.what();
+  }
+  want.years = 10;
+  EXPECT_NO_THROW(check_checkpoint_matches(d, want, "ck"));
 }
 
 TEST_F(CheckpointTest, ResumeWarnsOfAnotherBackendOrIsa) {

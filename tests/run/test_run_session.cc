@@ -288,3 +288,21 @@ TEST(BuildInfoTest, NamesTheOpenMpBackendAndTheVersion) {
 
 }  // namespace
 }  // namespace chipcast
+
+namespace chipcast {
+namespace {
+
+// The memory estimate counts the calendar-year rows: each level entry costs
+// 8 bytes in each of the three 64-bit tallies and 4 + 2 bytes per worker
+// (32-bit partial tally and 16-bit hot counters).
+TEST(RunMemoryBytes, IncludesTheCalendarYearRows) {
+  const TallyShape without{136, 25, 0}, with{136, 25, 34};
+  const uint64_t year_entries = uint64_t{34} * kNumSeries * kLevelBins;
+  for (int workers : {1, 16})
+    EXPECT_EQ(run_memory_bytes(with, workers) - run_memory_bytes(without, workers),
+              year_entries * (3 * 8 + static_cast<uint64_t>(workers) * 6))
+        << workers;
+}
+
+}  // namespace
+}  // namespace chipcast

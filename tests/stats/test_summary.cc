@@ -367,9 +367,16 @@ TEST(Summarize, BandsOrderValuesAndNotes) {
     row[bin_of(2.0)] = 50;
   }
   t.anomalies[kAnomalyNanRatio] = 7;
+  t.anomalies[kAnomalyNanLevel] = 5;
+  t.anomalies[kAnomalyLostPrecision] = 3;
   const Summary s = summarize(t, settings(2026.0, 2026.75, 0.25));
   ASSERT_EQ(s.bands.size(), static_cast<size_t>(kNumSeries * periods));
-  EXPECT_EQ(s.nan_ratios, 7u);
+  EXPECT_EQ(s.anomalies.nan_ratios, 7u);
+  EXPECT_EQ(s.anomalies.nan_levels, 5u);
+  EXPECT_EQ(s.anomalies.lost_precision, 3u);
+  // Three quarters: less than a calendar year, so no annual rows and the reason.
+  EXPECT_TRUE(s.annual.empty());
+  EXPECT_NE(s.annual_reason.find("less than one calendar year"), std::string::npos) << s.annual_reason;
   for (size_t i = 0; i < s.bands.size(); ++i) {
     const BandRow& b = s.bands[i];
     const int k = static_cast<int>(i % periods);

@@ -42,8 +42,9 @@ inline Dist triangular_dist(double low, double mode, double high) {
   return d;
 }
 
-// The time grid from 2026, parity at a ratio of 1 sustained one period, and one regime whose effects change
-// nothing; every bloc parameter is left for the caller to set.
+// The time grid from 2026 (with its calendar-year totals where 1/dt is whole, as the config layer sets
+// them), parity at a ratio of 1 sustained one period, and one regime whose effects change nothing; every
+// bloc parameter is left for the caller to set.
 inline std::unique_ptr<parity::ModelParams> base_params(double dt, int periods, uint64_t seed) {
   using namespace parity;
   auto p = std::make_unique<ModelParams>();
@@ -54,6 +55,9 @@ inline std::unique_ptr<parity::ModelParams> base_params(double dt, int periods, 
   p->threshold = 1.0;
   p->sustain = 1;
   p->sub_bins = sub_bins_for(dt);
+  const AnnualGrid annual = annual_grid(p->start_year, dt, periods);
+  p->periods_per_year = annual.per_year;
+  p->years = annual.years;
   p->num_regimes = 1;
   p->initial_regime = 0;
   for (int r = 0; r < kMaxRegimes; ++r)

@@ -29,6 +29,56 @@ TEST(TallyShape, SizesAndOffsets) {
   EXPECT_NE(s, (TallyShape{3, 5}));
 }
 
+TEST(TallyShape, YearRowsFollowThePeriodRows) {
+  const TallyShape s{8, 25, 2};
+  EXPECT_EQ(s.level_rows(), 10);
+  EXPECT_EQ(s.level_entries(), int64_t{10} * 9 * kLevelBins);
+  EXPECT_EQ(s.annual_row(0), 8);
+  EXPECT_EQ(s.level_offset(s.annual_row(1), 8) + kLevelBins, s.level_entries());
+  EXPECT_EQ(s.crossing_entries(), (TallyShape{8, 25}).crossing_entries()) << "years add no crossing bins";
+  EXPECT_NE(s, (TallyShape{8, 25}));
+  EXPECT_TRUE(s.valid());
+  EXPECT_FALSE((TallyShape{8, 25, 9}).valid()) << "more years than periods";
+}
+
+// MODEL-v2.md section 6: whole periods per year and a start on a year boundary.
+TEST(TimeGrid, AnnualGridNeedsWholePeriodsPerYearAndAWholeStartYear) {
+  const AnnualGrid q = annual_grid(2026.0, 0.25, 18);
+  EXPECT_EQ(q.per_year, 4);
+  EXPECT_EQ(q.years, 4) << "18 quarters: 4 whole years, the last half year is not tallied";
+  EXPECT_EQ(annual_grid(2026.0, 1.0, 34).per_year, 1);
+  EXPECT_EQ(annual_grid(2026.0, 1.0, 34).years, 34);
+  EXPECT_EQ(annual_grid(2026.0, 0.1, 25).years, 2) << "1/0.1 is 10 within rounding";
+  EXPECT_EQ(annual_grid(2026.0, 1.0 / 12, 24).per_year, 12);
+  EXPECT_EQ(annual_grid(2026.0, 0.3, 10).per_year, 0) << "1/dt = 3.33...";
+  EXPECT_EQ(annual_grid(2026.0, 2.0, 10).per_year, 0) << "1/dt = 0.5";
+  EXPECT_EQ(annual_grid(2026.5, 0.25, 16).per_year, 0) << "mid-year start";
+  EXPECT_EQ(annual_grid(2026.0, 0.25, 3).years, 0) << "less than a year";
+  EXPECT_EQ(annual_grid(2026.0, NAN, 10).per_year, 0);
+  EXPECT_EQ(annual_grid(NAN, 0.25, 10).per_year, 0);
+}
+
+// Every float->int conversion of the bin functions is of a clamped value: a
+// NaN or infinite input gives a bin in range (and no UBSan report).
+TEST(LevelBin, NanAndInfiniteInputsGiveBinsInRange) {
+  EXPECT_EQ(level_bin(NAN, false, false), kBinUnder);
+  EXPECT_EQ(level_bin(INFINITY, false, false), kBinOver);
+  EXPECT_EQ(level_bin(-INFINITY, false, false), kBinUnder);
+  EXPECT_EQ(level_bin(1e38f, false, false), kBinOver);
+  EXPECT_EQ(level_bin(-1e38f, false, false), kBinUnder);
+  EXPECT_EQ(level_bin(0.0f, false, false), kBinFirstRegular + 12 * kBinsPerDecade);  // 10^0
+  const TimeGrid g{2026.0, 0.25, 4, 25};
+  EXPECT_EQ(g.bin_of(NAN), 0);
+  EXPECT_EQ(g.bin_of(1e30f), g.time_bins() - 1);
+  EXPECT_EQ(g.bin_of(INFINITY), g.time_bins() - 1);
+  EXPECT_EQ(sub_bins_for(NAN), 1);
+  EXPECT_EQ(sub_bins_for(1e300), 1000000000);
+  EXPECT_EQ(anomaly_of_bin(kNanRatioBin), kAnomalyNanRatio);
+  EXPECT_EQ(anomaly_of_bin(kNanLevelBin), kAnomalyNanLevel);
+  EXPECT_EQ(anomaly_of_bin(kLostPrecisionBin), kAnomalyLostPrecision);
+  EXPECT_EQ(anomaly_of_bin(kUncountedBin), -1);
+}
+
 TEST(TimeGrid, PeriodEndsAndBinEdges) {
   const TimeGrid g{2026.0, 0.25, 8, 25};
   EXPECT_EQ(g.period_end(0), 2026.25);
@@ -66,21 +116,37 @@ TEST(TimeGrid, BinOfATime) {
 }
 
 // One trajectory's results handed to a sink as the kernels do: a NaN ratio
-// and a real level in period 0, a crossing of metric 0, metric 1 censored.
+// and a real level in period 0, one of each other anomaly kind and a ratio
+// left uncounted in period 2, a crossing of metric 0, metric 1 censored, and
+// (when the shape has years) a level in year 0's row.
 template <class Sink>
 void feed(Sink& sink, const TallyShape& s) {
-  sink.level(0, 0, 0, kNanLevelBin);
+  sink.level(0, 0, 0, kNanRatioBin);
   sink.level(0, 1, 0, kBinFirstRegular + 5);
   sink.level(1, 1, 0, kBinOver);
+  sink.level(2, 3, 0, kUncountedBin);
+  sink.level(2, 4, 0, kNanLevelBin);
+  sink.level(2, 6, 0, kLostPrecisionBin);
+  if (s.years > 0) sink.level(s.annual_row(0), 2, 0, kBinFirstRegular + 7);
   sink.crossing(0, 0, 2 * s.sub_bins - 1, 0.5f);
   sink.censored(1, 0);
 }
 
 void expect_counted(const HistView& v, const TallyShape& s) {
   EXPECT_EQ(v.anomalies[kAnomalyNanRatio], 1u) << "a NaN ratio is an anomaly";
+  EXPECT_EQ(v.anomalies[kAnomalyNanLevel], 1u) << "a NaN level is its own kind";
+  EXPECT_EQ(v.anomalies[kAnomalyLostPrecision], 1u) << "lost precision is its own kind";
   uint64_t ratio_row = 0;
   for (int b = 0; b < kLevelBins; ++b) ratio_row += v.level_row(0, 0)[b];
   EXPECT_EQ(ratio_row, 0u) << "a NaN ratio is never binned";
+  uint64_t period2 = 0;
+  for (int q = 0; q < kNumSeries; ++q)
+    for (int b = 0; b < kLevelBins; ++b) period2 += v.level_row(2, q)[b];
+  EXPECT_EQ(period2, 0u) << "no anomaly is binned";
+  if (s.years > 0) {
+    EXPECT_EQ(v.level_row(s.annual_row(0), 2)[kBinFirstRegular + 7], 1u) << "year rows follow the period rows";
+    EXPECT_EQ(v.level + s.level_offset(s.annual_row(0), 2), v.level + (3 * kNumSeries + 2) * kLevelBins);
+  }
   EXPECT_EQ(v.level_row(0, 1)[kBinFirstRegular + 5], 1u);
   EXPECT_EQ(v.level_row(1, 1)[kBinOver], 1u);
   EXPECT_EQ(v.crossing_row(0)[2 * s.sub_bins - 1], 1u);
@@ -91,7 +157,7 @@ void expect_counted(const HistView& v, const TallyShape& s) {
 }
 
 TEST(Sinks, HistSinkCountsNanAsAnomalyAndCensoredInTheLastBin) {
-  const TallyShape s{3, 4};
+  const TallyShape s{3, 4, 1};
   PartialTally p(s);
   HistSink sink{ViewCounters{p.view()}};
   feed(sink, s);
@@ -99,7 +165,7 @@ TEST(Sinks, HistSinkCountsNanAsAnomalyAndCensoredInTheLastBin) {
 }
 
 TEST(Sinks, HotSinkCountsTheSameOnceFlushed) {
-  const TallyShape s{3, 4};
+  const TallyShape s{3, 4, 1};
   PartialTally p(s);
   HotLevels hot(s);
   HotSink sink = hot.sink(p.view());

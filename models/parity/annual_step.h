@@ -1,0 +1,83 @@
+// Calendar-year totals of every lane (MODEL-v2.md section 6): each bloc's output summed over the year's periods.
+#pragma once
+#include <math.h>
+
+#include "kernels/macros.h"
+#include "kernels/tally/tally_layout.h"
+#include "models/parity/lane_state.h"
+#include "models/parity/log_ratio.h"
+#include "models/parity/params.h"
+#include "models/parity/series_bins.h"
+
+namespace chipcast::parity {
+
+// Adds a level (its log x) to a running log-sum-exp (mx, sc): the sum
+// exp(mx) * sc is kept with sc in [1, periods per year] once a nonzero level
+// was added, so it cannot overflow where a level does not. An empty bloc
+// (x = -inf) adds nothing; +inf makes the sum +inf; a NaN sticks in mx.
+CC_FUNCTION void log_sum_add(float x, float& mx, float& sc) {
+  const bool up = x > mx;  // false whenever x or mx is NaN
+  const float d = up ? mx - x : x - mx;
+  // d is NaN for -inf - -inf or inf - inf (the sum is 0, or +inf already) and for a NaN.
+  const float e = is_nan_bits(d) ? 0.0f : expf(d);
+  sc = up ? sc * e + 1.0f : sc + e;
+  mx = is_nan_bits(x) ? x : (up ? x : mx);
+}
+
+// Lane l before its first period: empty sums.
+template <int L>
+CC_FUNCTION void reset_annual(int l, LaneState<L>& s) {
+  for (int m = 0; m < kNumMetrics; ++m)
+    for (int b = 0; b < kNumBlocs; ++b) {
+      s.ann_max[m][b][l] = -INFINITY;
+      s.ann_scaled[m][b][l] = 0.0f;
+    }
+}
+
+// log of the running sum: -inf for an empty year (sc = 0), NaN if any level was.
+CC_FUNCTION float log_sum_value(float mx, float sc) { return mx + logf(sc); }
+
+// After period k's metrics (bloc_step's log_metric): adds them to the
+// calendar year's sums and, at the year's last period, sets the year's tally
+// row and its bins (SeriesBins, as the periods' bins); annual_row is -1 for a
+// period that closes no tallied year. Periods of a last, partial year are
+// not summed.
+template <int L>
+CC_FUNCTION void annual_step(const ModelParams& p, int k, const float (&log_metric)[kNumMetrics][kNumBlocs][L],
+                             LaneState<L>& s) {
+  s.annual_row = -1;
+  const int per_year = p.periods_per_year;
+  if (per_year <= 0 || k / per_year >= p.years) return;
+  const int year = k / per_year;
+  const bool opens = k % per_year == 0;
+  CC_UNROLL
+  for (int m = 0; m < kNumMetrics; ++m) {
+    CC_UNROLL
+    for (int b = 0; b < kNumBlocs; ++b) {
+      CC_SIMD
+      for (int l = 0; l < L; ++l) {
+        float mx = opens ? -INFINITY : s.ann_max[m][b][l];
+        float sc = opens ? 0.0f : s.ann_scaled[m][b][l];
+        log_sum_add(log_metric[m][b][l], mx, sc);
+        s.ann_max[m][b][l] = mx;
+        s.ann_scaled[m][b][l] = sc;
+      }
+    }
+  }
+  if ((k + 1) % per_year != 0) return;
+  s.annual_row = p.periods + year;
+  CC_UNROLL
+  for (int m = 0; m < kNumMetrics; ++m) {
+    CC_SIMD
+    for (int l = 0; l < L; ++l) {
+      const float ld = log_sum_value(s.ann_max[m][kDomestic][l], s.ann_scaled[m][kDomestic][l]);
+      const float lf = log_sum_value(s.ann_max[m][kForeign][l], s.ann_scaled[m][kForeign][l]);
+      const SeriesBins bins(ld, lf, LogRatio(ld, lf));
+      s.ann_bin[m * kSeriesPerMetric + 0][l] = bins.ratio;
+      s.ann_bin[m * kSeriesPerMetric + 1][l] = bins.domestic;
+      s.ann_bin[m * kSeriesPerMetric + 2][l] = bins.foreign;
+    }
+  }
+}
+
+}  // namespace chipcast::parity
