@@ -90,7 +90,8 @@ CC_FUNCTION void init_perf_lag(const ModelParams& p, const double (&all)[kMaxPar
 // lagging: its perf follows the other bloc's frontier (p.perf_lag_bloc == b).
 template <int L>
 CC_FUNCTION void bloc_step_v2(int b, const float (&z)[kNumBlocs][3][L], float t_k, float log_dt, int32_t stock,
-                              int32_t lagging, LaneState<L>& s, float (&log_metric)[kNumMetrics][kNumBlocs][L]) {
+                              int32_t lagging, LaneState<L>& s, float (&log_metric)[kNumMetrics][kNumBlocs][L],
+                              float (&log_supply)[kNumSupply][kNumBlocs][L]) {
   CC_SIMD
   for (int l = 0; l < L; ++l) {
     // Section 1: one 2^(-t/h) per bloc and period, shared by its five rates;
@@ -164,6 +165,11 @@ CC_FUNCTION void bloc_step_v2(int b, const float (&z)[kNumBlocs][3][L], float t_
     log_metric[kUnits][b][l] = log_chips;
     log_metric[kCompute][b][l] = log_chips + s.log_perf0[b][l] + growth + sum_perf;
     log_metric[kMemory][b][l] = log_chips + log_hpc;
+    // The observed supply quantities (MODEL-v2.md section 7): capacity after
+    // the ceiling, usable HBM flow (hbm_mult, no stock) and packaging capacity.
+    log_supply[kSupplyWafers][b][l] = lc;
+    log_supply[kSupplyHbm][b][l] = log_hbm_usable;
+    log_supply[kSupplyPackaging][b][l] = log_pack;
   }
 }
 
