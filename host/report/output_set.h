@@ -16,10 +16,11 @@ namespace chipcast {
 //   run          summary.json crossing.csv bands.csv annual.csv resolved.toml + plot's files
 //   sensitivity  sensitivity.json sensitivity.csv + plot's files
 //   compare      compare.json compare.csv
+//   score        score.json score.csv
 //   plot         fan_*.svg cdf_*.svg tornado.svg sobol.svg report.html
 // (a run folder keeps the sensitivity.json that `chipcast plot` draws from,
 // a checkpoint kept in the same folder, notes of the user).
-enum class OutputKind { run, sensitivity, compare, plot };
+enum class OutputKind { run, sensitivity, compare, score, plot };
 
 // Open refused the folder: another live command holds it, or it cannot be an
 // output folder (its parent is not a writable folder, it is a file, a mount
