@@ -58,6 +58,30 @@ TEST(ThrustOmpPath, NanRatiosAreAnomalies) {
   EXPECT_TRUE(got == ref) << first_difference(got, ref);
 }
 
+// The other kinds through the GPU path's sink, each exactly as OpenMP counts
+// them: a NaN domestic capacity makes every domestic level NaN (one NaN level
+// per metric and period or year, its ratio not counted again); a domestic
+// wafer growth of 1e37 against infinite foreign levels makes every ratio one
+// of levels beyond single precision (issue 14's reproducer, with no NaN).
+TEST(ThrustOmpPath, NanLevelsAndLostPrecisionAreCountedAsOpenMPCountsThem) {
+  const uint64_t n = 3000;
+  auto nan_level = nan_ratio_scenario();
+  nan_level->params[parity::bloc_param_index(parity::kDomestic, parity::kWafers0)] = fixed_dist(NAN);
+  auto lost = nan_ratio_scenario();
+  lost->params[parity::bloc_param_index(parity::kDomestic, parity::kWafers0)] = fixed_dist(1e4);
+  lost->params[parity::bloc_param_index(parity::kDomestic, parity::kWaferGrowth)] = fixed_dist(1e37);
+  const uint64_t values = n * (nan_level->periods + nan_level->years) * kNumMetrics;
+  for (const auto* p : {nan_level.get(), lost.get()}) {
+    const Tally ref = run_tally(*openmp(), *p, n);
+    const Tally got = run_tally(*thrust_omp(16, 1777), *p, n);
+    const bool is_nan = p == nan_level.get();
+    EXPECT_EQ(got.anomalies[kAnomalyNanLevel], is_nan ? values : 0u);
+    EXPECT_EQ(got.anomalies[kAnomalyLostPrecision], is_nan ? 0u : values);
+    EXPECT_EQ(got.anomalies[kAnomalyNanRatio], 0u);
+    EXPECT_TRUE(got == ref) << first_difference(got, ref);
+  }
+}
+
 // One trajectory per functor call, as on a GPU thread: scalar libm instead
 // of libmvec, so values differ from the OpenMP backend by float rounding.
 // The GPU backend's acceptance test, run here on the CPU: crossing times

@@ -121,7 +121,8 @@ TEST(CliOutputFolder, ALiveRunHoldsItsFolderAndAKilledOneLeavesItAsItWas) {
   const auto third = run_chipcast("run " + kMinimalToml + " -n 2000 -q --threads 1 --seed 9 --out " + o.string());
   ASSERT_EQ(third.status, 0) << third.output;
   EXPECT_EQ(names_in(dir.path()), (std::set<std::string>{"o"}));
-  EXPECT_EQ(names_in(o), (std::set<std::string>{"summary.json", "crossing.csv", "bands.csv", "resolved.toml"}));
+  EXPECT_EQ(names_in(o),
+            (std::set<std::string>{"summary.json", "crossing.csv", "bands.csv", "annual.csv", "resolved.toml"}));
   EXPECT_NE(read_text(o / "resolved.toml"), before.at("resolved.toml"));  // seed 9 now
 }
 
@@ -152,8 +153,8 @@ TEST(CliOutputFolder, RunWithPlotReplacesChartsOfAnEarlierRun) {
   write_text(o / "notes.txt", "kept");
   // A run without --plot: the charts of the earlier run would describe another run, so they go.
   ASSERT_EQ(run_chipcast(base + " --seed 4").status, 0);
-  EXPECT_EQ(names_in(o),
-            (std::set<std::string>{"summary.json", "crossing.csv", "bands.csv", "resolved.toml", "notes.txt"}));
+  EXPECT_EQ(names_in(o), (std::set<std::string>{"summary.json", "crossing.csv", "bands.csv", "annual.csv",
+                                                "resolved.toml", "notes.txt"}));
   // `chipcast plot` adds them back as a set and keeps the rest.
   const auto before = contents(o);
   const auto p = run_chipcast("plot " + o.string());

@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "host/report/html_report.h"
 #include "host/report/plot_data.h"
 #include "host/report/svg.h"
 #include "tests/support/cli_runner.h"
@@ -422,6 +423,28 @@ TEST(PlotTest, FixtureWithZeroAndInfiniteQuantilesAndSensitivity) {
   for (auto it = std::sregex_iterator(html.begin(), html.end(), id_re); it != std::sregex_iterator(); ++it)
     EXPECT_TRUE(ids.insert((*it)[1]).second) << "duplicate id " << (*it)[1];
   keep(dir.path(), "fixture");
+}
+
+// report.html names each anomaly kind summary.json counts, one warning each.
+TEST(PlotTest, ReportNamesEachAnomalyKind) {
+  ScratchDir dir("plot-anomalies");
+  write_fixture(dir.path(), false);
+  std::string summary = fixture_summary();
+  const std::string none = R"("anomalies": { "nan_ratios": 0 })";
+  ASSERT_NE(summary.find(none), std::string::npos);
+  summary.replace(summary.find(none), none.size(),
+                  R"("anomalies": { "nan_ratios": 7, "nan_levels": 11, "lost_precision": 13 })");
+  write_text(dir / "summary.json", summary);
+  const plot::RunData run = plot::load_run(dir.path());
+  EXPECT_EQ(run.nan_ratios, 7);
+  EXPECT_EQ(run.nan_levels, 11);
+  EXPECT_EQ(run.lost_precision, 13);
+  const std::string html = plot::html_report(run, {});
+  EXPECT_NE(html.find("7 ratio values were NaN while both levels were not (anomalies.nan_ratios"), std::string::npos);
+  EXPECT_NE(html.find("11 bloc level values were NaN (anomalies.nan_levels"), std::string::npos);
+  EXPECT_NE(html.find("13 ratio values lost single precision"), std::string::npos);
+  EXPECT_NE(html.find("This run reported 4 warnings"), std::string::npos)
+      << "the fixture's one warning and three kinds";
 }
 
 TEST(PlotTest, SensitivityChartsOnlyForWhatTheFileHolds) {
