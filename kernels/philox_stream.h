@@ -29,8 +29,16 @@ struct Words4 {
   uint32_t w0, w1, w2, w3;
 };
 
-// The period value reserved for the once-per-trajectory parameter draws.
+// The period value reserved for the once-per-trajectory parameter draws
+// (and kParameterPeriod - s for a sensitivity design's alternative stream s;
+// sampling_design.h reserves kLatinPeriodBase + i, from 0xF0000000, for the
+// Latin-hypercube permutations).
 constexpr uint32_t kParameterPeriod = 0xFFFFFFFFu;
+// The period value reserved for a trajectory's calibration uniform u_i
+// (MODEL-v2.md section 8: accepted when u_i < L_i): word 0 of slot 0. It lies
+// below every Latin period and far above any simulated period, so u_i is
+// independent of everything else the trajectory draws.
+constexpr uint32_t kAcceptancePeriod = 0xEFFFFFFFu;
 
 // Draw slots within a period (each slot is one Philox call = four words).
 // The layout is fixed whatever the scenario, so that two scenarios compared

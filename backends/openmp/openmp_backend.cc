@@ -58,6 +58,46 @@ class OpenMPBackend final : public Backend {
     tally.trajectories += count;
   }
 
+  // Both passes per chunk (run_blocks_calibrated) into two partial tallies per thread.
+  uint64_t run_calibrated(const parity::ModelParams& p, uint64_t first, uint64_t count, Tally& prior,
+                          Tally& posterior) override {
+    if (count >= (uint64_t{1} << 32)) throw std::invalid_argument("openmp backend: batch must be < 2^32 trajectories");
+    ensure_partials(p);
+    ensure_posterior_partials();
+    const int64_t chunks = static_cast<int64_t>((count + kChunk - 1) / kChunk);
+    int64_t accepted = 0;
+#pragma omp parallel num_threads(threads_) reduction(+ : accepted)
+    {
+      const int t = omp_get_thread_num();
+      partials_[t]->clear();
+      post_partials_[t]->clear();
+      HotLevels& hot = hot_[t];
+      HotLevels& post_hot = post_hot_[t];
+      HotSink sink = hot.sink(partials_[t]->view());
+      HotSink post_sink = post_hot.sink(post_partials_[t]->view());
+      std::vector<State>& states = states_[t];
+#pragma omp for schedule(dynamic, 1)
+      for (int64_t c = 0; c < chunks; ++c) {
+        const int64_t begin = c * kChunk;
+        const int64_t n = std::min<int64_t>(kChunk, static_cast<int64_t>(count) - begin);
+        hot.before_chunk(n, sink.counters.view.level);
+        post_hot.before_chunk(n, post_sink.counters.view.level);
+        int64_t a = 0;
+        parity::run_blocks_calibrated<kLanes>(p, first + begin, n, begin, states.data(), sink, post_sink, a);
+        accepted += a;
+      }
+      hot.flush(sink.counters.view.level);
+      post_hot.flush(post_sink.counters.view.level);
+    }
+    for (int t = 0; t < threads_; ++t) {
+      prior.add(partials_[t]->view(), 0);
+      posterior.add(post_partials_[t]->view(), 0);
+    }
+    prior.trajectories += count;
+    posterior.trajectories += static_cast<uint64_t>(accepted);
+    return static_cast<uint64_t>(accepted);
+  }
+
   void crossing_times(const parity::ModelParams& p, uint64_t first, uint64_t count, float* out) override {
     const int64_t chunks = static_cast<int64_t>((count + kChunk - 1) / kChunk);
     CrossingTimeSink sink{out, static_cast<int64_t>(count)};
@@ -85,8 +125,20 @@ class OpenMPBackend final : public Backend {
     shape_ = shape;
   }
 
+  // The posterior's partial tallies, made on the first calibrated batch (a plain run never needs them).
+  void ensure_posterior_partials() {
+    if (post_partials_.size() == partials_.size() && post_shape_ == shape_) return;
+    post_partials_.clear();
+    for (int t = 0; t < threads_; ++t) post_partials_.push_back(std::make_unique<PartialTally>(shape_));
+    post_hot_.assign(threads_, HotLevels(shape_));
+    post_shape_ = shape_;
+  }
+
   int threads_;
   TallyShape shape_{-1, -1};
+  TallyShape post_shape_{-1, -1};
+  std::vector<std::unique_ptr<PartialTally>> post_partials_;
+  std::vector<HotLevels> post_hot_;
   std::vector<std::unique_ptr<PartialTally>> partials_;
   std::vector<std::vector<State>> states_;
   std::vector<HotLevels> hot_;

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "host/cli/analysis_commands.h"
+#include "host/cli/score_command.h"
 #include "host/cli/exit_status.h"
 #include "host/cli/flag_validators.h"
 #include "host/cli/plot_command.h"
@@ -131,6 +132,7 @@ int main(int argc, char** argv) {
 
   int analysis_status = -1;
   add_analysis_commands(app, analysis_status);
+  add_score_command(app, analysis_status);
 
   try {
     app.parse(argc, argv);

@@ -18,6 +18,7 @@
 #include "host/config/dist_parser.h"
 #include "host/config/limit_text.h"
 #include "host/config/merged_config.h"
+#include "host/config/observations.h"
 #include "kernels/tally/tally_layout.h"
 
 namespace chipcast {
@@ -121,7 +122,9 @@ class Resolver {
   }
 
   void resolve() {
-    config::check_keys(root_, {"extends", "run", "domestic", "foreign", "policy", "shocks", "correlations"}, "", path_);
+    config::check_keys(root_,
+                       {"extends", "run", "domestic", "foreign", "policy", "shocks", "correlations", "observations"},
+                       "", path_);
     resolve_run();
     for (int b = 0; b < parity::kNumBlocs; ++b) resolve_bloc(b);
     if (const toml::node* policy = root_.get("policy")) {
@@ -142,6 +145,10 @@ class Resolver {
     if (const toml::node* shocks = root_.get("shocks")) resolve_shocks(*shocks);
     check_perf_lag();
     if (const toml::node* correlations = root_.get("correlations")) resolve_correlations(*correlations);
+    if (const toml::node* obs = root_.get("observations")) {
+      s_.observations = read_observations(*obs, path_);
+      check_observation_years(s_.observations, s_.run, path_);
+    }
   }
 
  private:

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "host/config/observation.h"
 #include "models/parity/params.h"
 
 namespace chipcast {
@@ -50,6 +51,9 @@ struct Scenario {
   // The [[correlations]] entries, in config order; params.design holds the
   // copula (parameters in order of first mention, lower Cholesky factor).
   std::vector<CorrelationPair> correlations;
+  // The scenario's [[observations]] (MODEL-v2.md section 7), in config order; read by
+  // calibrate and score, ignored by run. An --observations file replaces them.
+  std::vector<Observation> observations;
   std::string resolved_toml;  // merged config (extends applied, overrides in [run])
   std::string sha256;         // hex SHA-256 of resolved_toml
   std::vector<std::string> warnings;

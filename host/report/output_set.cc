@@ -68,6 +68,8 @@ bool superseded(OutputKind kind, const std::string& name) {
       return name == "sensitivity.json" || name == "sensitivity.csv" || is_plot_file(name);
     case OutputKind::compare:
       return name == "compare.json" || name == "compare.csv" || is_plot_file(name);
+    case OutputKind::score:
+      return name == "score.json" || name == "score.csv";
     case OutputKind::plot:
       return is_plot_file(name);
   }

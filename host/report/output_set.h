@@ -16,11 +16,12 @@ namespace chipcast {
 //   run          summary.json crossing.csv bands.csv annual.csv resolved.toml + plot's files
 //   sensitivity  sensitivity.json sensitivity.csv + plot's files
 //   compare      compare.json compare.csv + plot's files
+//   score        score.json score.csv
 //   plot         report.html and, as .svg and .png, fan_* cdf_* annual_* shift_* tornado sobol
 //                (is_plot_file, host/report/plot.h)
 // (a run folder keeps the sensitivity.json that `chipcast plot` draws from,
 // a checkpoint kept in the same folder, notes of the user).
-enum class OutputKind { run, sensitivity, compare, plot };
+enum class OutputKind { run, sensitivity, compare, score, plot };
 
 // Open refused the folder: another live command holds it, or it cannot be an
 // output folder (its parent is not a writable folder, it is a file, a mount

@@ -45,10 +45,12 @@ CC_FUNCTION void init_bloc(const ModelParams& p, const double (&all)[kMaxParams]
 // MODEL.md's steps 1-7 of period k for bloc b of every lane, in logs: z are
 // the period's normals (period_normals), t_k = (k + 1) dt the period's end in
 // years since the start, log_dt = log dt. Updates the bloc's state and writes
-// its three metrics to log_metric[metric][b].
+// its three metrics to log_metric[metric][b] and the observed supply
+// quantities to log_supply[quantity][b].
 template <int L>
 CC_FUNCTION void bloc_step(int b, const float (&z)[kNumBlocs][3][L], float t_k, float log_dt, LaneState<L>& s,
-                           float (&log_metric)[kNumMetrics][kNumBlocs][L]) {
+                           float (&log_metric)[kNumMetrics][kNumBlocs][L],
+                           float (&log_supply)[kNumSupply][kNumBlocs][L]) {
   CC_SIMD
   for (int l = 0; l < L; ++l) {
     // 1. Wafer capacity: drift (+ regime adjustment), volatility, shock jumps, ceiling.
@@ -81,6 +83,11 @@ CC_FUNCTION void bloc_step(int b, const float (&z)[kNumBlocs][3][L], float t_k, 
     log_metric[kUnits][b][l] = log_chips;
     log_metric[kCompute][b][l] = log_chips + s.log_perf0[b][l] + s.perf_growth[b][l] * t_k;
     log_metric[kMemory][b][l] = log_chips + log_hpc;
+    // The observed supply quantities (MODEL-v2.md section 7): capacity after
+    // the ceiling, usable HBM flow (hbm_mult, no stock) and packaging capacity.
+    log_supply[kSupplyWafers][b][l] = lc;
+    log_supply[kSupplyHbm][b][l] = log_hbm_usable;
+    log_supply[kSupplyPackaging][b][l] = log_pack;
   }
 }
 

@@ -86,13 +86,16 @@ CC_FUNCTION void init_perf_lag(const ModelParams& p, const double (&all)[kMaxPar
 }
 
 // MODEL-v2.md's steps 1-7 of a period for bloc b of every lane (bloc_step's
-// v1 steps with the v2 mechanisms). Stock: the bloc has stocks (p.v2_stock[b]);
-// Lag: its perf follows the other bloc's frontier (p.perf_lag_bloc == b).
-// Template flags, not run-time ones: inside an `omp simd` loop a branch is
-// if-converted, so its expf/logf calls would run in every lane and period.
+// v1 steps with the v2 mechanisms), with the period's wafers, usable HBM and
+// packaging (logs) in log_supply[quantity][b] as bloc_step does. Stock: the bloc
+// has stocks (p.v2_stock[b]); Lag: its perf follows the other bloc's frontier
+// (p.perf_lag_bloc == b). Template flags, not run-time ones: inside an `omp
+// simd` loop a branch is if-converted, so its expf/logf calls would run in
+// every lane and period.
 template <int L, bool Stock, bool Lag>
 CC_FUNCTION void bloc_step_v2(int b, const float (&z)[kNumBlocs][3][L], float t_k, float log_dt, LaneState<L>& s,
-                              float (&log_metric)[kNumMetrics][kNumBlocs][L]) {
+                              float (&log_metric)[kNumMetrics][kNumBlocs][L],
+                              float (&log_supply)[kNumSupply][kNumBlocs][L]) {
   CC_SIMD
   for (int l = 0; l < L; ++l) {
     // Section 1: one 2^(-t/h) = exp(-t ln 2 / h) per bloc and period, shared by
@@ -169,23 +172,29 @@ CC_FUNCTION void bloc_step_v2(int b, const float (&z)[kNumBlocs][3][L], float t_
     log_metric[kUnits][b][l] = log_chips;
     log_metric[kCompute][b][l] = log_chips + s.log_perf0[b][l] + growth + sum_perf;
     log_metric[kMemory][b][l] = log_chips + log_hpc;
+    // The observed supply quantities (MODEL-v2.md section 7): capacity after
+    // the ceiling, usable HBM flow (hbm_mult, no stock) and packaging capacity.
+    log_supply[kSupplyWafers][b][l] = lc;
+    log_supply[kSupplyHbm][b][l] = log_hbm_usable;
+    log_supply[kSupplyPackaging][b][l] = log_pack;
   }
 }
 
 // bloc_step_v2 with the bloc's run-time flags turned into template ones.
 template <int L>
 CC_FUNCTION void bloc_step_v2_for(int b, const float (&z)[kNumBlocs][3][L], float t_k, float log_dt, int32_t stock,
-                                  int32_t lagging, LaneState<L>& s, float (&log_metric)[kNumMetrics][kNumBlocs][L]) {
+                                  int32_t lagging, LaneState<L>& s, float (&log_metric)[kNumMetrics][kNumBlocs][L],
+                                  float (&log_supply)[kNumSupply][kNumBlocs][L]) {
   if (stock) {
     if (lagging)
-      bloc_step_v2<L, true, true>(b, z, t_k, log_dt, s, log_metric);
+      bloc_step_v2<L, true, true>(b, z, t_k, log_dt, s, log_metric, log_supply);
     else
-      bloc_step_v2<L, true, false>(b, z, t_k, log_dt, s, log_metric);
+      bloc_step_v2<L, true, false>(b, z, t_k, log_dt, s, log_metric, log_supply);
   } else {
     if (lagging)
-      bloc_step_v2<L, false, true>(b, z, t_k, log_dt, s, log_metric);
+      bloc_step_v2<L, false, true>(b, z, t_k, log_dt, s, log_metric, log_supply);
     else
-      bloc_step_v2<L, false, false>(b, z, t_k, log_dt, s, log_metric);
+      bloc_step_v2<L, false, false>(b, z, t_k, log_dt, s, log_metric, log_supply);
   }
 }
 

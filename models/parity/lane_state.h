@@ -121,6 +121,19 @@ struct LaneState {
   int32_t annual_row = -1;
   int32_t ann_bin[kNumSeries][L];
   // ---- end calendar-year totals ----
+
+  // ---- Observations (MODEL-v2.md sections 7-8; observation_step.h) ----
+  // Each supply quantity's bloc value summed over the current calendar year,
+  // as the annual totals' running log-sum-exp (written only with observations).
+  float sup_max[kNumSupply][kNumBlocs][L];
+  float sup_scaled[kNumSupply][kNumBlocs][L];
+  // ln L_i so far: the sum of -(ln sim - ln value)^2 / (2 sd_log^2) over the
+  // observations of the years closed; -inf after a simulated 0, NaN after a NaN.
+  double log_lik[L];
+  // The accept decision of a calibrate run's first pass (run_blocks_calibrated),
+  // which init_lanes leaves alone so that it outlives the lanes' re-initialisation.
+  int32_t accepted[L];
+  // ---- end observations ----
 };
 
 }  // namespace chipcast::parity

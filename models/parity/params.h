@@ -118,6 +118,25 @@ struct SamplingDesign {
   uint32_t stream[kMaxParams] = {};                  // 0: the usual stream; s > 0: period kParameterPeriod - s
 };
 
+// ---- Observations (MODEL-v2.md sections 7-8; observation_step.h) ----
+// The observation table a calibrate or score run carries (a plain run has
+// none). An observed quantity is a metric (Metric: units, compute, memory) or,
+// from kNumMetrics on, a supply quantity of bloc_step (ObservedSupply).
+constexpr int kMaxObservations = 32;
+enum ObservedSupply : int { kSupplyWafers = 0, kSupplyHbm, kSupplyPackaging, kNumSupply };
+constexpr int kNumObservedQuantities = kNumMetrics + kNumSupply;
+// An observation's bloc: kDomestic, kForeign, or the ratio domestic / foreign.
+constexpr int32_t kObservedRatio = kNumBlocs;
+
+struct ObservationSpec {
+  int32_t year = 0;      // calendar year index from the start (annual_grid's rows)
+  int32_t bloc = 0;      // kDomestic, kForeign or kObservedRatio
+  int32_t quantity = 0;  // Metric, or kNumMetrics + ObservedSupply
+  double log_value = 0;  // ln of the observed value
+  double sd_log = 1;     // its lognormal error, > 0
+};
+// ---- end observations ----
+
 struct ModelParams {
   uint64_t seed = 2026;
   // Time: periods k = 0..periods-1 of dt years from start_year (time_grid()).
@@ -161,6 +180,14 @@ struct ModelParams {
   int32_t periods_per_year = 0;
   int32_t years = 0;
   // ---- end calendar-year totals ----
+
+  // ---- Observations (MODEL-v2.md sections 7-8) ----
+  // In year order (ties in config order). observed_periods: the periods up
+  // to the end of the last observed year, 0 without observations.
+  int32_t num_observations = 0;
+  int32_t observed_periods = 0;
+  ObservationSpec observations[kMaxObservations];
+  // ---- end observations ----
 };
 
 // The time grid and the tally shape these parameters run on.

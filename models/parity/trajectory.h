@@ -11,6 +11,7 @@
 #include "models/parity/crossing_detection.h"
 #include "models/parity/lane_state.h"
 #include "models/parity/metric_step.h"
+#include "models/parity/observation_step.h"
 #include "models/parity/params.h"
 #include "models/parity/period_normals.h"
 #include "models/parity/regime_step.h"
@@ -51,6 +52,7 @@ CC_SEPARATE void init_lanes(const ModelParams& p, uint64_t first, LaneState<L>& 
     s.regime[l] = p.initial_regime;
     reset_crossing<L>(l, s);
     reset_annual<L>(l, s);
+    reset_observations<L>(l, s);
   }
   select_effects<L>(p, s);
 }
@@ -83,16 +85,19 @@ CC_SEPARATE void step_lanes(const ModelParams& p, int k, LaneState<L>& s) {
   if (changed) select_effects<L>(p, s);
 
   float log_metric[kNumMetrics][kNumBlocs][L];
+  float log_supply[kNumSupply][kNumBlocs][L];
   if (v2) {
     CC_UNROLL
-    for (int b = 0; b < kNumBlocs; ++b) bloc_step_v2_for<L>(b, z, t_k, log_dt, stock[b], lag_bloc == b, s, log_metric);
+    for (int b = 0; b < kNumBlocs; ++b)
+      bloc_step_v2_for<L>(b, z, t_k, log_dt, stock[b], lag_bloc == b, s, log_metric, log_supply);
   } else {
     CC_UNROLL
-    for (int b = 0; b < kNumBlocs; ++b) bloc_step<L>(b, z, t_k, log_dt, s, log_metric);
+    for (int b = 0; b < kNumBlocs; ++b) bloc_step<L>(b, z, t_k, log_dt, s, log_metric, log_supply);
   }
   CC_UNROLL
   for (int m = 0; m < kNumMetrics; ++m) metric_step<L>(m, k, dt, rule, log_metric, s);
   annual_step<L>(p, k, log_metric, s);
+  observation_step<L>(p, k, log_supply, s);
 }
 
 // Hands lanes [0, n) of the last period's results to a sink; `base` is the
@@ -145,6 +150,62 @@ CC_FUNCTION void run_blocks(const ModelParams& p, uint64_t first, int64_t n, int
     const int64_t left = n - b * L;
     record_censored<L>(states[b], static_cast<int>(left < L ? left : L), base + b * L, sink);
   }
+}
+
+// A sink that hands every lane's results to `prior` and those of accepted
+// lanes (LaneState::accepted of the block holding batch-local index i) also to
+// `posterior`: one simulation fills both tallies of a calibrate run.
+template <int L, class Prior, class Posterior>
+struct RoutingSink {
+  Prior& prior;
+  Posterior& posterior;
+  const LaneState<L>* states;  // the blocks of the batch-local indices [base, ...)
+  int64_t base;
+
+  CC_FUNCTION bool accepted(int64_t i) const {
+    const int64_t j = i - base;
+    return states[j / L].accepted[j % L] != 0;
+  }
+  CC_FUNCTION void level(int k, int series, int64_t i, int bin) {
+    prior.level(k, series, i, bin);
+    if (accepted(i)) posterior.level(k, series, i, bin);
+  }
+  CC_FUNCTION void crossing(int metric, int64_t i, int bin, float t) {
+    prior.crossing(metric, i, bin, t);
+    if (accepted(i)) posterior.crossing(metric, i, bin, t);
+  }
+  CC_FUNCTION void censored(int metric, int64_t i) {
+    prior.censored(metric, i);
+    if (accepted(i)) posterior.censored(metric, i);
+  }
+};
+
+// run_blocks for a calibrate run (MODEL-v2.md section 8), in two passes over
+// the same blocks: first every lane up to p.observed_periods with nothing
+// recorded, and its accept decision (accept_lanes: a pure function of seed,
+// trajectory and its own simulation); then the lanes re-initialised and run
+// over the whole horizon exactly as run_blocks, every lane recorded into
+// `prior` and the accepted ones also into `posterior`. So the prior is the
+// plain run's, bit for bit, and the cost is (observed_periods + periods) /
+// periods of a run's. `accepted_count` receives the accepted lanes among the
+// n (padding lanes are not counted).
+template <int L, class Prior, class Posterior>
+CC_FUNCTION void run_blocks_calibrated(const ModelParams& p, uint64_t first, int64_t n, int64_t base,
+                                       LaneState<L>* states, Prior& prior, Posterior& posterior,
+                                       int64_t& accepted_count) {
+  const int64_t blocks = (n + L - 1) / L;
+  for (int64_t b = 0; b < blocks; ++b) init_lanes<L>(p, first + b * L, states[b]);
+  for (int k = 0; k < p.observed_periods; ++k)
+    for (int64_t b = 0; b < blocks; ++b) step_lanes<L>(p, k, states[b]);
+  accepted_count = 0;
+  for (int64_t b = 0; b < blocks; ++b) {
+    accept_lanes<L>(p, states[b], states[b].accepted);
+    const int64_t left = n - b * L;
+    const int used = static_cast<int>(left < L ? left : L);
+    for (int l = 0; l < used; ++l) accepted_count += states[b].accepted[l];
+  }
+  RoutingSink<L, Prior, Posterior> sink{prior, posterior, states, base};
+  run_blocks<L>(p, first, n, base, states, sink);
 }
 
 }  // namespace chipcast::parity
