@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages chipcast needs (nothing is downloaded from anywhere else).
-# Usage: scripts/setup.sh [--with-hip] [--with-kokkos] [--with-mpi] [--with-slurm] [--with-fuzz] [--all]
+# Usage: scripts/setup.sh [--with-hip] [--with-kokkos] [--with-mpi] [--with-slurm] [--with-fuzz] [--with-chromium] [--all]
 set -euo pipefail
 
 packages=(
@@ -13,7 +13,6 @@ packages=(
   libfmt-dev                # formatting
   libssl-dev                # SHA-256 of the resolved config (OpenSSL EVP)
   libgtest-dev              # unit tests
-  librsvg2-bin              # rsvg-convert: the chart tests render every SVG
   python3-dev python3-pybind11 pybind11-dev  # the Python package (chipcast._core, pybind11)
   python3-numpy python3-pandas python3-matplotlib python3-tqdm  # its DataFrames, charts, progress bar
   python3-pytest            # its tests
@@ -25,9 +24,10 @@ for arg in "$@"; do
     --with-mpi) packages+=(libopenmpi-dev openmpi-bin) ;;
     --with-slurm) packages+=(slurmctld slurmd slurm-client munge) ;;  # tests/slurm: a one-node Slurm on 127.0.0.1
     --with-fuzz) packages+=(clang-15 libomp-15-dev) ;;  # libFuzzer, ASan, UBSan (libclang-common-15-dev) and its OpenMP
+    --with-chromium) packages+=(chromium) ;;  # tests/python/test_plotting_report.py opens report.html headless
     --all) packages+=(hipcc libomp-15-dev libtrilinos-kokkos-dev libopenmpi-dev openmpi-bin clang-15
-                      slurmctld slurmd slurm-client munge) ;;
-    *) echo "setup.sh: unknown option '$arg' (use --with-hip, --with-kokkos, --with-mpi, --with-slurm, --with-fuzz or --all)" >&2; exit 2 ;;
+                      slurmctld slurmd slurm-client munge chromium) ;;
+    *) echo "setup.sh: unknown option '$arg' (use --with-hip, --with-kokkos, --with-mpi, --with-slurm, --with-fuzz, --with-chromium or --all)" >&2; exit 2 ;;
   esac
 done
 

@@ -33,7 +33,7 @@ presets=${CHIPCAST_TEST_PRESETS:-default asan mpi kokkos cuda hip fuzz}
 bash scripts/setup.sh
 # Each optional group on its own, so that one that cannot install does not take the others down;
 # a preset whose packages are missing is skipped below with a visible reason.
-for group in --with-mpi --with-slurm --with-kokkos --with-hip --with-fuzz; do
+for group in --with-mpi --with-slurm --with-kokkos --with-hip --with-fuzz --with-chromium; do
   bash scripts/setup.sh "$group" || echo "test.sh: scripts/setup.sh $group failed; its preset will be skipped" >&2
 done
 failed=()
