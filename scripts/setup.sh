@@ -15,7 +15,7 @@ packages=(
   libgtest-dev              # unit tests
   python3-dev python3-pybind11 pybind11-dev  # the Python package (chipcast._core, pybind11)
   python3-numpy python3-pandas python3-matplotlib python3-tqdm  # its DataFrames, charts, progress bar
-  python3-pytest            # its tests
+  python3-pytest python3-nbclient python3-ipykernel python3-nbformat  # its tests (examples/forecast.ipynb run by nbclient)
 )
 for arg in "$@"; do
   case "$arg" in

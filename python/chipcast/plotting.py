@@ -115,9 +115,19 @@ def _short_sha(sha):
     return sha[:12] + "\u2026" if sha and len(sha) > 12 else (sha or "")
 
 
+class ChartFigure(Figure):
+    """A matplotlib Figure that shows itself in Jupyter (as PNG) without pyplot or ``%matplotlib``:
+    the charts are built on Figure directly, which has no display hook of its own."""
+
+    def _repr_png_(self):
+        buf = io.BytesIO()
+        self.savefig(buf, format="png", metadata={"Software": None})
+        return buf.getvalue()
+
+
 def _new_figure(width, height, **kwargs):
     with matplotlib.rc_context(_STYLE):
-        fig = Figure(figsize=(width, height), layout="constrained", **kwargs)
+        fig = ChartFigure(figsize=(width, height), layout="constrained", **kwargs)
     return fig
 
 
