@@ -13,6 +13,15 @@ namespace chipcast::parity {
 // min() by a select: vectorises, unlike fminf, and keeps a NaN in `a` visible.
 CC_FUNCTION float min_of(float a, float b) { return b < a ? b : a; }
 
+// MODEL.md step 2's noise: log of logistic(logit(y) + noise), skipped (y kept)
+// when y is 0 or 1. Bitwise & (not &&) and selects keep lane loops free of branches.
+CC_FUNCTION float log_noisy_yield(float y, float noise) {
+  const float x = logf(y / (1.0f - y)) + noise;
+  // log logistic(x), stable for either sign of x
+  const float log_y_noisy = min_of(x, 0.0f) - log1p_from_log(expf(-fabsf(x)));
+  return ((y > 0.0f) & (y < 1.0f)) ? log_y_noisy : (y >= 1.0f ? 0.0f : -INFINITY);
+}
+
 // Bloc b's per-trajectory constants and initial state, from the drawn
 // parameters `all`; sqdt = sqrt(dt).
 template <int L>
@@ -63,12 +72,7 @@ CC_FUNCTION void bloc_step(int b, const float (&z)[kNumBlocs][3][L], float t_k, 
     // constant per regime); then logit-scale noise, skipped at 0 and 1.
     const float gap = s.gap[b][l] * s.cur_decay[b][l];
     s.gap[b][l] = gap;
-    const float y = s.yield_max[b][l] - gap;
-    const float x = logf(y / (1.0f - y)) + s.yield_noise[b][l] * z[b][1][l];
-    // log logistic(x), stable for either sign of x
-    const float log_y_noisy = min_of(x, 0.0f) - log1p_from_log(expf(-fabsf(x)));
-    // Bitwise & (not &&) and selects keep the lane loop free of branches.
-    const float log_y = ((y > 0.0f) & (y < 1.0f)) ? log_y_noisy : (y >= 1.0f ? 0.0f : -INFINITY);
+    const float log_y = log_noisy_yield(s.yield_max[b][l] - gap, s.yield_noise[b][l] * z[b][1][l]);
     // 3. HBM supply and what this bloc may use this period.
     const float lh = s.log_h[b][l] + s.drift_h[b][l] + s.vol_h[b][l] * z[b][2][l];
     s.log_h[b][l] = lh;

@@ -117,10 +117,7 @@ CC_FUNCTION void bloc_step_v2(int b, const float (&z)[kNumBlocs][3][L], float t_
     // 2. Yield, as v1.
     const float gap = s.gap[b][l] * s.cur_decay[b][l];
     s.gap[b][l] = gap;
-    const float y = s.yield_max[b][l] - gap;
-    const float x = logf(y / (1.0f - y)) + s.yield_noise[b][l] * z[b][1][l];
-    const float log_y_noisy = min_of(x, 0.0f) - log1p_from_log(expf(-fabsf(x)));
-    const float log_y = ((y > 0.0f) & (y < 1.0f)) ? log_y_noisy : (y >= 1.0f ? 0.0f : -INFINITY);
+    const float log_y = log_noisy_yield(s.yield_max[b][l] - gap, s.yield_noise[b][l] * z[b][1][l]);
     // 3. HBM supply: the walk with the regime's hbm_growth_adj and HBM shocks.
     const float lh = s.log_h[b][l] + s.drift_h[b][l] + s.dg_hbm[b][l] * fall + s.cur_hbm_adj_dt[b][l] +
                      s.vol_h[b][l] * z[b][2][l] + s.jump_hbm[b][l];

@@ -254,14 +254,8 @@ def _metrics_of(frame):
     return [m for m in _METRIC_ORDER if m in names] + [m for m in names if m not in _METRIC_ORDER]
 
 
-def _run_provenance(summary):
-    """One line: version, config, trajectories, seed, backend, config digest, start time."""
-    s = summary or {}
-    parts = ["chipcast " + str(s.get("version", "?"))]
-    if s.get("config_path"):
-        parts.append(os.path.basename(str(s["config_path"])))
-    if s.get("trajectories") is not None:
-        parts.append(_group_digits(s["trajectories"]) + " trajectories")
+def _source_line(parts, s):
+    """The provenance footer: `parts`, then the seed, backend, config digest and start time of `s`."""
     if s.get("seed") is not None:
         parts.append("seed %s" % s["seed"])
     if s.get("backend"):
@@ -271,6 +265,17 @@ def _run_provenance(summary):
     if s.get("started_utc"):
         parts.append(str(s["started_utc"]))
     return "Source: " + " \u00b7 ".join(parts)
+
+
+def _run_provenance(summary):
+    """One line: version, config, trajectories, seed, backend, config digest, start time."""
+    s = summary or {}
+    parts = ["chipcast " + str(s.get("version", "?"))]
+    if s.get("config_path"):
+        parts.append(os.path.basename(str(s["config_path"])))
+    if s.get("trajectories") is not None:
+        parts.append(_group_digits(s["trajectories"]) + " trajectories")
+    return _source_line(parts, s)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -486,15 +491,7 @@ def _sensitivity_provenance(s):
         parts.append("%s trajectories per tornado setting" % _group_digits(s["tornado_trajectories"]))
     if s.get("trajectories_run") is not None:
         parts.append("%s trajectories in all" % _group_digits(s["trajectories_run"]))
-    if s.get("seed") is not None:
-        parts.append("seed %s" % s["seed"])
-    if s.get("backend"):
-        parts.append(str(s["backend"]))
-    if s.get("config_sha256"):
-        parts.append("config sha256 " + _short_sha(s["config_sha256"]))
-    if s.get("started_utc"):
-        parts.append(str(s["started_utc"]))
-    return "Source: " + " \u00b7 ".join(parts)
+    return _source_line(parts, s)
 
 
 def _output_title(output):
