@@ -30,7 +30,7 @@ struct HistView {
   }
 
   CC_FUNCTION uint32_t* level_row(int k, int series) const {
-    CC_ASSERT(k >= 0 && k < shape.periods && series >= 0 && series < kNumSeries);
+    CC_ASSERT(k >= 0 && k < shape.level_rows() && series >= 0 && series < kNumSeries);
     return level + shape.level_offset(k, series);
   }
   CC_FUNCTION uint32_t* crossing_row(int metric) const {

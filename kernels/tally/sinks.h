@@ -63,7 +63,8 @@ struct HotCounters {
   HistView view;
   uint16_t* level16 = nullptr;
   CC_FUNCTION void add_level(int k, int series, int bin) {
-    CC_ASSERT(bin >= 0 && bin < kLevelBins && k >= 0 && k < view.shape.periods && series >= 0 && series < kNumSeries);
+    CC_ASSERT(bin >= 0 && bin < kLevelBins && k >= 0 && k < view.shape.level_rows() && series >= 0 &&
+              series < kNumSeries);
     ++level16[view.shape.level_offset(k, series) + bin];
   }
   CC_FUNCTION void add_anomaly(int a) {
