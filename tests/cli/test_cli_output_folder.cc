@@ -145,6 +145,7 @@ TEST(CliOutputFolder, AnUnusableOutFailsBeforeAnyTrajectoryRuns) {
 }
 
 TEST(CliOutputFolder, RunWithPlotReplacesChartsOfAnEarlierRun) {
+  if (const std::string why = testing::chart_tools_missing(); !why.empty()) GTEST_SKIP() << why;
   ScratchDir dir("cli-out-plot");
   const fs::path o = dir / "o";
   const std::string base = "run " + kMinimalToml + " -n 2000 -q --threads 1 --out " + o.string();

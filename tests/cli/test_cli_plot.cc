@@ -57,10 +57,7 @@ std::string uncertain_config(const ScratchDir& dir) {
 class CliPlot : public ::testing::Test {
  protected:
   void SetUp() override {
-    const auto r = run_command("PYTHONPATH=" + kBuildPython + " " + plot_python() + " -c 'import chipcast.plotting'");
-    if (r.status != 0)
-      GTEST_SKIP() << plot_python() << " cannot import chipcast.plotting from " << kBuildPython
-                   << " (needs python3-matplotlib, python3-pandas, python3-numpy): " << r.output;
+    if (const std::string why = testing::chart_tools_missing(); !why.empty()) GTEST_SKIP() << why;
   }
 };
 

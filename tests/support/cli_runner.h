@@ -9,6 +9,8 @@
 #include <sstream>
 #include <string>
 
+#include "host/report/plot.h"
+
 namespace chipcast::testing {
 
 struct CommandResult {
@@ -59,5 +61,15 @@ class ScratchDir {
  private:
   std::filesystem::path path_;
 };
+
+// Empty when `chipcast plot` can draw here (this build's Python package imports, with matplotlib,
+// pandas and NumPy); else why not, for a GTEST_SKIP (the asan preset builds no package).
+inline std::string chart_tools_missing() {
+  const std::string py = (std::filesystem::path(CHIPCAST_EXE).parent_path() / "python").string();
+  const CommandResult r = run_command("PYTHONPATH=" + py + " " + plot_python() + " -c 'import chipcast.plotting' 2>&1");
+  if (r.status == 0) return "";
+  return plot_python() + " cannot import chipcast.plotting from " + py +
+         " (a build without the Python package, or no python3-matplotlib, python3-pandas, python3-numpy): " + r.output;
+}
 
 }  // namespace chipcast::testing
