@@ -27,7 +27,7 @@ class HotLevels {
   uint16_t* counts() { return counts_.data(); }
 
   // A sink counting levels here and the rest into `partial`.
-  HotSink sink(const HistView& partial) { return HotSink{HotCounters{partial, counts_.data()}}; }
+  HotSink sink(const HistView& partial) { return HotSink{HotCounters{{partial}, counts_.data()}}; }
 
   // Before counting a chunk of n trajectories: flushes first if the chunk
   // could overflow a counter.

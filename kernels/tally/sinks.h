@@ -59,23 +59,14 @@ using HistSink = CountSink<ViewCounters>;
 // view.level (a HotLevels buffer, tally/hot_levels.h, flushes them into
 // view.level before any could overflow); crossings and anomalies go straight
 // into the view.
-struct HotCounters {
-  HistView view;
+struct HotCounters : ViewCounters {
   uint16_t* level16 = nullptr;
+  // Hides ViewCounters::add_level (CountSink is a template on its counters, no virtuals).
   CC_FUNCTION void add_level(int k, int series, int bin) {
     CC_ASSERT(bin >= 0 && bin < kLevelBins && k >= 0 && k < view.shape.level_rows() && series >= 0 &&
               series < kNumSeries);
     ++level16[view.shape.level_offset(k, series) + bin];
   }
-  CC_FUNCTION void add_anomaly(int a) {
-    CC_ASSERT(a >= 0 && a < kNumAnomalies);
-    ++view.anomalies[a];
-  }
-  CC_FUNCTION void add_crossing(int metric, int bin) {
-    CC_ASSERT(bin >= 0 && bin < view.shape.crossing_bins());
-    ++view.crossing_row(metric)[bin];
-  }
-  CC_FUNCTION TallyShape shape() const { return view.shape; }
 };
 using HotSink = CountSink<HotCounters>;
 
