@@ -44,8 +44,9 @@ std::string conjugate_scenario(const std::string& observations) {
 }
 
 std::string units_observation(int year, double value, double sd_log) {
-  return "[[observations]]\nyear = " + std::to_string(year) + "\nbloc = \"domestic\"\nmetric = \"units\"\nvalue = " +
-         std::to_string(value) + "\nsd_log = " + std::to_string(sd_log) + "\nsource = \"synthetic, for the test\"\n";
+  return "[[observations]]\nyear = " + std::to_string(year) +
+         "\nbloc = \"domestic\"\nmetric = \"units\"\nvalue = " + std::to_string(value) +
+         "\nsd_log = " + std::to_string(sd_log) + "\nsource = \"synthetic, for the test\"\n";
 }
 
 nlohmann::json json_of(const fs::path& p) { return nlohmann::json::parse(read_text(p)); }
@@ -143,14 +144,14 @@ TEST_F(CliCalibrate, KillAndResumeGivesTheUninterruptedOutputs) {
   const std::string common = sc + " -n 12000 --seed 3 --threads 2 --batch 2000 --quiet";
   ASSERT_EQ(run_chipcast("calibrate " + common + " --out " + (dir / "whole").string()).status, 0);
   const std::string ck = (dir / "ck").string();
-  const auto killed = run_command("CHIPCAST_TEST_STEP_HOOK=3:raise=SIGKILL " + std::string(CHIPCAST_EXE) +
-                                  " calibrate " + common + " --checkpoint " + ck +
-                                  " --checkpoint-every 0 --out " + (dir / "part").string());
+  const auto killed =
+      run_command("CHIPCAST_TEST_STEP_HOOK=3:raise=SIGKILL " + std::string(CHIPCAST_EXE) + " calibrate " + common +
+                  " --checkpoint " + ck + " --checkpoint-every 0 --out " + (dir / "part").string());
   ASSERT_TRUE(killed.status == -1 || killed.status == 128 + 9) << killed.status << killed.output;
   ASSERT_FALSE(fs::exists(dir / "part" / "calibration.json"));
   // A plain run refuses the calibrate checkpoint, naming why.
-  const auto refused = run_chipcast("run " + common + " --checkpoint " + ck + " --resume --out " +
-                                    (dir / "x").string());
+  const auto refused =
+      run_chipcast("run " + common + " --checkpoint " + ck + " --resume --out " + (dir / "x").string());
   EXPECT_EQ(refused.status, 4) << refused.output;
   EXPECT_NE(refused.output.find("calibrate run's checkpoint"), std::string::npos) << refused.output;
   const auto resumed =
@@ -221,8 +222,7 @@ TEST_F(CliCalibrate, BadObservationsAreConfigErrorsNamingFileKeyAndValue) {
                                 (dir / "c").string());
     EXPECT_EQ(r.status, 2) << c.body << r.output;
     EXPECT_NE(r.output.find(c.expect), std::string::npos) << r.output;
-    EXPECT_TRUE(r.output.find(obs.string()) != std::string::npos || r.output.find(sc) != std::string::npos)
-        << r.output;
+    EXPECT_TRUE(r.output.find(obs.string()) != std::string::npos || r.output.find(sc) != std::string::npos) << r.output;
     EXPECT_FALSE(fs::exists(dir / "c"));
   }
   // No observations at all.
