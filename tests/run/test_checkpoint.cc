@@ -107,9 +107,10 @@ class CheckpointTest : public ::testing::Test {
     return c;
   }
   static CheckpointIdentity identity() {
-    return CheckpointIdentity{scenario_->sha256,           scenario_->path,           scenario_->run.seed,
-                              scenario_->run.trajectories, scenario_->params.periods, scenario_->params.sub_bins,
-                              scenario_->params.years,     std::nullopt};
+    return CheckpointIdentity{scenario_->sha256,         scenario_->path,
+                              scenario_->run.seed,       scenario_->run.trajectories,
+                              scenario_->params.periods, scenario_->params.sub_bins,
+                              scenario_->params.years,   std::nullopt};
   }
 
   static Scenario* scenario_;
