@@ -200,6 +200,26 @@ TEST_F(CliCalibrate, ImpossibleObservationsAcceptNothingAndWriteNoPosterior) {
   EXPECT_TRUE(j["warning"].is_string());
 }
 
+// Between 1 and 999 accepted: a posterior, and the warning (on stderr even with --quiet, and in
+// calibration.json) naming the observation that rejects the most: 2028's, ten times narrower.
+TEST_F(CliCalibrate, FewAcceptedWarnsNamingTheMostRejectingObservation) {
+  const auto r = run_chipcast("calibrate " +
+                              scenario(units_observation(2027, 1.2e7, 0.6) + units_observation(2028, 1.2e7, 0.06)) +
+                              " -n 2000 --seed 5 --quiet --out " + (dir / "c").string());
+  ASSERT_EQ(r.status, 0) << r.output;
+  const nlohmann::json j = json_of(dir / "c" / "calibration.json");
+  const uint64_t accepted = j["accepted"];
+  ASSERT_GT(accepted, 0u);
+  ASSERT_LT(accepted, 1000u);
+  EXPECT_NE(r.output.find("warning: only " + std::to_string(accepted) + " of 2000 trajectories were accepted"),
+            std::string::npos)
+      << r.output;
+  EXPECT_EQ(j["most_rejecting"], "2028 domestic units");
+  EXPECT_GT(j["observations"][1]["rejects"].get<uint64_t>(), j["observations"][0]["rejects"].get<uint64_t>());
+  EXPECT_TRUE(j["warning"].is_string());
+  EXPECT_TRUE(fs::is_regular_file(dir / "c" / "posterior" / "summary.json"));
+}
+
 // Config errors name file, key and value, and nothing is written.
 TEST_F(CliCalibrate, BadObservationsAreConfigErrorsNamingFileKeyAndValue) {
   const std::string sc = scenario("");
