@@ -3,9 +3,9 @@
 
 #include <fmt/core.h>
 
-#include <filesystem>
 #include <climits>
 #include <cmath>
+#include <filesystem>
 #include <stdexcept>
 
 #include "host/cli/console_observer.h"
@@ -79,8 +79,9 @@ SessionOptions session_options(const RunArgs& a) {
 RunOptions run_options(const RunArgs& a, const std::string& command_line,
                        std::chrono::steady_clock::time_point program_start, const std::string& default_out) {
   RunOptions ro;
-  ro.out = a.out.empty() ? std::filesystem::path("out") / (std::filesystem::path(a.config).stem().string() + default_out)
-                         : std::filesystem::path(a.out);
+  ro.out = a.out.empty()
+               ? std::filesystem::path("out") / (std::filesystem::path(a.config).stem().string() + default_out)
+               : std::filesystem::path(a.out);
   ro.checkpoint = a.checkpoint;
   ro.resume = a.resume;
   ro.checkpoint_every_s = a.checkpoint_every;

@@ -102,9 +102,21 @@ int cmd_score(const ScoreArgs& a) {
     const std::filesystem::path out =
         a.out.empty() ? std::filesystem::path(a.run_dir) / "score" : std::filesystem::path(a.out);
     OutputSet set = OutputSet::open(out, OutputKind::score);  // before the work: a refused folder fails now
-    RunResult r = session.run(scenario, RunOptions{});
-    if (!r.speaks_for_job) return kExitOk;
-    const std::vector<ObservationScore> scores = score_observations(r.tally, scenario->run, obs);
+    // A supply quantity (wafers, hbm, packaging) has no row in a run's tally: the re-run is then a
+    // calibrate, whose prior is the same run and whose decision counts hold each observation's
+    // histogram (its cost: the periods to the last observed year once more).
+    bool supply = false;
+    for (const Observation& o : obs)
+      supply = supply || o.quantity == ObservedQuantity::wafers || o.quantity == ObservedQuantity::hbm ||
+               o.quantity == ObservedQuantity::packaging;
+    CalibrateResult r;
+    if (supply)
+      r = session.calibrate(scenario, obs, RunOptions{});
+    else
+      r.prior = session.run(scenario, RunOptions{});
+    if (!r.prior.speaks_for_job) return kExitOk;
+    const std::vector<ObservationScore> scores =
+        score_observations(r.prior.tally, scenario->run, obs, supply ? &r.decisions : nullptr);
     const ScoreTotals totals = score_totals(scores);
     write_score_files(set.path(), a.run_dir, scenario->run.trajectories, scenario->run.seed, scores, totals);
     set.commit();
