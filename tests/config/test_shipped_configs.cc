@@ -1,6 +1,7 @@
-// The shipped configs: every number carries a source comment; the 2023 hindcast loads and is scored on its observations.
+// The shipped configs: every number carries a source comment; the 2023 hindcast and the 2022-start calibrated forecast load and take their observations.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <regex>
@@ -144,6 +145,131 @@ TEST(ShippedConfigs, TheHindcastObservationsAreTheTenScorableHistoryEntries) {
   EXPECT_EQ(scorable, obs.size());
   const auto s = load_scenario(kSourceDir + "/configs/hindcast_2023.toml");
   EXPECT_NO_THROW(check_observation_years(obs, s->run, s->path));
+}
+
+// The key = value lines of a config (comments and inline comments dropped, whitespace trimmed),
+// each prefixed by the table header it sits under, from the first line that starts with `from`.
+std::vector<std::string> key_lines(const std::string& text, const std::string& from = "") {
+  std::vector<std::string> out;
+  std::istringstream in(text);
+  std::string table;
+  bool on = from.empty();
+  for (std::string l; std::getline(in, l);) {
+    std::string s = trim(l);
+    if (!on && s.rfind(from, 0) == 0) on = true;
+    const auto hash = s.find('#');
+    if (hash != std::string::npos) s = trim(s.substr(0, hash));
+    if (!on || s.empty()) continue;
+    if (s[0] == '[') {
+      table = s;
+      out.push_back(s);
+    } else {
+      out.push_back(table + " " +
+                    std::regex_replace(s, std::regex(R"(\s*=\s*)"), " = ", std::regex_constants::format_first_only));
+    }
+  }
+  return out;
+}
+
+bool contains(const std::vector<std::string>& v, const std::string& s) {
+  return std::find(v.begin(), v.end(), s) != v.end();
+}
+
+// calibrated.toml is the baseline's model started at 2022.0 (dt and horizon as the baseline), with
+// no stocks at the start, the baseline's long-run inputs unchanged key by key, and the baseline's
+// correlations, policy and shocks unchanged except one added event that returns every trajectory
+// to status_quo at 2026.0; its header says the priors are wide on purpose.
+TEST(ShippedConfigs, TheCalibratedForecastIsTheBaselineStartedIn2022) {
+  const std::string path = kSourceDir + "/configs/calibrated.toml";
+  const std::string base_path = kSourceDir + "/configs/baseline.toml";
+  const auto s = load_scenario(path);
+  const auto b = load_scenario(base_path);
+  EXPECT_EQ(s->run.start_year, 2022.0);
+  EXPECT_EQ(s->run.dt, b->run.dt);
+  EXPECT_EQ(s->run.horizon_year, b->run.horizon_year);
+  const std::string text = read_text(path);
+  EXPECT_NE(text.substr(0, 1400).find("DELIBERATELY WIDE"), std::string::npos);
+  const auto mine = key_lines(text);
+  EXPECT_TRUE(contains(mine, "[domestic] die_stock0 = 0.0"));
+  EXPECT_TRUE(contains(mine, "[domestic] hbm_stock0 = 0.0"));
+  const auto base = key_lines(read_text(base_path));
+  for (const char* bloc : {"[domestic] ", "[foreign] "})
+    for (const char* key :
+         {"wafer_growth_long", "wafer_vol", "wafer_cap", "dies_per_wafer", "yield_max", "learning_rate", "yield_noise",
+          "hbm_growth_long", "hbm_vol", "hbm_per_chip_growth_long", "packaging_growth_long"}) {
+      std::string line;
+      for (const auto& l : base)
+        if (l.rfind(std::string(bloc) + key + " = ", 0) == 0) line = l;
+      ASSERT_FALSE(line.empty()) << bloc << key;
+      EXPECT_TRUE(contains(mine, line)) << "calibrated.toml differs from the baseline in: " << line;
+    }
+  for (const char* line : {"[domestic] perf_lag_drift", "[foreign] perf_growth_long"}) {
+    std::string want;
+    for (const auto& l : base)
+      if (l.rfind(std::string(line) + " = ", 0) == 0) want = l;
+    ASSERT_FALSE(want.empty()) << line;
+    EXPECT_TRUE(contains(mine, want)) << want;
+  }
+  std::vector<std::string> tail = key_lines(text, "[[correlations]]");
+  const std::vector<std::string> reset = {"[[policy.events]]", "[[policy.events]] at = 2026.0",
+                                          "[[policy.events]] regime = \"status_quo\"",
+                                          "[[policy.events]] probability = 1.0"};
+  const auto at = std::search(tail.begin(), tail.end(), reset.begin(), reset.end());
+  ASSERT_NE(at, tail.end()) << "no reset event at 2026.0";
+  tail.erase(at, at + static_cast<std::ptrdiff_t>(reset.size()));
+  EXPECT_EQ(tail, key_lines(read_text(base_path), "[[correlations]]"));
+}
+
+// Its observations: history.toml's 11 metric entries (units, compute, memory; 2022-2026), each
+// copied as it is, and none of its 7 supply entries; they lie in its simulated years.
+TEST(ShippedConfigs, TheCalibratedObservationsAreHistorysMetricEntries) {
+  const auto obs = load_observations_file(kSourceDir + "/configs/observations/calibrated.toml");
+  const auto history = load_observations_file(kSourceDir + "/configs/observations/history.toml");
+  ASSERT_EQ(history.size(), 18u);
+  size_t metrics = 0;
+  for (const Observation& h : history) {
+    const bool metric = h.quantity == ObservedQuantity::units || h.quantity == ObservedQuantity::compute ||
+                        h.quantity == ObservedQuantity::memory;
+    bool found = false;
+    for (const Observation& o : obs)
+      found = found || (o.label() == h.label() && o.value == h.value && o.sd_log == h.sd_log && o.source == h.source);
+    EXPECT_EQ(found, metric) << h.label() << (metric ? " of history.toml is not copied as it is" : " is copied");
+    metrics += metric ? 1 : 0;
+  }
+  EXPECT_EQ(metrics, 11u);
+  EXPECT_EQ(obs.size(), metrics);
+  const auto s = load_scenario(kSourceDir + "/configs/calibrated.toml");
+  EXPECT_NO_THROW(check_observation_years(obs, s->run, s->path));
+}
+
+// calibrate on a small run of calibrated.toml with its observations writes prior/ and
+// calibration.json: the 11 observations, each with a prior percentile strictly inside (0, 1) (the
+// prior predictive check of configs/README.md), and every drawn parameter; posterior/ exists
+// exactly when something was accepted (exit 0), else exit 5.
+TEST(ShippedConfigs, CalibrateOnASmallCalibratedRunWritesPriorAndCalibration) {
+  ScratchDir dir("calibrated");
+  const std::string out = (dir / "cal").string();
+  const auto r = run_chipcast("calibrate " + kSourceDir + "/configs/calibrated.toml --observations " + kSourceDir +
+                              "/configs/observations/calibrated.toml -n 20000 --seed 1 --quiet --out " + out);
+  ASSERT_TRUE(r.status == 0 || r.status == 5) << r.output;
+  EXPECT_TRUE(std::filesystem::exists(dir / "cal" / "prior" / "summary.json"));
+  EXPECT_TRUE(std::filesystem::exists(dir / "cal" / "prior" / "annual.csv"));
+  const auto j = nlohmann::json::parse(read_text(dir / "cal" / "calibration.json"));
+  EXPECT_EQ(j["trajectories"], 20000);
+  const uint64_t accepted = j["accepted"];
+  EXPECT_EQ(r.status == 0, accepted > 0);
+  EXPECT_EQ(std::filesystem::exists(dir / "cal" / "posterior"), accepted > 0);
+  ASSERT_EQ(j["observations"].size(), 11u);
+  for (const auto& o : j["observations"]) {
+    const double pct = o["prior"]["percentile"];
+    EXPECT_GT(pct, 0.02) << o.dump();
+    EXPECT_LT(pct, 0.98) << o.dump();
+  }
+  std::vector<std::string> names;
+  for (const auto& p : j["parameters"]) names.push_back(p["name"]);
+  for (const char* name : {"domestic.wafers0", "domestic.hbm_growth", "domestic.growth_halflife",
+                           "foreign.wafer_growth", "foreign.packaging0", "shocks.taiwan_strait_disruption.rate"})
+    EXPECT_TRUE(contains(names, name)) << name;
 }
 
 // A small run of the hindcast has calendar-year totals, and score takes all 10 observations
