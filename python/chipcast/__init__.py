@@ -15,8 +15,8 @@ gives for the same config, seed and trajectory count::
     r.plot.fan("units"); r.plot.cdf("compute")           # matplotlib Figures
     chipcast.compare([...]), chipcast.sensitivity(...)    # results with DataFrames and plots
 
-Functions: load, run, compare, sensitivity, backends. Results: Scenario,
-RunResult, CompareResult, SensitivityResult. Errors: ConfigError (a bad
+Functions: load, run, compare, sensitivity, score, backends. Results:
+Scenario, RunResult, CompareResult, SensitivityResult, ScoreResult. Errors: ConfigError (a bad
 config or argument: nothing ran), RunError (the backend or I/O failed),
 CheckpointError; all subclass chipcast.Error. Trajectories run without the
 GIL; Ctrl-C (or a notebook's interrupt) stops a run at the next batch with
@@ -40,11 +40,13 @@ __all__ = [
     "run",
     "compare",
     "sensitivity",
+    "score",
     "backends",
     "Scenario",
     "RunResult",
     "CompareResult",
     "SensitivityResult",
+    "ScoreResult",
     "Error",
     "ConfigError",
     "RunError",
@@ -515,3 +517,96 @@ def sensitivity(
     result = SensitivityResult(record)
     _warn(result.scenario, 2)
     return result
+
+
+class ScoreResult:
+    """A run scored against observations (chipcast.score), as ``chipcast score``.
+
+    Attributes:
+      score         dict, what score.json holds
+      observations  DataFrame of score.csv (year, bloc, metric, value, sd_log, q05, q50, q95, pit,
+                    covered50, covered90, crps_log, source): one row per observation
+      totals        dict, score.json's totals (observations, coverage50, coverage90, mean_crps_log)
+      files         dict, file name -> the exact bytes of score.json and score.csv
+      run           the RunResult of the re-run that was scored (its annual totals: run.annual)
+      scenario      the Scenario that ran
+      plot          chipcast.plotting.ObservedPlots(self): observed(metric)
+    Methods: save(dir).
+    """
+
+    summary = crossing = bands = sensitivity = compare = None
+    path = None
+
+    def __init__(self, record, scenario):
+        self._record = record
+        self.files = {"score.json": bytes(record.json), "score.csv": bytes(record.csv)}
+        self.score = _json.loads(self.files["score.json"])
+        self.observations = _frame(self.files["score.csv"])
+        self.totals = dict(self.score["totals"])
+        self.scenario = scenario
+        self.run = RunResult(record.run, scenario)
+
+    @property
+    def annual(self):
+        """The re-run's annual.csv as a DataFrame (the fans the observations are drawn on)."""
+        return self.run.annual
+
+    @property
+    def plot(self):
+        """chipcast.plotting.ObservedPlots(self): observed(metric), the annual totals with the observations."""
+        return _plots("ObservedPlots", self)
+
+    def save(self, dir):
+        """Writes score.json and score.csv into dir, as ``chipcast score RUN_DIR --out dir``; returns a pathlib.Path.
+
+        The output-set protocol of the CLI: both files appear together, other files in dir are kept.
+        """
+        self._record.save(_os.fspath(dir))
+        self.path = _pathlib.Path(dir)
+        return self.path
+
+    def __repr__(self):
+        t = self.totals
+        crps = t.get("mean_crps_log")
+        return "<chipcast.ScoreResult {} ({} trajectories, seed {}): {} observations, {:.0f} % inside the 50 % " \
+            "bands, {:.0f} % inside the 90 % bands, mean CRPS(log) {}>".format(
+                self.score["run"] or self.scenario.name,
+                self.score["trajectories"],
+                self.score["seed"],
+                t["observations"],
+                100 * t["coverage50"],
+                100 * t["coverage90"],
+                "inf" if crps is None else "{:.6g}".format(crps),
+            )
+
+
+def score(run, observations=None, *, threads=0, backend="openmp", progress=True):
+    """Scores a run against observations, as ``chipcast score``; returns a ScoreResult.
+
+    run           a run's output folder (it re-runs RUN_DIR/resolved.toml, whose [run] holds the run's
+                  seed and trajectory count: the same run), or a RunResult (its scenario is re-run)
+    observations  a TOML file of [[observations]] only (the CLI's --observations); None: the run's own
+                  [[observations]]
+    threads, backend, progress
+                  as for chipcast.run
+
+    Per observation: the predictive q05/q50/q95 (the simulated calendar-year total times the
+    observation's lognormal error), the PIT, 50 % and 90 % coverage and the CRPS of the log;
+    totals across them. ScoreResult.save(dir) writes the CLI's exact score.json and score.csv
+    (for a folder named the same way; score.json's "run" is the folder as given, null for a
+    RunResult never saved). Raises ConfigError (no resolved.toml, no observations, years the
+    run does not simulate, a quantity a run cannot score), RunError; Ctrl-C: KeyboardInterrupt,
+    nothing written.
+    """
+    obs = "" if observations is None else _os.fspath(observations)
+    keywords = dict(observations=observations, threads=threads or None, backend=backend)
+    if isinstance(run, RunResult):
+        label = "" if run.path is None else str(run.path)
+        command = _call_text("score", "<RunResult {}>".format(run.scenario.name), keywords)
+        record = _core.score(run.scenario._core, "", label, obs, backend, int(threads), command,
+                             _reporter(progress, "traj"))
+        return ScoreResult(record, run.scenario)
+    folder = _os.fspath(run)
+    command = _call_text("score", folder, keywords)
+    record = _core.score(None, folder, folder, obs, backend, int(threads), command, _reporter(progress, "traj"))
+    return ScoreResult(record, Scenario(record.run.scenario, {}))

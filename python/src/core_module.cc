@@ -16,10 +16,12 @@
 #include <vector>
 
 #include "host/analysis/compare.h"
+#include "host/analysis/score_run.h"
 #include "host/analysis/sensitivity.h"
 #include "host/config/scenario.h"
 #include "host/report/output_set.h"
 #include "host/report/report.h"
+#include "host/report/score_output.h"
 #include "host/run/run_session.h"
 #include "python_observer.h"
 
@@ -164,6 +166,22 @@ struct SensitivityRecord {
   }
 };
 
+// A scored run (chipcast score): the scores, their files' exact bytes, and the re-run itself.
+struct ScoreRecord {
+  std::vector<Observation> observations;  // `scores` point into it (moved in whole: the buffer stays)
+  std::vector<ObservationScore> scores;
+  ScoreTotals totals;
+  ScoreProvenance provenance;
+  std::string json, csv;
+  std::shared_ptr<RunRecord> run;
+
+  void save(const fs::path& dir) const {
+    OutputSet set = OutputSet::open(dir, OutputKind::score);
+    write_score_outputs(set.path(), provenance, scores, totals);
+    set.commit();
+  }
+};
+
 std::shared_ptr<const Scenario> load(const std::string& path, std::optional<uint64_t> trajectories,
                                      std::optional<uint64_t> seed, std::optional<std::string> sampling) {
   py::gil_scoped_release nogil;
@@ -272,6 +290,45 @@ std::shared_ptr<SensitivityRecord> sensitivity(const std::string& config, const 
   return rec;
 }
 
+// `chipcast score`: the scenario of a run folder (run_dir set) or a given one
+// (a RunResult's), re-run and scored through analysis::score_run, the files
+// made by the CLI's writer. `run_label` is score.json's "run" (the folder as
+// the caller named it; empty: null).
+std::shared_ptr<ScoreRecord> score(std::shared_ptr<const Scenario> scenario, const std::string& run_dir,
+                                   const std::string& run_label, const std::string& observations,
+                                   const std::string& backend, int threads, const std::string& command_line,
+                                   py::object reporter) {
+  PythonObserver observer(std::move(reporter));
+  std::shared_ptr<ScoreRecord> rec;
+  {
+    py::gil_scoped_release nogil;
+    RunSession session(session_options(backend, threads));
+    if (!run_dir.empty()) scenario = analysis::load_scored_run(session, run_dir);
+    std::vector<Observation> obs = analysis::scored_observations(*scenario, observations);
+    RunOptions ro;
+    ro.command_line = command_line;
+    analysis::ScoredRun s = analysis::score_run(session, scenario, std::move(obs), ro, &observer);
+    if (s.run.outcome == RunOutcome::complete) {
+      rec = std::make_shared<ScoreRecord>();
+      rec->observations = std::move(s.observations);
+      rec->scores = std::move(s.scores);
+      rec->totals = s.totals;
+      rec->provenance = ScoreProvenance{run_label, scenario->run.trajectories, scenario->run.seed};
+      rec->json = score_json(rec->provenance, rec->scores, rec->totals);
+      rec->csv = score_csv(rec->scores);
+      rec->run = std::make_shared<RunRecord>();
+      rec->run->scenario = s.run.scenario;
+      rec->run->summary = std::move(*s.run.summary);
+      rec->run->info = std::move(s.run.info);
+      rec->run->files = output_files(*rec->run->scenario, rec->run->summary, rec->run->info);
+    }
+  }
+  observer.rethrow_if_stopped();
+  if (!rec) throw std::runtime_error("the run stopped early without a stop request");
+  rec->run->notes = observer.notes();
+  return rec;
+}
+
 }  // namespace
 }  // namespace chipcast::python
 
@@ -349,6 +406,12 @@ PYBIND11_MODULE(_core, m) {
                              [](const SensitivityRecord& r) { return std::const_pointer_cast<Scenario>(r.scenario); })
       .def("save", &SensitivityRecord::save, py::arg("dir"), py::call_guard<py::gil_scoped_release>());
 
+  py::class_<ScoreRecord, std::shared_ptr<ScoreRecord>>(m, "ScoreRecord", "A run scored against observations.")
+      .def_property_readonly("json", [](const ScoreRecord& r) { return py::bytes(r.json); })
+      .def_property_readonly("csv", [](const ScoreRecord& r) { return py::bytes(r.csv); })
+      .def_readonly("run", &ScoreRecord::run)
+      .def("save", &ScoreRecord::save, py::arg("dir"), py::call_guard<py::gil_scoped_release>());
+
   m.def(
       "load",
       [](const std::string& path, std::optional<uint64_t> trajectories, std::optional<uint64_t> seed,
@@ -364,6 +427,16 @@ PYBIND11_MODULE(_core, m) {
       },
       py::arg("scenario"), py::arg("backend"), py::arg("threads"), py::arg("batch"), py::arg("command_line"),
       py::arg("reporter"));
+  m.def(
+      "score",
+      [](std::shared_ptr<Scenario> sc, const std::string& run_dir, const std::string& run_label,
+         const std::string& observations, const std::string& backend, int threads, const std::string& command_line,
+         py::object reporter) {
+        return score(std::move(sc), run_dir, run_label, observations, backend, threads, command_line,
+                     std::move(reporter));
+      },
+      py::arg("scenario"), py::arg("run_dir"), py::arg("run_label"), py::arg("observations"), py::arg("backend"),
+      py::arg("threads"), py::arg("command_line"), py::arg("reporter"));
   m.def("compare", &compare, py::arg("configs"), py::arg("trajectories"), py::arg("seed"), py::arg("sampling"),
         py::arg("backend"), py::arg("threads"), py::arg("reporter"));
   m.def("sensitivity", &sensitivity, py::arg("config"), py::arg("output"), py::arg("base_samples"),
