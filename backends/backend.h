@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "models/parity/params.h"
+#include "tally/calibration_tally.h"
 #include "tally/tally.h"
 
 namespace chipcast {
@@ -27,15 +28,17 @@ class Backend {
   virtual void run(const parity::ModelParams& p, uint64_t first, uint64_t count, Tally& tally) = 0;
   // A calibrate run's batch (MODEL-v2.md section 8; p carries observations):
   // every trajectory into `prior` exactly as run() counts it, the accepted
-  // ones (parity::accept_trajectory) also into `posterior`; returns how many
-  // were accepted. This default decides on the host (the portable kernel up
+  // ones (parity::accept_trajectory) also into `posterior`, and each
+  // trajectory's decision into `decisions` (a CalibrationTally of p: its
+  // parameter uniforms and rejecting observations, the counts); returns how
+  // many were accepted. This default decides on the host (the portable kernel up
   // to p.observed_periods, OpenMP threads over blocks of 16) and re-runs each
   // contiguous range of accepted trajectories with run(): exact for every
   // backend, but slow where run() has a large fixed cost per call (a GPU's
   // launch and copies). The OpenMP backend fuses both passes per block
   // instead (parity::run_blocks_calibrated).
   virtual uint64_t run_calibrated(const parity::ModelParams& p, uint64_t first, uint64_t count, Tally& prior,
-                                  Tally& posterior);
+                                  Tally& posterior, CalibrationTally& decisions);
   // Per-trajectory crossing times (years since start, -1 = censored) into
   // out[metric * count + i], for cross-backend checks only.
   virtual void crossing_times(const parity::ModelParams& p, uint64_t first, uint64_t count, float* out) = 0;

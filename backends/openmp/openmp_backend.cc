@@ -60,10 +60,13 @@ class OpenMPBackend final : public Backend {
 
   // Both passes per chunk (run_blocks_calibrated) into two partial tallies per thread.
   uint64_t run_calibrated(const parity::ModelParams& p, uint64_t first, uint64_t count, Tally& prior,
-                          Tally& posterior) override {
+                          Tally& posterior, CalibrationTally& decisions) override {
     if (count >= (uint64_t{1} << 32)) throw std::invalid_argument("openmp backend: batch must be < 2^32 trajectories");
     ensure_partials(p);
     ensure_posterior_partials();
+    // The decision counts' layout follows p's drawn parameters and observations: made per batch (small).
+    std::vector<std::unique_ptr<DecisionPartial>> decision_partials;
+    for (int t = 0; t < threads_; ++t) decision_partials.push_back(std::make_unique<DecisionPartial>(p));
     const int64_t chunks = static_cast<int64_t>((count + kChunk - 1) / kChunk);
     int64_t accepted = 0;
 #pragma omp parallel num_threads(threads_) reduction(+ : accepted)
@@ -75,6 +78,7 @@ class OpenMPBackend final : public Backend {
       HotLevels& post_hot = post_hot_[t];
       HotSink sink = hot.sink(partials_[t]->view());
       HotSink post_sink = post_hot.sink(post_partials_[t]->view());
+      parity::DecisionCounts counts = decision_partials[t]->view();
       std::vector<State>& states = states_[t];
 #pragma omp for schedule(dynamic, 1)
       for (int64_t c = 0; c < chunks; ++c) {
@@ -83,7 +87,7 @@ class OpenMPBackend final : public Backend {
         hot.before_chunk(n, sink.counters.view.level);
         post_hot.before_chunk(n, post_sink.counters.view.level);
         int64_t a = 0;
-        parity::run_blocks_calibrated<kLanes>(p, first + begin, n, begin, states.data(), sink, post_sink, a);
+        parity::run_blocks_calibrated<kLanes>(p, first + begin, n, begin, states.data(), sink, post_sink, a, &counts);
         accepted += a;
       }
       hot.flush(sink.counters.view.level);
@@ -93,6 +97,8 @@ class OpenMPBackend final : public Backend {
       prior.add(partials_[t]->view(), 0);
       posterior.add(post_partials_[t]->view(), 0);
     }
+    for (int t = 0; t < threads_; ++t)
+      decisions.add(decision_partials[t]->view(), t == 0 ? count : 0, t == 0 ? static_cast<uint64_t>(accepted) : 0);
     prior.trajectories += count;
     posterior.trajectories += static_cast<uint64_t>(accepted);
     return static_cast<uint64_t>(accepted);

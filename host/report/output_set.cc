@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <optional>
 #include <cstdio>  // renameat2, RENAME_EXCHANGE (glibc >= 2.28, _GNU_SOURCE)
 #include <system_error>
 #include <vector>
@@ -72,6 +73,9 @@ bool superseded(OutputKind kind, const std::string& name) {
       return name == "score.json" || name == "score.csv";
     case OutputKind::plot:
       return is_plot_file(name);
+    case OutputKind::calibrate:
+      return name == "calibration.json" || name == "calibration.csv" || name == "parameter_quantiles.csv" ||
+             name == "prior" || name == "posterior";
   }
   return false;
 }
@@ -93,11 +97,14 @@ struct stat stat_of(const fs::path& p, bool* ok) {
 // `into` where it has none of that name, then removes `from`. Sub-folders are
 // never in a set before the swap, so this is also how debris of a run killed
 // between the swap and this step is recovered.
-void move_folders_and_remove(const fs::path& from, const fs::path& into) {
+// Sub-folders the set of `kind` replaces (a calibrate set's prior/ and posterior/) are not moved.
+void move_folders_and_remove(const fs::path& from, const fs::path& into,
+                             std::optional<OutputKind> kind = std::nullopt) {
   std::error_code ec;
   for (fs::directory_iterator it(from, ec), end; !ec && it != end; it.increment(ec)) {
     std::error_code e2;
     if (!it->is_directory(e2) || it->is_symlink(e2)) continue;
+    if (kind && superseded(*kind, it->path().filename().string())) continue;
     const fs::path dest = into / it->path().filename();
     if (!fs::exists(fs::symlink_status(dest, e2))) ::rename(it->path().c_str(), dest.c_str());
   }
@@ -330,7 +337,7 @@ void OutputSet::commit() {
     fsync_path(parent, O_RDONLY | O_DIRECTORY);
   } else if (::renameat2(AT_FDCWD, work_.c_str(), AT_FDCWD, target_.c_str(), RENAME_EXCHANGE) == 0) {
     fsync_path(parent, O_RDONLY | O_DIRECTORY);
-    move_folders_and_remove(work_, target_);  // work_ now holds the old set
+    move_folders_and_remove(work_, target_, kind_);  // work_ now holds the old set
     fsync_path(target_, O_RDONLY | O_DIRECTORY);
   } else if (errno == ENOSYS || errno == EINVAL || errno == ENOTSUP) {
     // No exchange on this file system: two renames. A kill between them
@@ -345,7 +352,7 @@ void OutputSet::commit() {
       fail("rename", err);
     }
     fsync_path(parent, O_RDONLY | O_DIRECTORY);
-    move_folders_and_remove(old, target_);
+    move_folders_and_remove(old, target_, kind_);
     fsync_path(target_, O_RDONLY | O_DIRECTORY);
   } else {
     fail("renameat2(RENAME_EXCHANGE)", errno);

@@ -17,11 +17,13 @@ namespace chipcast {
 //   sensitivity  sensitivity.json sensitivity.csv + plot's files
 //   compare      compare.json compare.csv + plot's files
 //   score        score.json score.csv
+//   calibrate    calibration.json calibration.csv parameter_quantiles.csv and the sub-folders prior/ and
+//                posterior/ (an earlier run's posterior/ is never kept beside a set that has none)
 //   plot         report.html and, as .svg and .png, fan_* cdf_* annual_* shift_* tornado sobol
 //                (is_plot_file, host/report/plot.h)
 // (a run folder keeps the sensitivity.json that `chipcast plot` draws from,
 // a checkpoint kept in the same folder, notes of the user).
-enum class OutputKind { run, sensitivity, compare, score, plot };
+enum class OutputKind { run, sensitivity, compare, score, plot, calibrate };
 
 // Open refused the folder: another live command holds it, or it cannot be an
 // output folder (its parent is not a writable folder, it is a file, a mount

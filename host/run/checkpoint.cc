@@ -161,9 +161,22 @@ uint64_t default_checkpoint_tally_limit() {
   return static_cast<uint64_t>(pages) * static_cast<uint64_t>(page) / 2;
 }
 
+std::string observation_table_text(const parity::ModelParams& p) {
+  std::string out;
+  for (int j = 0; j < p.num_observations; ++j) {
+    const parity::ObservationSpec& o = p.observations[j];
+    out += fmt::format("{} {} {} {:a} {:a}\n", o.year, o.bloc, o.quantity, o.log_value, o.sd_log);
+  }
+  return out;
+}
+
 std::string encode_checkpoint(const Checkpoint& c) { return encode_checkpoint(c, c.tally); }
 
 std::string encode_checkpoint(const Checkpoint& c, const Tally& tally) {
+  return encode_checkpoint(c, tally, c.calibrate ? &*c.calibrate : nullptr);
+}
+
+std::string encode_checkpoint(const Checkpoint& c, const Tally& tally, const CalibrateTallies* calibrate) {
   Writer pay;
   pay.text(c.config_sha256);
   pay.text(c.config_path);
@@ -185,6 +198,24 @@ std::string encode_checkpoint(const Checkpoint& c, const Tally& tally) {
   for (uint64_t a : tally.anomalies) pay.u64(a);
   pay.sparse(tally.level);
   pay.sparse(tally.crossing);
+  pay.u8(calibrate ? 1 : 0);
+  if (calibrate) {
+    pay.text(c.observations);
+    const Tally& post = calibrate->posterior;
+    pay.u64(post.trajectories);
+    for (uint64_t a : post.anomalies) pay.u64(a);
+    pay.sparse(post.level);
+    pay.sparse(post.crossing);
+    const CalibrationTally& d = calibrate->decisions;
+    pay.u32(static_cast<uint32_t>(d.params.size()));
+    for (int32_t i : d.params) pay.i32(i);
+    pay.i32(d.observations);
+    pay.u64(d.trajectories);
+    pay.u64(d.accepted);
+    pay.sparse(d.rejects);
+    pay.sparse(d.prior_u);
+    pay.sparse(d.posterior_u);
+  }
 
   Writer out;
   out.bytes.reserve(kHeaderBytes + pay.bytes.size() + kDigestBytes);
@@ -272,6 +303,39 @@ Checkpoint decode_checkpoint(const std::string& bytes, const std::string& path, 
   for (auto& a : c.tally.anomalies) a = r.u64();
   r.sparse(c.tally.level, c.tally.level.size(), "level");
   r.sparse(c.tally.crossing, c.tally.crossing.size(), "crossing");
+  const uint8_t kind = version >= 4 ? r.u8() : 0;
+  if (kind > 1) r.fail(fmt::format("checkpoint kind {} (0 run, 1 calibrate)", kind));
+  if (kind == 1) {
+    c.observations = r.text(1 << 16);
+    CalibrateTallies cal;
+    cal.posterior = Tally(c.tally.shape);
+    cal.posterior.trajectories = r.u64();
+    for (auto& a : cal.posterior.anomalies) a = r.u64();
+    r.sparse(cal.posterior.level, cal.posterior.level.size(), "posterior level");
+    r.sparse(cal.posterior.crossing, cal.posterior.crossing.size(), "posterior crossing");
+    CalibrationTally& d = cal.decisions;
+    const uint32_t nparams = r.u32();
+    if (nparams > static_cast<uint32_t>(parity::kMaxParams)) r.fail(fmt::format("{} drawn parameters", nparams));
+    d.params.resize(nparams);
+    for (auto& i : d.params) {
+      i = r.i32();
+      if (i < 0 || i >= parity::kMaxParams) r.fail(fmt::format("parameter index {}", i));
+    }
+    d.observations = r.i32();
+    if (d.observations < 0 || d.observations > parity::kMaxObservations)
+      r.fail(fmt::format("{} observations", d.observations));
+    d.trajectories = r.u64();
+    d.accepted = r.u64();
+    r.sparse(d.rejects, static_cast<size_t>(d.observations), "rejection");
+    r.sparse(d.prior_u, nparams * static_cast<size_t>(kUniformBins), "prior parameter");
+    r.sparse(d.posterior_u, nparams * static_cast<size_t>(kUniformBins), "posterior parameter");
+    if (const std::string why = cal.posterior.inconsistency(); !why.empty()) r.fail("posterior: " + why);
+    if (const std::string why = d.inconsistency(); !why.empty()) r.fail("decision counts: " + why);
+    if (d.trajectories != c.tally.trajectories || d.accepted != cal.posterior.trajectories)
+      r.fail(fmt::format("its decision counts cover {} trajectories and {} accepted, its tallies {} and {}",
+                         d.trajectories, d.accepted, c.tally.trajectories, cal.posterior.trajectories));
+    c.calibrate = std::move(cal);
+  }
   if (!r.at_end()) r.fail("bytes left over after the tally");
 
   if (const std::string why = check_ranges(c.done, c.total); !why.empty()) r.fail("trajectory ranges: " + why);
@@ -286,10 +350,14 @@ fs::path checkpoint_path(const fs::path& dir) { return dir / kCheckpointFileName
 void write_checkpoint(const fs::path& dir, const Checkpoint& c) { write_checkpoint(dir, c, c.tally); }
 
 void write_checkpoint(const fs::path& dir, const Checkpoint& c, const Tally& tally) {
+  write_checkpoint(dir, c, tally, c.calibrate ? &*c.calibrate : nullptr);
+}
+
+void write_checkpoint(const fs::path& dir, const Checkpoint& c, const Tally& tally, const CalibrateTallies* calibrate) {
   std::error_code ec;
   fs::create_directories(dir, ec);
   if (ec) throw std::runtime_error(fmt::format("cannot create checkpoint folder {}: {}", dir.string(), ec.message()));
-  write_file_atomic(checkpoint_path(dir), encode_checkpoint(c, tally));
+  write_file_atomic(checkpoint_path(dir), encode_checkpoint(c, tally, calibrate));
 }
 
 std::optional<Checkpoint> read_checkpoint(const fs::path& dir, uint64_t max_tally_bytes) {
@@ -352,6 +420,18 @@ void check_checkpoint_matches(const Checkpoint& c, const CheckpointIdentity& wan
     diffs.push_back(fmt::format("tally shape {} periods x {} sub-bins, {} years in the checkpoint, {} x {}, {} now",
                                 c.tally.shape.periods, c.tally.shape.sub_bins, c.tally.shape.years, want.periods,
                                 want.sub_bins, want.years));
+  const bool is_calibrate = c.calibrate.has_value();
+  if (is_calibrate != want.observations.has_value()) {
+    // Not one more difference to list: the kinds cannot be resumed into each other at all.
+    throw CheckpointError(fmt::format(
+        "{} is a {} checkpoint, and this is a {}: a {} cannot be resumed from it (its tallies {}). The checkpoint "
+        "was left untouched; give --checkpoint another folder.",
+        path, is_calibrate ? "calibrate run's" : "plain run's", is_calibrate ? "plain run" : "calibrate run",
+        is_calibrate ? "run" : "calibrate run",
+        is_calibrate ? "condition on observations" : "hold no posterior or decision counts"));
+  }
+  if (is_calibrate && c.observations != *want.observations)
+    diffs.push_back("the observations conditioned on differ (another --observations file or [[observations]])");
   if (c.config_sha256 != want.config_sha256)
     // The digest is of the resolved config, [run] included: a seed or trajectory change alone changes it too.
     diffs.push_back(

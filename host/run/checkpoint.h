@@ -9,6 +9,8 @@
 
 #include "host/run/build_isa.h"
 #include "host/run/trajectory_ranges.h"
+#include "models/parity/params.h"
+#include "tally/calibration_tally.h"
 #include "tally/tally.h"
 
 namespace chipcast {
@@ -16,8 +18,10 @@ namespace chipcast {
 // Format version written by this build; files of other versions are refused.
 // Version 3 added the calendar-year rows to the tally (TallyShape::years):
 // a version 1 or 2 tally has none, so it cannot be resumed into a run that
-// tallies them.
-constexpr uint32_t kCheckpointVersion = 3;
+// tallies them. Version 4 added the kind (run or calibrate) and, for a
+// calibrate run, its observation table, posterior tally and decision counts
+// after the tally; a version 3 file reads as a run's.
+constexpr uint32_t kCheckpointVersion = 4;
 constexpr uint32_t kCheckpointOldestReadable = 3;
 // The file inside the --checkpoint folder.
 constexpr const char* kCheckpointFileName = "chipcast.ckpt";
@@ -27,7 +31,10 @@ constexpr const char* kCheckpointFileName = "chipcast.ckpt";
 //   payload  P bytes: run identity (with the kernels' ISA after the
 //            backend), the tally shape (periods, sub-bins, years), trajectory
 //            ranges done, the merged tally (histograms as runs of zeros and
-//            LEB128 varints)
+//            LEB128 varints); version 4: u8 kind (0 run, 1 calibrate) and for
+//            a calibrate run the observation table's text, the posterior
+//            tally as the tally, the decision counts (parameters, counts,
+//            sparse histograms)
 //   trailer  SHA-256 of header + payload (32 bytes)
 // A file that is shorter or longer than 24 + P + 32 bytes, or whose digest
 // does not match, is corrupt.
@@ -41,7 +48,16 @@ struct Checkpoint {
   double seconds = 0;                    // run time of all segments so far
   TrajectoryRanges done;                 // trajectories included in `tally`
   Tally tally;                           // merged over all ranks
+  // A calibrate run's: its other tallies, and observation_table_text of the
+  // observations it conditions on (a resume must condition on the same).
+  std::optional<CalibrateTallies> calibrate;
+  std::string observations;
 };
+
+// The kernels' observation table of `p` as text (one line per observation:
+// year row, bloc, quantity, ln value and sd_log in hexadecimal floating point),
+// what a calibrate checkpoint records.
+std::string observation_table_text(const parity::ModelParams& p);
 
 // A checkpoint that cannot be used: unreadable, corrupt, another version,
 // or another run. The message names the file and what is wrong or differs.
@@ -59,6 +75,8 @@ uint64_t default_checkpoint_tally_limit();
 std::string encode_checkpoint(const Checkpoint& c);
 // The same with the tally given apart (c.tally is ignored): no copy of a large tally.
 std::string encode_checkpoint(const Checkpoint& c, const Tally& tally);
+// And a calibrate run's other tallies apart too (c.calibrate ignored; null: a run's checkpoint).
+std::string encode_checkpoint(const Checkpoint& c, const Tally& tally, const CalibrateTallies* calibrate);
 // Throws CheckpointError("<path>: ...") when `bytes` is not a valid checkpoint or its tally
 // would take more than `max_tally_bytes`.
 Checkpoint decode_checkpoint(const std::string& bytes, const std::string& path,
@@ -70,6 +88,8 @@ std::filesystem::path checkpoint_path(const std::filesystem::path& dir);
 // std::runtime_error naming the path.
 void write_checkpoint(const std::filesystem::path& dir, const Checkpoint& c);
 void write_checkpoint(const std::filesystem::path& dir, const Checkpoint& c, const Tally& tally);
+void write_checkpoint(const std::filesystem::path& dir, const Checkpoint& c, const Tally& tally,
+                      const CalibrateTallies* calibrate);
 // Reads dir/chipcast.ckpt: nullopt when there is none; throws CheckpointError
 // when it cannot be read or is corrupt. Never modifies the file.
 std::optional<Checkpoint> read_checkpoint(const std::filesystem::path& dir,
@@ -90,6 +110,8 @@ struct CheckpointIdentity {
   int32_t periods = 0;
   int32_t sub_bins = 0;
   int32_t years = 0;
+  // A calibrate run: observation_table_text of its params; nullopt: a plain run.
+  std::optional<std::string> observations;
 };
 // Throws CheckpointError listing every difference between `c` and `want`
 // (seed, trajectories, config digest, tally shape), e.g.

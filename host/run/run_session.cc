@@ -11,6 +11,8 @@
 
 #include "backends/backend.h"
 #include "chipcast_config.h"
+#include "host/config/observation_table.h"
+#include "host/report/calibration_output.h"
 #include "host/report/output_set.h"
 #include "host/report/plot.h"
 #include "host/report/report.h"
@@ -19,6 +21,8 @@
 #include "host/run/runner.h"
 #include "host/run/signals.h"
 #include "host/run/trajectory_ranges.h"
+#include "host/stats/observation_scores.h"
+#include "host/stats/parameter_quantiles.h"
 
 #if CHIPCAST_HAVE_KOKKOS
 #include "backends/kokkos/kokkos_backend.h"
@@ -56,6 +60,80 @@ TrajectoryRanges unflatten(const std::vector<uint64_t>& v) {
   TrajectoryRanges set;
   for (size_t i = 0; i + 1 < v.size(); i += 2) set.push_back({v[i], v[i + 1]});
   return set;
+}
+
+// An observation's predictive quantiles from a tally's calendar-year rows
+// (score_observations); none for the supply quantities, which a tally has no
+// histogram of.
+std::optional<PredictiveQuantiles> predictive(const Tally& tally, const RunSettings& run, const Observation& o) {
+  if (o.quantity == ObservedQuantity::wafers || o.quantity == ObservedQuantity::hbm ||
+      o.quantity == ObservedQuantity::packaging)
+    return std::nullopt;
+  const std::vector<ObservationScore> s = score_observations(tally, run, std::vector<Observation>{o});
+  return PredictiveQuantiles{s[0].q05, s[0].q50, s[0].q95, s[0].score.pit};
+}
+
+ParameterQuantiles parameter_quantiles(const uint64_t* row, const Dist& d, const QuantileTables& tables) {
+  return ParameterQuantiles{parameter_quantile(row, d, tables, 0.05), parameter_quantile(row, d, tables, 0.5),
+                            parameter_quantile(row, d, tables, 0.95)};
+}
+
+// The rest of a completed calibrate run's result on rank 0, from its merged tallies.
+void finish_calibration(const Scenario& sc, CalibrateTallies&& tallies, CalibrateResult& r) {
+  const CalibrationTally& d = tallies.decisions;
+  r.accepted = d.accepted;
+  r.accepted_share = d.trajectories ? static_cast<double>(d.accepted) / static_cast<double>(d.trajectories) : 0.0;
+  if (d.accepted > 0) {
+    RunResult post;
+    post.scenario = r.prior.scenario;
+    post.done = d.accepted;
+    post.summary = summarize(tallies.posterior, sc.run);
+    post.tally = std::move(tallies.posterior);
+    post.info = r.prior.info;
+    r.posterior = std::move(post);
+  }
+  for (size_t j = 0; j < r.observations.size(); ++j) {
+    ObservationCalibration oc;
+    oc.observation = r.observations[j];
+    oc.rejects = j < d.rejects.size() ? d.rejects[j] : 0;
+    oc.prior = predictive(r.prior.tally, sc.run, oc.observation);
+    if (r.posterior) oc.posterior = predictive(r.posterior->tally, sc.run, oc.observation);
+    r.observation_quantiles.push_back(std::move(oc));
+  }
+  for (size_t j = 0; j < d.params.size(); ++j) {
+    const int i = d.params[j];
+    ParameterCalibration pc;
+    pc.index = i;
+    pc.name = static_cast<size_t>(i) < sc.param_names.size() ? sc.param_names[i] : std::string();
+    const Dist& dist = sc.params.params[i];
+    pc.prior = parameter_quantiles(d.prior_row(j), dist, sc.params.tables);
+    if (r.posterior) {
+      pc.posterior = parameter_quantiles(d.posterior_row(j), dist, sc.params.tables);
+      pc.shrink90 = interval_shrink(pc.prior.q05, pc.prior.q95, pc.posterior->q05, pc.posterior->q95);
+    }
+    r.parameter_quantiles.push_back(std::move(pc));
+  }
+  // The observation rejecting the most trajectories on its own (first of equals).
+  size_t most = 0;
+  for (size_t j = 1; j < r.observation_quantiles.size(); ++j)
+    if (r.observation_quantiles[j].rejects > r.observation_quantiles[most].rejects) most = j;
+  if (!r.observation_quantiles.empty() && r.observation_quantiles[most].rejects > 0)
+    r.most_rejecting = r.observation_quantiles[most].observation.label();
+  if (d.accepted < kFewAccepted) {
+    const std::string why =
+        r.most_rejecting ? fmt::format("; the observation that rejects the most is {} (it alone rejects {} of {})",
+                                       *r.most_rejecting, r.observation_quantiles[most].rejects, d.trajectories)
+                         : std::string();
+    r.warning = d.accepted == 0
+                    ? fmt::format("no trajectory of {} was accepted: there is no posterior (no posterior/ folder){}; "
+                                  "widen the observations' intervals, run more trajectories, or check the "
+                                  "observations against the prior's predictive quantiles",
+                                  d.trajectories, why)
+                    : fmt::format("only {} of {} trajectories were accepted (fewer than {}): the posterior's "
+                                  "quantiles rest on few draws{}; run more trajectories",
+                                  d.accepted, d.trajectories, kFewAccepted, why);
+  }
+  r.decisions = std::move(tallies.decisions);
 }
 
 // How rank 0 tells the others that the run cannot start (an MPI broadcast of one int).
@@ -134,6 +212,40 @@ RunResult RunSession::run(const std::string& config, const Overrides& overrides,
 }
 
 RunResult RunSession::run(std::shared_ptr<const Scenario> scenario, const RunOptions& options, RunObserver* observer) {
+  return std::move(run_session(std::move(scenario), nullptr, options, observer).prior);
+}
+
+CalibrateResult RunSession::calibrate(std::shared_ptr<const Scenario> scenario,
+                                      const std::vector<Observation>& observations, const RunOptions& options,
+                                      RunObserver* observer) {
+  if (!scenario) throw std::invalid_argument("RunSession::calibrate: no scenario");
+  const std::vector<Observation>& obs = observations.empty() ? scenario->observations : observations;
+  if (obs.empty())
+    throw RunError(RunErrorKind::config,
+                   fmt::format("{}: observations: none to calibrate against (add [[observations]] to the scenario "
+                               "or give an observations file)",
+                               scenario->path),
+                   speaks_for_job());
+  // The scenario with its kernels' observation table: a copy, as the caller's stays a plain run's.
+  auto with_table = std::make_shared<Scenario>(*scenario);
+  try {
+    set_observation_table(obs, with_table->run, with_table->path, with_table->params);
+  } catch (const ConfigError& e) {
+    throw RunError(RunErrorKind::config, e.what(), speaks_for_job());
+  }
+  CalibrateResult r = run_session(with_table, &obs, options, observer);
+  r.prior.scenario = scenario;
+  if (r.posterior) r.posterior->scenario = scenario;
+  return r;
+}
+
+CalibrateResult RunSession::run_session(std::shared_ptr<const Scenario> scenario,
+                                        const std::vector<Observation>* observations, const RunOptions& options,
+                                        RunObserver* observer) {
+  const bool calibrating = observations != nullptr;
+  CalibrateResult cal;
+  if (calibrating) cal.observations = *observations;
+  RunResult& out = cal.prior;
   MpiContext& mpi = *mpi_;
   const bool root = mpi.is_root();
   RunObserver* const root_observer = root ? observer : nullptr;
@@ -148,7 +260,8 @@ RunResult RunSession::run(std::shared_ptr<const Scenario> scenario, const RunOpt
     // Before anything is allocated: a tally that cannot fit is a bad config,
     // not an out-of-memory kill with no message.
     const int workers = std::max<int>(threads(), static_cast<int>(options_.devices.size()));
-    const uint64_t need = run_memory_bytes(parity::tally_shape(scenario->params), workers);
+    // A calibrate run keeps a posterior tally beside the prior, alike in size.
+    const uint64_t need = run_memory_bytes(parity::tally_shape(scenario->params), workers) * (calibrating ? 2 : 1);
     const uint64_t limit = options.memory_limit_bytes ? options.memory_limit_bytes : default_memory_limit();
     if (need > limit) {
       const RunSettings& r = scenario->run;
@@ -175,7 +288,6 @@ RunResult RunSession::run(std::shared_ptr<const Scenario> scenario, const RunOpt
   const Scenario& sc = *scenario;
   const std::filesystem::path& ckdir = options.checkpoint;
   const std::string ckpath = checkpoint_path(ckdir).string();
-  RunResult out;
   out.speaks_for_job = root;
   out.scenario = scenario;
   if (checkpointing) out.checkpoint_file = ckpath;
@@ -206,19 +318,24 @@ RunResult RunSession::run(std::shared_ptr<const Scenario> scenario, const RunOpt
     int status = kStartOk;
     std::string why;
     Tally base;
+    std::optional<CalibrateTallies> calibrate_base;
     TrajectoryRanges done;
     double prior_seconds = 0;
     // Rank 0 writes the output folder: lock and check it before any trajectory runs.
     std::optional<OutputSet> outputs;
     if (root && !options.out.empty()) {
       try {
-        outputs = OutputSet::open(options.out, OutputKind::run);
+        outputs = OutputSet::open(options.out, calibrating ? OutputKind::calibrate : OutputKind::run);
       } catch (const OutputFolderRefused& e) {
         why = e.what();
         status = kStartConfig;
       }
     }
     // The charts' Python tools are checked before any trajectory runs, not found missing after.
+    if (root && calibrating && options.plot && status == kStartOk) {
+      why = "a calibrate run draws no charts (plot: the Python package's chipcast.calibrate charts)";
+      status = kStartConfig;
+    }
     if (root && outputs && options.plot && status == kStartOk) {
       try {
         check_plot_tools();
@@ -245,13 +362,15 @@ RunResult RunSession::run(std::shared_ptr<const Scenario> scenario, const RunOpt
                           ckpath, count_of(c->done), c->total));
         }
         if (c) {
-          check_checkpoint_matches(*c,
-                                   CheckpointIdentity{sc.sha256, sc.path, sc.run.seed, sc.run.trajectories,
-                                                      sc.params.periods, sc.params.sub_bins, sc.params.years},
-                                   ckpath);
+          CheckpointIdentity want{sc.sha256,         sc.path,          sc.run.seed,
+                                  sc.run.trajectories, sc.params.periods, sc.params.sub_bins,
+                                  sc.params.years,     std::nullopt};
+          if (calibrating) want.observations = observation_table_text(sc.params);
+          check_checkpoint_matches(*c, want, ckpath);
           if (root_observer)
             for (const std::string& w : checkpoint_resume_warnings(*c, bk.name(), ckpath)) root_observer->warning(w);
           base = std::move(c->tally);
+          calibrate_base = std::move(c->calibrate);
           done = std::move(c->done);
           prior_seconds = c->seconds;
           remove_stale_checkpoint_temporaries(ckdir);
@@ -293,13 +412,14 @@ RunResult RunSession::run(std::shared_ptr<const Scenario> scenario, const RunOpt
     plan.done = done;
     plan.checkpoint_every_s = checkpointing ? options.checkpoint_every_s : -1.0;
     plan.deadline = options.deadline;
+    plan.calibrate = calibrating;
     if (checkpointing) install_stop_handlers();
 
     const auto t0 = std::chrono::steady_clock::now();
     auto elapsed = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(); };
-    CheckpointSink sink;
+    TalliesCheckpointSink sink;
     if (root && checkpointing) {
-      sink = [&](const Tally& merged, const TrajectoryRanges& covered) {
+      sink = [&](const Tally& merged, const CalibrateTallies* merged_cal, const TrajectoryRanges& covered) {
         Checkpoint c;
         c.config_sha256 = sc.sha256;
         c.config_path = sc.path;
@@ -308,7 +428,8 @@ RunResult RunSession::run(std::shared_ptr<const Scenario> scenario, const RunOpt
         c.backend = bk.name();
         c.seconds = prior_seconds + elapsed();
         c.done = covered;
-        write_checkpoint(ckdir, c, merged);
+        if (calibrating) c.observations = observation_table_text(sc.params);
+        write_checkpoint(ckdir, c, merged, merged_cal);
       };
     }
     uint64_t steps = 0;
@@ -317,16 +438,29 @@ RunResult RunSession::run(std::shared_ptr<const Scenario> scenario, const RunOpt
       if (const int sig = stop_signal(); sig != 0) return sig;
       return root_observer && root_observer->stop_requested() ? SIGINT : 0;
     };
-    DistributedResult result = run_distributed(bk, sc.params, plan, base, mpi, root_observer, sink, poll);
+    DistributedResult result =
+        run_distributed(bk, sc.params, plan, base, calibrate_base ? &*calibrate_base : nullptr, mpi, root_observer,
+                        sink, poll);
     out.done = count_of(result.done);
     if (result.status == RunStatus::stopped) {
       out.outcome = RunOutcome::stopped;
       out.stop_reason = result.stop_reason;
-      return out;
+      return cal;
     }
     if (root) {
       info.seconds = prior_seconds + elapsed();
       out.summary = summarize(result.tally, sc.run);
+      if (calibrating) {
+        out.info = info;
+        out.tally = std::move(result.tally);
+        finish_calibration(sc, std::move(*result.calibrate), cal);
+        if (outputs) write_calibration(outputs->path(), cal);
+        if (outputs) outputs->commit();
+        out.checkpoints = result.checkpoints;
+        out.checkpoint_seconds = result.checkpoint_seconds;
+        out.sync_seconds = result.sync_seconds;
+        return cal;
+      }
       if (outputs) {
         write_outputs(outputs->path(), sc, *out.summary, info);
         if (options.plot)
@@ -347,7 +481,7 @@ RunResult RunSession::run(std::shared_ptr<const Scenario> scenario, const RunOpt
   } catch (const std::exception& e) {
     throw fail(e.what());
   }
-  return out;
+  return cal;
 }
 
 void RunSession::crossing_times(const parity::ModelParams& params, uint64_t first, uint64_t count, float* out) {

@@ -15,6 +15,7 @@
 #include "host/run/step_hook.h"
 #include "host/stats/summary.h"
 #include "models/parity/params.h"
+#include "tally/calibration_tally.h"
 #include "tally/tally.h"
 
 namespace chipcast {
@@ -89,6 +90,57 @@ struct RunResult {
   size_t charts = 0;               // charts written with RunOptions::plot (each as .svg and .png; report.html not counted)
 };
 
+// Prior or posterior predictive quantiles of one observation (MODEL-v2.md
+// section 9: the simulated annual total times its lognormal error) and the
+// percentile (PIT) of the observed value in that distribution.
+struct PredictiveQuantiles {
+  double q05 = 0, q50 = 0, q95 = 0;
+  double percentile = 0;  // in [0, 1]
+};
+
+struct ObservationCalibration {
+  Observation observation;  // as given (value, interval, source)
+  uint64_t rejects = 0;     // trajectories whose own factor of this observation alone rejects them (u >= L_j)
+  // Absent for the supply quantities (wafers, hbm, packaging), which the
+  // tallies hold no histogram of; the posterior also when none accepted.
+  std::optional<PredictiveQuantiles> prior;
+  std::optional<PredictiveQuantiles> posterior;
+};
+
+// Quantiles of a drawn parameter's value (from its uniform histogram, parameter_quantile).
+struct ParameterQuantiles {
+  double q05 = 0, q50 = 0, q95 = 0;
+};
+
+struct ParameterCalibration {
+  std::string name;   // MODEL-v2.md section 8: "domestic.hbm_growth", "policy.regimes.<r>.<bloc>.<effect>", "shocks.<name>.rate"
+  int index = -1;     // its slot in ModelParams::params
+  ParameterQuantiles prior;
+  std::optional<ParameterQuantiles> posterior;  // absent when none accepted
+  std::optional<double> shrink90;               // interval_shrink of the 90 % intervals; absent with no posterior
+};
+
+// Below this many accepted trajectories a calibrate run warns (MODEL-v2.md section 8).
+constexpr uint64_t kFewAccepted = 1000;
+
+// A calibrate run (MODEL-v2.md section 8): the prior, exactly the plain run's,
+// and the posterior, the accepted trajectories' (exact rejection sampling).
+struct CalibrateResult {
+  RunResult prior;                     // outcome, scenario, checkpoint, tally, summary, info: as run()'s
+  std::optional<RunResult> posterior;  // tally and summary of the accepted trajectories; absent when 0 accepted
+  uint64_t accepted = 0;
+  double accepted_share = 0;  // accepted / prior trajectories
+  std::vector<Observation> observations;  // those conditioned on (the file's, or the scenario's)
+  CalibrationTally decisions;             // the merged decision counts (rank 0 of a completed run)
+  // Rank 0 of a completed run only:
+  std::vector<ObservationCalibration> observation_quantiles;  // in the order of `observations`
+  std::vector<ParameterCalibration> parameter_quantiles;      // drawn parameters in table order
+  // Set when accepted < kFewAccepted (including 0): the message printed and written to calibration.json.
+  std::optional<std::string> warning;
+  // The observation with the most rejections (ObservationCalibration::rejects), its label; absent with none.
+  std::optional<std::string> most_rejecting;
+};
+
 // A process's chipcast session. Every rank of an MPI job makes one and calls
 // the same methods in the same order. The session prints nothing: it tells
 // its RunObserver and throws RunError (RunErrorKind says which exit status a
@@ -127,6 +179,18 @@ class RunSession {
   RunResult run(const std::string& config, const Overrides& overrides, const RunOptions& options,
                 RunObserver* observer = nullptr);
 
+  // A calibrate run (MODEL-v2.md section 8): the scenario's trajectories
+  // with `observations` (empty: the scenario's own) conditioned on, through
+  // the same batch loop, progress, stop, deadline, checkpoint and memory
+  // rules as run(). With options.out set, rank 0 writes the output set of
+  // write_calibration (host/report/calibration_output.h) when it completes.
+  // RunError(config) when there are no observations or one is invalid for
+  // this run (year outside the simulated calendar years, more than
+  // parity::kMaxObservations), naming file, key and value; RunError(checkpoint)
+  // for a run's checkpoint (and run() refuses a calibrate's).
+  CalibrateResult calibrate(std::shared_ptr<const Scenario> scenario, const std::vector<Observation>& observations,
+                            const RunOptions& options, RunObserver* observer = nullptr);
+
   // Crossing times (years since start_year, -1 = censored) of trajectories
   // [first, first + count) into out[metric * count + i]: what compare and
   // sensitivity pair trajectory by trajectory across designs. One rank only
@@ -141,6 +205,9 @@ class RunSession {
 
  private:
   Backend& backend();
+  // run()'s and calibrate()'s one body: with `observations` non-null a calibrate run.
+  CalibrateResult run_session(std::shared_ptr<const Scenario> scenario, const std::vector<Observation>* observations,
+                              const RunOptions& options, RunObserver* observer);
 
   SessionOptions options_;
   MpiContext* mpi_;  // the process's, never null

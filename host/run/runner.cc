@@ -69,6 +69,45 @@ void reduce_to_root(const Tally& local, const Tally& base, const MpiContext& mpi
   sum.trajectories = small.back();
 }
 
+// reduce_to_root for the decision counts and posterior of a calibrate run.
+void reduce_calibrate_to_root(const CalibrateTallies& local, const CalibrateTallies* base, const MpiContext& mpi,
+                              CalibrateTallies& sum) {
+  Tally no_base;
+  reduce_to_root(local.posterior, base ? base->posterior : no_base, mpi, sum.posterior);
+  const CalibrationTally& d = local.decisions;
+  if (mpi.is_root()) {
+    sum.decisions = d;
+    if (base) sum.decisions.merge(base->decisions);
+  }
+  const CalibrationTally& in = mpi.is_root() ? sum.decisions : d;
+  CalibrationTally& out = sum.decisions;
+  const bool root = mpi.is_root();
+  mpi.reduce_sum_to_root(in.prior_u.data(), root ? out.prior_u.data() : nullptr, in.prior_u.size());
+  mpi.reduce_sum_to_root(in.posterior_u.data(), root ? out.posterior_u.data() : nullptr, in.posterior_u.size());
+  std::vector<uint64_t> small(in.rejects.begin(), in.rejects.end());
+  small.push_back(in.trajectories);
+  small.push_back(in.accepted);
+  mpi.reduce_sum_to_root(small.data(), root ? small.data() : nullptr, small.size());
+  if (!root) return;
+  std::copy(small.begin(), small.end() - 2, out.rejects.begin());
+  out.trajectories = small[small.size() - 2];
+  out.accepted = small.back();
+}
+
+// Refuses merged calibrate tallies that do not agree with the prior's count.
+void check_merged_calibrate(const CalibrateTallies& merged, const TrajectoryRanges& done, int ranks) {
+  const uint64_t want = count_of(done);
+  if (merged.decisions.trajectories != want || merged.posterior.trajectories != merged.decisions.accepted)
+    throw std::runtime_error(fmt::format(
+        "the calibrate tallies merged over {} ranks decided {} trajectories and hold {} accepted ones, but {} were "
+        "run and {} accepted: a rank's contribution was lost or doubled; nothing was written",
+        ranks, merged.decisions.trajectories, merged.posterior.trajectories, want, merged.decisions.accepted));
+  if (const std::string why = merged.posterior.inconsistency(); !why.empty())
+    throw std::runtime_error("the merged posterior tally is inconsistent (" + why + "); nothing was written");
+  if (const std::string why = merged.decisions.inconsistency(); !why.empty())
+    throw std::runtime_error("the merged decision counts are inconsistent (" + why + "); nothing was written");
+}
+
 // Refuses a merged tally that does not cover exactly the ranges done.
 void check_merged(const Tally& merged, const TrajectoryRanges& done, int ranks) {
   const uint64_t want = count_of(done);
@@ -86,6 +125,17 @@ void check_merged(const Tally& merged, const TrajectoryRanges& done, int ranks) 
 DistributedResult run_distributed(Backend& backend, const parity::ModelParams& params, const DistributedPlan& plan,
                                   const Tally& base, const MpiContext& mpi, RunObserver* observer,
                                   const CheckpointSink& checkpoint, const StopPoll& poll_stop) {
+  TalliesCheckpointSink sink;
+  if (checkpoint) sink = [&](const Tally& merged, const CalibrateTallies*, const TrajectoryRanges& done) {
+    checkpoint(merged, done);
+  };
+  return run_distributed(backend, params, plan, base, nullptr, mpi, observer, sink, poll_stop);
+}
+
+DistributedResult run_distributed(Backend& backend, const parity::ModelParams& params, const DistributedPlan& plan,
+                                  const Tally& base, const CalibrateTallies* calibrate_base, const MpiContext& mpi,
+                                  RunObserver* observer, const TalliesCheckpointSink& checkpoint,
+                                  const StopPoll& poll_stop) {
   const bool root = mpi.is_root();
   const uint64_t ranks = static_cast<uint64_t>(mpi.size());
   const uint64_t rank = static_cast<uint64_t>(mpi.rank());
@@ -100,17 +150,30 @@ DistributedResult run_distributed(Backend& backend, const parity::ModelParams& p
   Tally local(parity::tally_shape(params));
   Tally merged;                 // rank 0: the latest reduction
   bool merged_current = false;  // `merged` includes every step run so far
+  std::optional<CalibrateTallies> local_cal, merged_cal;
+  if (plan.calibrate) {
+    local_cal.emplace(params);
+    merged_cal.emplace(params);
+  }
+  auto reduce = [&] {
+    reduce_to_root(local, base, mpi, merged);
+    if (local_cal) reduce_calibrate_to_root(*local_cal, calibrate_base, mpi, *merged_cal);
+  };
+  auto check = [&] {
+    check_merged(merged, result.done, mpi.size());
+    if (merged_cal) check_merged_calibrate(*merged_cal, result.done, mpi.size());
+  };
 
   Clock::time_point last_checkpoint = Clock::now();
   double longest_step = 0, last_checkpoint_cost = 0;
 
   auto write_checkpoint_now = [&] {
     const Clock::time_point t = Clock::now();
-    reduce_to_root(local, base, mpi, merged);
+    reduce();
     merged_current = true;
     if (root) {
-      check_merged(merged, result.done, mpi.size());
-      if (checkpoint) checkpoint(merged, result.done);
+      check();
+      if (checkpoint) checkpoint(merged, merged_cal ? &*merged_cal : nullptr, result.done);
       last_checkpoint_cost = seconds_since(t);
       result.checkpoint_seconds += last_checkpoint_cost;
       ++result.checkpoints;
@@ -127,7 +190,12 @@ DistributedResult run_distributed(Backend& backend, const parity::ModelParams& p
     const uint64_t q = step_n / ranks, extra = step_n % ranks;
     const uint64_t lo = rank * q + std::min(rank, extra);
     const uint64_t hi = lo + q + (rank < extra ? 1 : 0);
-    for (const TrajectoryRange& piece : slice(step, lo, hi)) backend.run(params, piece.first, piece.count(), local);
+    for (const TrajectoryRange& piece : slice(step, lo, hi)) {
+      if (local_cal)
+        backend.run_calibrated(params, piece.first, piece.count(), local, local_cal->posterior, local_cal->decisions);
+      else
+        backend.run(params, piece.first, piece.count(), local);
+    }
     for (const TrajectoryRange& r : step) add_range(result.done, r);
     merged_current = false;
     const bool finished = left == 0;
@@ -163,13 +231,14 @@ DistributedResult run_distributed(Backend& backend, const parity::ModelParams& p
     }
   }
   if (root && observer) observer->finished();
-  if (!merged_current) reduce_to_root(local, base, mpi, merged);
+  if (!merged_current) reduce();
   if (root) {
-    check_merged(merged, result.done, mpi.size());
+    check();
     if (result.status == RunStatus::complete && count_of(result.done) != plan.total)
       throw std::runtime_error(
           fmt::format("the run covers {} of {} trajectories; nothing was written", count_of(result.done), plan.total));
     result.tally = std::move(merged);
+    if (merged_cal) result.calibrate = std::move(merged_cal);
   }
   return result;
 }

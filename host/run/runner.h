@@ -10,6 +10,7 @@
 #include "host/run/mpi_context.h"
 #include "host/run/run_observer.h"
 #include "host/run/trajectory_ranges.h"
+#include "tally/calibration_tally.h"
 #include "tally/tally.h"
 
 namespace chipcast {
@@ -46,6 +47,10 @@ struct DistributedPlan {
   // Stop at a step boundary, early enough that one more step and a
   // checkpoint would not pass it (steady clock, judged on rank 0).
   std::optional<std::chrono::steady_clock::time_point> deadline;
+  // A calibrate run (MODEL-v2.md section 8; params carry observations): each
+  // piece through Backend::run_calibrated, into the prior (`tally`) and the
+  // CalibrateTallies, which are reduced, checked and checkpointed alike.
+  bool calibrate = false;
 };
 
 enum class RunStatus { complete, stopped };
@@ -53,6 +58,7 @@ enum class RunStatus { complete, stopped };
 struct DistributedResult {
   RunStatus status = RunStatus::complete;
   Tally tally;                    // rank 0: merged over all ranks plus `base`; other ranks: empty
+  std::optional<CalibrateTallies> calibrate;  // rank 0 of a calibrate run: the same for its other tallies
   TrajectoryRanges done;          // trajectories in `tally` (every rank knows them)
   std::string stop_reason;        // why a stopped run stopped, e.g. "SIGUSR1 on rank 0", "the time limit"
   int checkpoints = 0;            // rank 0: checkpoints written
@@ -62,6 +68,9 @@ struct DistributedResult {
 
 // Rank 0 receives each checkpoint: the merged tally and the ranges it covers.
 using CheckpointSink = std::function<void(const Tally& merged, const TrajectoryRanges& done)>;
+// The same for a calibrate run: `calibrate` also merged (null for a plain run).
+using TalliesCheckpointSink =
+    std::function<void(const Tally& merged, const CalibrateTallies* calibrate, const TrajectoryRanges& done)>;
 // Polled after every step: a stop request (signal number), 0 for none.
 using StopPoll = std::function<int()>;
 
@@ -74,5 +83,11 @@ using StopPoll = std::function<int()>;
 DistributedResult run_distributed(Backend& backend, const parity::ModelParams& params, const DistributedPlan& plan,
                                   const Tally& base, const MpiContext& mpi, RunObserver* observer,
                                   const CheckpointSink& checkpoint, const StopPoll& poll_stop);
+// The one loop behind both: `calibrate_base` (rank 0, with plan.calibrate;
+// null to start from empty ones) holds the calibrate tallies of plan.done.
+DistributedResult run_distributed(Backend& backend, const parity::ModelParams& params, const DistributedPlan& plan,
+                                  const Tally& base, const CalibrateTallies* calibrate_base, const MpiContext& mpi,
+                                  RunObserver* observer, const TalliesCheckpointSink& checkpoint,
+                                  const StopPoll& poll_stop);
 
 }  // namespace chipcast

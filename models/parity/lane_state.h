@@ -133,6 +133,9 @@ struct LaneState {
   // The accept decision of a calibrate run's first pass (run_blocks_calibrated),
   // which init_lanes leaves alone so that it outlives the lanes' re-initialisation.
   int32_t accepted[L];
+  // Bit j: observation j's factor alone rejects the lane (u >= L_j, u its
+  // acceptance uniform), set at its year's close (calibrate's warning).
+  uint32_t rejected_by[L];
   // ---- end observations ----
 };
 

@@ -21,6 +21,7 @@ CC_FUNCTION void reset_observations(int l, LaneState<L>& s) {
       s.sup_scaled[q][b][l] = 0.0f;
     }
   s.log_lik[l] = 0.0;
+  s.rejected_by[l] = 0u;
 }
 
 // ln of observation o's simulated value for lane l at the close of its year,
@@ -42,6 +43,12 @@ CC_FUNCTION float observed_log_value(const ObservationSpec& o, int l, float log_
   if (o.bloc != kObservedRatio) return lv[o.bloc];
   const LogRatio r(lv[kDomestic], lv[kForeign]);
   return r.nan ? NAN : (r.zero ? -INFINITY : (r.inf ? INFINITY : r.log_r));
+}
+
+// ln u_t of trajectory t's acceptance uniform (kAcceptancePeriod, word 0 of slot 0).
+CC_FUNCTION double log_acceptance_uniform(uint64_t seed, uint64_t trajectory) {
+  const Words4 w = philox_words(seed, trajectory, kAcceptancePeriod, 0);
+  return log(uniform_open(w.w0));
 }
 
 // After period k's annual_step (whose year sums it reads): adds the supply
@@ -72,13 +79,22 @@ CC_FUNCTION void observation_step(const ModelParams& p, int k, const float (&log
   if ((k + 1) % per_year != 0) return;
   const int year = k / per_year;
   const float log_per_year = logf(static_cast<float>(per_year));
+  bool have_log_u = false;
+  double log_u[L];
   for (int j = 0; j < p.num_observations; ++j) {
     const ObservationSpec& o = p.observations[j];
     if (o.year != year) continue;
+    if (!have_log_u) {
+      for (int l = 0; l < L; ++l) log_u[l] = log_acceptance_uniform(p.seed, s.first + static_cast<uint64_t>(l));
+      have_log_u = true;
+    }
     const double inv_two_var = 1.0 / (2.0 * o.sd_log * o.sd_log);
     for (int l = 0; l < L; ++l) {
       const double d = static_cast<double>(observed_log_value<L>(o, l, log_per_year, s)) - o.log_value;
-      s.log_lik[l] -= d * d * inv_two_var;
+      const double term = -d * d * inv_two_var;
+      s.log_lik[l] += term;
+      // As accept_trajectory decides, for this factor alone (a NaN rejects).
+      if (!(log_u[l] < term)) s.rejected_by[l] |= 1u << j;
     }
   }
 }
@@ -88,8 +104,7 @@ CC_FUNCTION void observation_step(const ModelParams& p, int k, const float (&log
 // underflows to 0 long before its log stops being exact. A NaN ln L is never
 // accepted (the comparison is false), nor is -inf.
 CC_FUNCTION bool accept_trajectory(uint64_t seed, uint64_t trajectory, double log_lik) {
-  const Words4 w = philox_words(seed, trajectory, kAcceptancePeriod, 0);
-  return log(uniform_open(w.w0)) < log_lik;
+  return log_acceptance_uniform(seed, trajectory) < log_lik;
 }
 
 // The decision for every lane of a block after its observed periods.

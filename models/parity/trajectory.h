@@ -9,6 +9,7 @@
 #include "models/parity/bloc_step.h"
 #include "models/parity/bloc_step_v2.h"
 #include "models/parity/crossing_detection.h"
+#include "models/parity/decision_counts.h"
 #include "models/parity/lane_state.h"
 #include "models/parity/metric_step.h"
 #include "models/parity/observation_step.h"
@@ -188,11 +189,12 @@ struct RoutingSink {
 // `prior` and the accepted ones also into `posterior`. So the prior is the
 // plain run's, bit for bit, and the cost is (observed_periods + periods) /
 // periods of a run's. `accepted_count` receives the accepted lanes among the
-// n (padding lanes are not counted).
-template <int L, class Prior, class Posterior>
+// n (padding lanes are not counted); `decisions` (DecisionCounts, or
+// NoDecisions) each lane's parameter uniforms and rejecting observations.
+template <int L, class Prior, class Posterior, class Decisions = NoDecisions>
 CC_FUNCTION void run_blocks_calibrated(const ModelParams& p, uint64_t first, int64_t n, int64_t base,
                                        LaneState<L>* states, Prior& prior, Posterior& posterior,
-                                       int64_t& accepted_count) {
+                                       int64_t& accepted_count, Decisions* decisions = nullptr) {
   const int64_t blocks = (n + L - 1) / L;
   for (int64_t b = 0; b < blocks; ++b) init_lanes<L>(p, first + b * L, states[b]);
   for (int k = 0; k < p.observed_periods; ++k)
@@ -203,6 +205,7 @@ CC_FUNCTION void run_blocks_calibrated(const ModelParams& p, uint64_t first, int
     const int64_t left = n - b * L;
     const int used = static_cast<int>(left < L ? left : L);
     for (int l = 0; l < used; ++l) accepted_count += states[b].accepted[l];
+    if (decisions) record_decisions<L>(p, states[b], used, *decisions);
   }
   RoutingSink<L, Prior, Posterior> sink{prior, posterior, states, base};
   run_blocks<L>(p, first, n, base, states, sink);

@@ -9,8 +9,10 @@
 #include <boost/math/distributions/normal.hpp>
 
 #include "backends/backend.h"
+#include "host/stats/parameter_quantiles.h"
 #include "host/stats/summary.h"
 #include "models/parity/trajectory.h"
+#include "tally/calibration_tally.h"
 #include "tally/tally.h"
 #include "tests/support/model_fixtures.h"
 
@@ -49,6 +51,31 @@ std::vector<bool> decisions(const parity::ModelParams& p, uint64_t first, uint64
   return out;
 }
 
+// The decision counts of [first, first + count), one trajectory at a time on
+// the single-lane kernel: each drawn parameter's uniform bin (from
+// parameter_uniforms, as init_lanes draws them) and the lane's rejecting observations.
+CalibrationTally decision_oracle(const parity::ModelParams& p, uint64_t first, uint64_t count) {
+  CalibrationTally t(p);
+  for (uint64_t i = 0; i < count; ++i) {
+    parity::LaneState<1> s;
+    parity::init_lanes<1>(p, first + i, s);
+    for (int k = 0; k < p.observed_periods; ++k) parity::step_lanes<1>(p, k, s);
+    const bool acc = parity::accept_trajectory(p.seed, first + i, s.log_lik[0]);
+    double u[parity::kMaxParams][1];
+    parity::parameter_uniforms<1>(p, first + i, u);
+    for (size_t j = 0; j < t.params.size(); ++j) {
+      const int bin = uniform_bin(u[t.params[j]][0]);
+      ++t.prior_u[j * kUniformBins + bin];
+      if (acc) ++t.posterior_u[j * kUniformBins + bin];
+    }
+    for (int j = 0; j < p.num_observations; ++j)
+      if ((s.rejected_by[0] >> j) & 1u) ++t.rejects[j];
+    ++t.trajectories;
+    t.accepted += acc;
+  }
+  return t;
+}
+
 class CalibratedRunTest : public ::testing::Test {
  protected:
   std::unique_ptr<Backend> openmp(int threads) { return make_backend("openmp", BackendOptions{threads, {}}); }
@@ -74,27 +101,38 @@ TEST_F(CalibratedRunTest, OpenMPPriorIsTheRunAndPosteriorTheAcceptedTrajectories
   ASSERT_GT(expected, 0u);
   ASSERT_LT(expected, count);
 
+  const CalibrationTally decided = decision_oracle(*p, first, count);
+  ASSERT_EQ(decided.accepted, expected);
+  ASSERT_FALSE(decided.params.empty());
+
   Tally prior(shape), posterior(shape);
-  EXPECT_EQ(backend->run_calibrated(*p, first, count, prior, posterior), expected);
+  CalibrationTally d(*p);
+  EXPECT_EQ(backend->run_calibrated(*p, first, count, prior, posterior, d), expected);
   EXPECT_TRUE(prior == plain);
   EXPECT_TRUE(posterior == oracle);
   EXPECT_EQ(posterior.trajectories, expected);
+  EXPECT_TRUE(d == decided);
+  EXPECT_EQ(d.inconsistency(), "");
   EXPECT_EQ(posterior.inconsistency(), "");
 
   // One thread, and two batches of other sizes: the same tallies.
   auto one = openmp(1);
   Tally prior1(shape), posterior1(shape);
-  const uint64_t a1 = one->run_calibrated(*p, first, 300, prior1, posterior1);
-  const uint64_t a2 = one->run_calibrated(*p, first + 300, count - 300, prior1, posterior1);
+  CalibrationTally d1(*p);
+  const uint64_t a1 = one->run_calibrated(*p, first, 300, prior1, posterior1, d1);
+  const uint64_t a2 = one->run_calibrated(*p, first + 300, count - 300, prior1, posterior1, d1);
   EXPECT_EQ(a1 + a2, expected);
   EXPECT_TRUE(prior1 == plain);
   EXPECT_TRUE(posterior1 == oracle);
+  EXPECT_TRUE(d1 == decided);
 
   // The default (host decisions, run() over accepted ranges) gives the same.
   Tally prior2(shape), posterior2(shape);
-  EXPECT_EQ(backend->Backend::run_calibrated(*p, first, count, prior2, posterior2), expected);
+  CalibrationTally d2(*p);
+  EXPECT_EQ(backend->Backend::run_calibrated(*p, first, count, prior2, posterior2, d2), expected);
   EXPECT_TRUE(prior2 == plain);
   EXPECT_TRUE(posterior2 == oracle);
+  EXPECT_TRUE(d2 == decided);
 }
 
 // The conjugate case (issue 12): domestic wafers0 lognormal, ln W ~ N(mu0, s0^2),
@@ -125,7 +163,11 @@ TEST_F(CalibratedRunTest, ConjugateLognormalPosteriorAndAcceptanceShare) {
 
   const uint64_t n = 60000;
   Tally prior(tally_shape(*p)), posterior(tally_shape(*p));
-  const uint64_t accepted = openmp(2)->run_calibrated(*p, 0, n, prior, posterior);
+  CalibrationTally d(*p);
+  const uint64_t accepted = openmp(2)->run_calibrated(*p, 0, n, prior, posterior, d);
+  // One observation: a trajectory is rejected exactly when its one factor rejects it.
+  ASSERT_EQ(d.rejects.size(), 1u);
+  EXPECT_EQ(d.rejects[0], n - accepted);
 
   const double total_var = s * s + s0 * s0;
   const double share =
@@ -142,6 +184,16 @@ TEST_F(CalibratedRunTest, ConjugateLognormalPosteriorAndAcceptanceShare) {
     const double se_log10 =
         std::sqrt(q * (1 - q) / accepted) / boost::math::pdf(n01, z) * std::sqrt(v) / std::log(10.0);
     EXPECT_NEAR(std::log10(histogram_quantile(row, q)), expected_log10, 5 * se_log10 + 0.01) << q;
+    // The parameter histogram's quantile of wafers0 itself: within 5 sigma plus one uniform bin
+    // (1/4096 in u is s0 / (4096 phi(z_prior)) in ln wafers0, z_prior the value's prior z).
+    const int index = bloc_param_index(kDomestic, kWafers0);
+    ASSERT_EQ(d.params.size(), 1u);
+    ASSERT_EQ(d.params[0], index);
+    const double w = parameter_quantile(d.posterior_row(0), p->params[index], p->tables, q);
+    const double se_ln = std::sqrt(q * (1 - q) / accepted) / boost::math::pdf(n01, z) * std::sqrt(v);
+    const double z_prior = (m + z * std::sqrt(v) - mu0) / s0;
+    EXPECT_NEAR(std::log(w), m + z * std::sqrt(v), 5 * se_ln + s0 / (kUniformBins * boost::math::pdf(n01, z_prior)))
+        << q;
   }
 }
 

@@ -109,7 +109,7 @@ class CheckpointTest : public ::testing::Test {
   static CheckpointIdentity identity() {
     return CheckpointIdentity{scenario_->sha256,           scenario_->path,           scenario_->run.seed,
                               scenario_->run.trajectories, scenario_->params.periods, scenario_->params.sub_bins,
-                              scenario_->params.years};
+                              scenario_->params.years,     std::nullopt};
   }
 
   static Scenario* scenario_;
@@ -223,7 +223,7 @@ TEST_F(CheckpointTest, CalendarYearRowsRoundTripAndMustMatch) {
   const Checkpoint d = decode_checkpoint(encode_checkpoint(c), "mem");
   EXPECT_TRUE(d.tally == c.tally);
   CheckpointIdentity want{c.config_sha256,       c.config_path,          c.seed, c.total,
-                          c.tally.shape.periods, c.tally.shape.sub_bins, 0};
+                          c.tally.shape.periods, c.tally.shape.sub_bins, 0,      std::nullopt};
   try {
     check_checkpoint_matches(d, want, "ck");
     FAIL() << "a checkpoint with calendar-year rows resumed into a run without";
