@@ -15,8 +15,9 @@ gives for the same config, seed and trajectory count::
     r.plot.fan("units"); r.plot.cdf("compute")           # matplotlib Figures
     chipcast.compare([...]), chipcast.sensitivity(...)    # results with DataFrames and plots
 
-Functions: load, run, compare, sensitivity, score, backends. Results:
-Scenario, RunResult, CompareResult, SensitivityResult, ScoreResult. Errors: ConfigError (a bad
+Functions: load, run, compare, sensitivity, score, calibrate, backends.
+Results: Scenario, RunResult, CompareResult, SensitivityResult, ScoreResult,
+CalibrateResult. Errors: ConfigError (a bad
 config or argument: nothing ran), RunError (the backend or I/O failed),
 CheckpointError; all subclass chipcast.Error. Trajectories run without the
 GIL; Ctrl-C (or a notebook's interrupt) stops a run at the next batch with
@@ -41,17 +42,20 @@ __all__ = [
     "compare",
     "sensitivity",
     "score",
+    "calibrate",
     "backends",
     "Scenario",
     "RunResult",
     "CompareResult",
     "SensitivityResult",
     "ScoreResult",
+    "CalibrateResult",
     "Error",
     "ConfigError",
     "RunError",
     "CheckpointError",
     "ConfigWarning",
+    "CalibrationWarning",
 ]
 
 
@@ -76,6 +80,10 @@ class CheckpointError(RunError):
 
 class ConfigWarning(UserWarning):
     """A config warning (the CLI prints it as "warning: ...")."""
+
+
+class CalibrationWarning(UserWarning):
+    """Few trajectories accepted by chipcast.calibrate (under 1,000, or none): the warning calibration.json holds."""
 
 
 _core.set_error_types(ConfigError, RunError, CheckpointError)
@@ -610,3 +618,110 @@ def score(run, observations=None, *, threads=0, backend="openmp", progress=True)
     command = _call_text("score", folder, keywords)
     record = _core.score(None, folder, folder, obs, backend, int(threads), command, _reporter(progress, "traj"))
     return ScoreResult(record, Scenario(record.run.scenario, {}))
+
+
+class CalibrateResult:
+    """A calibrate run (chipcast.calibrate), as ``chipcast calibrate``: the prior and, by exact rejection
+    sampling, the posterior given the observations (MODEL-v2.md section 8).
+
+    Attributes:
+      calibration     dict, what calibration.json holds
+      accepted        trajectories accepted; accepted_share: accepted / prior trajectories
+      warning         calibration.json's warning (fewer than 1,000 accepted) or None
+      prior           RunResult of every trajectory (the outputs of prior/: the same run as chipcast.run)
+      posterior       RunResult of the accepted trajectories (posterior/), or None when none was accepted
+      observations    DataFrame: calibration.csv's observation rows (name is the observation's label;
+                      value, low, high, sd_log, prior_/posterior_ q05, q50, q95, percentile, rejects, source)
+      parameters      DataFrame: its parameter rows (prior_/posterior_ q05, q50, q95, shrink90)
+      quantiles       DataFrame of parameter_quantiles.csv (name, q, prior, posterior for q = 0.01 ... 0.99)
+      table           DataFrame of the whole calibration.csv
+      files           dict, path in the output folder -> the exact bytes ``chipcast calibrate`` writes
+                      ("calibration.json", "prior/bands.csv", ...)
+      scenario        the Scenario that ran
+      headline        the prior and posterior parity years side by side, as the CLI prints them
+      plot            chipcast.plotting.CalibrationPlots(self): observed(metric), marginals(count)
+    Methods: save(dir).
+    """
+
+    summary = crossing = bands = annual = sensitivity = compare = score = None
+    path = None
+
+    def __init__(self, record, scenario):
+        self._record = record
+        self.scenario = scenario
+        self.files = dict(record.files)
+        self.calibration = _json.loads(self.files["calibration.json"])
+        self.table = _frame(self.files["calibration.csv"])
+        self.observations = self.table[self.table["kind"] == "observation"].reset_index(drop=True)
+        for column in ("year", "rejects"):
+            self.observations[column] = self.observations[column].astype("int64")
+        self.parameters = self.table[self.table["kind"] == "parameter"].reset_index(drop=True)
+        self.quantiles = _frame(self.files["parameter_quantiles.csv"])
+        self.accepted = int(record.accepted)
+        self.accepted_share = self.calibration["accepted_share"]
+        self.warning = self.calibration.get("warning")
+        self.prior = RunResult(record.prior, scenario)
+        self.posterior = None if record.posterior is None else RunResult(record.posterior, scenario)
+        self.headline = record.headline
+
+    @property
+    def plot(self):
+        """chipcast.plotting.CalibrationPlots(self): observed(metric) and marginals(count) return Figures."""
+        return _plots("CalibrationPlots", self)
+
+    def save(self, dir):
+        """Writes the CLI's output folder (prior/, posterior/ when any was accepted, calibration.json,
+        calibration.csv, parameter_quantiles.csv) into dir, as ``chipcast calibrate --out dir``, through
+        the same writer and output-set protocol; returns dir as a pathlib.Path."""
+        self._record.save(_os.fspath(dir))
+        self.path = _pathlib.Path(dir)
+        return self.path
+
+    def __repr__(self):
+        c = self.calibration
+        return "<chipcast.CalibrateResult {} (digest {}): {} of {} trajectories accepted, seed {}, {} observations, " \
+            "{:.2f} s>\n{}".format(
+                self.scenario.name,
+                c["config_sha256"][:12],
+                self.accepted,
+                c["trajectories"],
+                c["seed"],
+                len(self.observations),
+                self._record.seconds,
+                self.headline.rstrip("\n"),
+            )
+
+
+def calibrate(config, observations=None, *, trajectories=None, seed=None, sampling=None, threads=0, backend="openmp",
+              batch=0, progress=True):
+    """Calibrates a scenario to observations, as ``chipcast calibrate``; returns a CalibrateResult.
+
+    config        a config path, or a Scenario from chipcast.load
+    observations  a TOML file of [[observations]] only (the CLI's --observations; it replaces the
+                  scenario's); None: the scenario's own [[observations]]
+    trajectories, seed, sampling
+                  overrides of [run], as for chipcast.run (trajectories: the prior's count)
+    threads, backend, batch, progress
+                  as for chipcast.run
+
+    Runs the prior's trajectories and accepts each with probability its likelihood of the
+    observations (its own uniform: exact rejection sampling), so the accepted ones are draws of the
+    posterior. Fewer than 1,000 accepted issues a CalibrationWarning (the warning of
+    calibration.json, naming the observation that rejects the most); with none, posterior is None.
+    Ctrl-C stops it at the next batch with KeyboardInterrupt; nothing is written (only save writes).
+    Raises ConfigError (a bad config, no observations, an observation the run cannot hold),
+    RunError (backend or I/O).
+    """
+    overrides = {"trajectories": trajectories, "seed": seed, "sampling": sampling}
+    sc = _scenario("chipcast.calibrate", config, overrides)
+    obs = "" if observations is None else _os.fspath(observations)
+    command = _call_text(
+        "calibrate",
+        sc.path,
+        dict(overrides, observations=observations, threads=threads or None, backend=backend, batch=batch or None),
+    )
+    record = _core.calibrate(sc._core, obs, backend, int(threads), int(batch), command, _reporter(progress, "traj"))
+    result = CalibrateResult(record, sc)
+    if result.warning:
+        _warnings.warn(result.warning, CalibrationWarning, stacklevel=2)
+    return result

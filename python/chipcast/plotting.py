@@ -926,6 +926,18 @@ def _log_limits(values):
     return 10.0 ** lo, 10.0 ** (hi if hi > lo else lo + 1)
 
 
+def _wrap_name(name, width):
+    """A dotted parameter name in lines of at most ``width`` characters, broken after its dots
+    (a part longer than ``width`` stands alone): full names, never cut."""
+    lines, line = [], ""
+    for part in name.replace(".", ".\0").split("\0"):
+        if line and len(line) + len(part) > width:
+            lines.append(line)
+            line = ""
+        line += part
+    return "\n".join(lines + [line])
+
+
 class ObservedPlots:
     """The annual totals with the observations drawn on them: ``observed(metric)``, a Figure.
 
@@ -1121,7 +1133,7 @@ class CalibrationPlots(ObservedPlots):
             if ax.get_xscale() == "linear":
                 ax.xaxis.set_major_locator(MaxNLocator(5))
             ax.tick_params(labelsize=8)
-            ax.set_title("\n".join(textwrap.wrap(str(p["name"]), 38, break_on_hyphens=False)) +
+            ax.set_title(_wrap_name(str(p["name"]), 38) +
                          "\n90 %% interval %s %.0f %%" % ("narrower by" if p["shrink90"] >= 0 else "wider by",
                                                         abs(100 * p["shrink90"])),
                          loc="left", fontsize=8.5, fontweight="normal")
