@@ -97,6 +97,17 @@ def test_accepted_posterior_and_frames(calibrated):
     assert "{} of {} trajectories accepted".format(c.accepted, N) in text and "posterior" in text
 
 
+def test_plot_of_the_result(calibrated):
+    pytest.importorskip("matplotlib")
+    _, c, _ = calibrated
+    plots = c.plot
+    assert [k for k, _ in plots.fans()] == ["prior", "posterior"]
+    top = c.parameters.sort_values("shrink90", ascending=False, kind="stable")["name"].iloc[0]
+    first = [a for a in plots.marginals(count=2).axes if a.get_visible()][0]
+    assert first.get_title(loc="left").replace("\n", "").startswith(top)
+    assert len(plots.observed("units").axes) == 2
+
+
 def test_save_writes_its_files(calibrated, tmp_path):
     _, c, _ = calibrated
     dest = c.save(tmp_path / "py")

@@ -107,3 +107,14 @@ def test_errors_carry_the_clis_messages(scored, tmp_path):
         assert p.stderr == "error: {}\n".format(e.value)
     assert not (tmp_path / "never").exists()
     assert "2061" in str(e.value)
+
+
+def test_plot_draws_the_observations_on_the_reruns_fans(scored):
+    pytest.importorskip("matplotlib")
+    _, s = scored
+    plots = s.plot
+    assert plots.metrics() == ["units", "memory"]
+    fig = plots.observed("units")
+    assert [a.get_title(loc="left") for a in fig.axes] == ["domestic", "foreign"]
+    point = fig.axes[0].containers[0].lines[0]
+    assert list(point.get_ydata()) == [s.observations["value"][0]]
