@@ -59,8 +59,8 @@ class OpenMPBackend final : public Backend {
   }
 
   // Both passes per chunk (run_blocks_calibrated) into two partial tallies per thread.
-  uint64_t run_calibrated(const parity::ModelParams& p, uint64_t first, uint64_t count, Tally& prior,
-                          Tally& posterior, CalibrationTally& decisions) override {
+  uint64_t run_calibrated(const parity::ModelParams& p, uint64_t first, uint64_t count, Tally& prior, Tally& posterior,
+                          CalibrationTally& decisions) override {
     if (count >= (uint64_t{1} << 32)) throw std::invalid_argument("openmp backend: batch must be < 2^32 trajectories");
     ensure_partials(p);
     ensure_posterior_partials();

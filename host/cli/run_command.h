@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include <CLI/CLI.hpp>
+
 #include "host/run/run_session.h"
 
 namespace chipcast::cli {
@@ -27,6 +29,16 @@ struct RunArgs {
   bool plot = false;
   std::optional<double> memory_limit_gib;  // --memory-limit; unset: half of the machine's memory
 };
+
+// The flags `run` and `calibrate` share (everything of run's but --plot), into `args`.
+void add_run_flags(CLI::App* cmd, RunArgs& args);
+// The session's and the run's options from the flags; `default_out` follows the
+// config's name in the default output folder out/<config name><default_out>.
+SessionOptions session_options(const RunArgs& args);
+RunOptions run_options(const RunArgs& args, const std::string& command_line,
+                       std::chrono::steady_clock::time_point program_start, const std::string& default_out = "");
+// True (after rank 0 printed why) when --resume or --time-limit comes without --checkpoint.
+bool refuse_resume_without_checkpoint(const RunArgs& args, bool root);
 
 // Runs the scenario through a RunSession and returns the exit status
 // (exit_status.h). Rank 0 prints the headline, the stop message and errors

@@ -36,8 +36,8 @@ std::string csv_text(const std::string& s) {
 
 json predictive_json(const std::optional<PredictiveQuantiles>& q) {
   if (!q) return nullptr;
-  return json{{"q05", number(q->q05)}, {"q50", number(q->q50)}, {"q95", number(q->q95)},
-              {"percentile", number(q->percentile)}};
+  return json{
+      {"q05", number(q->q05)}, {"q50", number(q->q50)}, {"q95", number(q->q95)}, {"percentile", number(q->percentile)}};
 }
 
 json parameter_json(const std::optional<ParameterQuantiles>& q) {
@@ -145,13 +145,13 @@ std::string calibration_csv(const CalibrateResult& r) {
     const Observation& o = oc.observation;
     out += fmt::format("observation,{},{},{},{},{},{},{},{},{},{},,{},{}\n", csv_text(o.label()), o.year,
                        observed_bloc_name(o.bloc), quantity_name(o.quantity), num(o.value),
-                       o.interval ? num(o.low) : std::string(), o.interval ? num(o.high) : std::string(),
-                       num(o.sd_log), quantiles(oc.prior), quantiles(oc.posterior), oc.rejects, csv_text(o.source));
+                       o.interval ? num(o.low) : std::string(), o.interval ? num(o.high) : std::string(), num(o.sd_log),
+                       quantiles(oc.prior), quantiles(oc.posterior), oc.rejects, csv_text(o.source));
   }
   for (const ParameterCalibration& pc : r.parameter_quantiles) {
-    const std::string post = pc.posterior ? fmt::format("{},{},{},", num(pc.posterior->q05), num(pc.posterior->q50),
-                                                        num(pc.posterior->q95))
-                                          : std::string(",,,");
+    const std::string post =
+        pc.posterior ? fmt::format("{},{},{},", num(pc.posterior->q05), num(pc.posterior->q50), num(pc.posterior->q95))
+                     : std::string(",,,");
     out += fmt::format("parameter,{},,,,,,,,{},{},{},,{},{},,\n", csv_text(pc.name), num(pc.prior.q05),
                        num(pc.prior.q50), num(pc.prior.q95), post, cell(pc.shrink90));
   }
@@ -190,9 +190,7 @@ std::string calibration_headline(const CalibrateResult& r) {
   const Scenario& sc = scenario_of(r);
   const std::string horizon = fmt::format("after {:g}", sc.run.horizon_year);
   auto y = [&](const std::optional<double>& v) { return v ? fmt::format("{:.2f}", *v) : horizon; };
-  auto band = [&](const MetricSummary& m) {
-    return fmt::format("{:<10} {} – {}", y(m.q50), y(m.q05), y(m.q95));
-  };
+  auto band = [&](const MetricSummary& m) { return fmt::format("{:<10} {} – {}", y(m.q50), y(m.q05), y(m.q95)); };
   std::string out = fmt::format("{} of {} trajectories accepted ({:.3g} %) by {} observations\n", r.accepted,
                                 r.prior.summary->trajectories, 100.0 * r.accepted_share, r.observations.size());
   out += fmt::format("{:<8} {:<40} {}\n", "", "prior: median, 90% band", "posterior: median, 90% band");

@@ -125,13 +125,15 @@ void finish_calibration(const Scenario& sc, CalibrateTallies&& tallies, Calibrat
                                        *r.most_rejecting, r.observation_quantiles[most].rejects, d.trajectories)
                          : std::string();
     r.warning = d.accepted == 0
-                    ? fmt::format("no trajectory of {} was accepted: there is no posterior (no posterior/ folder){}; "
-                                  "widen the observations' intervals, run more trajectories, or check the "
-                                  "observations against the prior's predictive quantiles",
-                                  d.trajectories, why)
-                    : fmt::format("only {} of {} trajectories were accepted (fewer than {}): the posterior's "
-                                  "quantiles rest on few draws{}; run more trajectories",
-                                  d.accepted, d.trajectories, kFewAccepted, why);
+                    ? fmt::format(
+                          "no trajectory of {} was accepted: there is no posterior (no posterior/ folder){}; "
+                          "widen the observations' intervals, run more trajectories, or check the "
+                          "observations against the prior's predictive quantiles",
+                          d.trajectories, why)
+                    : fmt::format(
+                          "only {} of {} trajectories were accepted (fewer than {}): the posterior's "
+                          "quantiles rest on few draws{}; run more trajectories",
+                          d.accepted, d.trajectories, kFewAccepted, why);
   }
   r.decisions = std::move(tallies.decisions);
 }
@@ -362,7 +364,7 @@ CalibrateResult RunSession::run_session(std::shared_ptr<const Scenario> scenario
                           ckpath, count_of(c->done), c->total));
         }
         if (c) {
-          CheckpointIdentity want{sc.sha256,         sc.path,          sc.run.seed,
+          CheckpointIdentity want{sc.sha256,           sc.path,           sc.run.seed,
                                   sc.run.trajectories, sc.params.periods, sc.params.sub_bins,
                                   sc.params.years,     std::nullopt};
           if (calibrating) want.observations = observation_table_text(sc.params);
@@ -438,9 +440,8 @@ CalibrateResult RunSession::run_session(std::shared_ptr<const Scenario> scenario
       if (const int sig = stop_signal(); sig != 0) return sig;
       return root_observer && root_observer->stop_requested() ? SIGINT : 0;
     };
-    DistributedResult result =
-        run_distributed(bk, sc.params, plan, base, calibrate_base ? &*calibrate_base : nullptr, mpi, root_observer,
-                        sink, poll);
+    DistributedResult result = run_distributed(bk, sc.params, plan, base, calibrate_base ? &*calibrate_base : nullptr,
+                                               mpi, root_observer, sink, poll);
     out.done = count_of(result.done);
     if (result.status == RunStatus::stopped) {
       out.outcome = RunOutcome::stopped;

@@ -126,9 +126,10 @@ DistributedResult run_distributed(Backend& backend, const parity::ModelParams& p
                                   const Tally& base, const MpiContext& mpi, RunObserver* observer,
                                   const CheckpointSink& checkpoint, const StopPoll& poll_stop) {
   TalliesCheckpointSink sink;
-  if (checkpoint) sink = [&](const Tally& merged, const CalibrateTallies*, const TrajectoryRanges& done) {
-    checkpoint(merged, done);
-  };
+  if (checkpoint)
+    sink = [&](const Tally& merged, const CalibrateTallies*, const TrajectoryRanges& done) {
+      checkpoint(merged, done);
+    };
   return run_distributed(backend, params, plan, base, nullptr, mpi, observer, sink, poll_stop);
 }
 

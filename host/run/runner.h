@@ -57,13 +57,13 @@ enum class RunStatus { complete, stopped };
 
 struct DistributedResult {
   RunStatus status = RunStatus::complete;
-  Tally tally;                    // rank 0: merged over all ranks plus `base`; other ranks: empty
+  Tally tally;                                // rank 0: merged over all ranks plus `base`; other ranks: empty
   std::optional<CalibrateTallies> calibrate;  // rank 0 of a calibrate run: the same for its other tallies
-  TrajectoryRanges done;          // trajectories in `tally` (every rank knows them)
-  std::string stop_reason;        // why a stopped run stopped, e.g. "SIGUSR1 on rank 0", "the time limit"
-  int checkpoints = 0;            // rank 0: checkpoints written
-  double checkpoint_seconds = 0;  // rank 0: time in reductions and writes for them
-  double sync_seconds = 0;        // this rank's time in the per-step agreement (waiting for slower ranks)
+  TrajectoryRanges done;                      // trajectories in `tally` (every rank knows them)
+  std::string stop_reason;                    // why a stopped run stopped, e.g. "SIGUSR1 on rank 0", "the time limit"
+  int checkpoints = 0;                        // rank 0: checkpoints written
+  double checkpoint_seconds = 0;              // rank 0: time in reductions and writes for them
+  double sync_seconds = 0;                    // this rank's time in the per-step agreement (waiting for slower ranks)
 };
 
 // Rank 0 receives each checkpoint: the merged tally and the ranges it covers.

@@ -174,7 +174,7 @@ class HpcCliTest : public ::testing::Test {
     if (ranks > 0)
       cmd = {kMpiexec, "--allow-run-as-root", "--oversubscribe", "-x", kStepHookVariable, "-np", std::to_string(ranks)};
     cmd.push_back(kExe);
-    cmd.push_back("run");
+    cmd.push_back(subcommand_);
     cmd.insert(cmd.end(), args.begin(), args.end());
     return cmd;
   }
@@ -223,6 +223,7 @@ class HpcCliTest : public ::testing::Test {
 
   fs::path dir_;
   std::string last_out_, last_err_;
+  std::string subcommand_ = "run";  // what command() runs: "run" or "calibrate"
 };
 
 // ---- MPI ranks ----
@@ -241,6 +242,37 @@ TEST_F(HpcCliTest, MpiRankCountsGiveIdenticalOutputs) {
       ++headlines;
     EXPECT_EQ(headlines, 1u) << last_out_;
     EXPECT_EQ(nlohmann::json::parse(slurp(dir_ / out / "summary.json"))["ranks"], np);
+  }
+}
+
+// A calibrate run on 1, 2 and 4 ranks: the decision counts and the posterior are reduced like the
+// run's tally, so every file but the provenance is the same as without mpirun.
+TEST_F(HpcCliTest, MpiRankCountsGiveIdenticalCalibrations) {
+  if (!have_mpi()) GTEST_SKIP() << "not an MPI build (configure with --preset mpi) or no mpirun found";
+  subcommand_ = "calibrate";
+  const fs::path sc = dir_ / "observed.toml";
+  std::ofstream(sc) << "extends = \"" << CHIPCAST_SOURCE_DIR << "/tests/config/data/minimal.toml\"\n"
+                    << "[[observations]]\nyear = 2027\nbloc = \"domestic\"\nmetric = \"units\"\nvalue = 2.1e4\n"
+                       "sd_log = 0.05\nsource = \"synthetic, for the test\"\n";
+  auto args = [&](const std::string& out, std::vector<std::string> more) {
+    std::vector<std::string> a{sc.string(), "-n", "12000", "--threads", "1", "-q", "-o", (dir_ / out).string()};
+    a.insert(a.end(), more.begin(), more.end());
+    return a;
+  };
+  ASSERT_EQ(run(0, args("single", {}), "single"), 0) << last_err_;
+  auto calibration = [&](const std::string& d) {
+    nlohmann::json j = nlohmann::json::parse(slurp(dir_ / d / "calibration.json"));
+    for (const char* k : {"seconds", "started_utc", "command_line", "ranks"}) j.erase(k);
+    return j;
+  };
+  EXPECT_GT(calibration("single")["accepted"].get<uint64_t>(), 0u);
+  for (int np : {1, 2, 4}) {
+    const std::string out = "np" + std::to_string(np);
+    ASSERT_EQ(run(np, args(out, {"--batch", "1700"}), out), 0) << last_err_;
+    for (const char* f : {"calibration.csv", "parameter_quantiles.csv", "prior/crossing.csv", "prior/bands.csv",
+                          "prior/annual.csv", "posterior/crossing.csv", "posterior/bands.csv", "posterior/annual.csv"})
+      EXPECT_TRUE(slurp(dir_ / "single" / f) == slurp(dir_ / out / f)) << f << " differs on " << np << " ranks";
+    EXPECT_EQ(calibration("single"), calibration(out)) << np << " ranks";
   }
 }
 

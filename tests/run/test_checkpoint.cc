@@ -107,9 +107,10 @@ class CheckpointTest : public ::testing::Test {
     return c;
   }
   static CheckpointIdentity identity() {
-    return CheckpointIdentity{scenario_->sha256,           scenario_->path,           scenario_->run.seed,
-                              scenario_->run.trajectories, scenario_->params.periods, scenario_->params.sub_bins,
-                              scenario_->params.years,     std::nullopt};
+    return CheckpointIdentity{scenario_->sha256,         scenario_->path,
+                              scenario_->run.seed,       scenario_->run.trajectories,
+                              scenario_->params.periods, scenario_->params.sub_bins,
+                              scenario_->params.years,   std::nullopt};
   }
 
   static Scenario* scenario_;
@@ -194,8 +195,8 @@ TEST_F(CheckpointTest, TruncatedOrExtendedFilesAreRefused) {
 }
 
 TEST_F(CheckpointTest, OtherVersionsAreRefusedByName) {
-  // Versions 1 and 2 (before the calendar-year rows) are refused as older, 4 as newer.
-  for (char v : {char{0}, char{1}, char{2}, char{4}}) {
+  // Versions 1 and 2 (before the calendar-year rows) are refused as older, 5 as newer.
+  for (char v : {char{0}, char{1}, char{2}, char{5}}) {
     std::string bytes = encode_checkpoint(sample());
     bytes[8] = v;  // the digest no longer matters: the version is checked first
     try {
@@ -204,11 +205,63 @@ TEST_F(CheckpointTest, OtherVersionsAreRefusedByName) {
     } catch (const CheckpointError& e) {
       const std::string what = e.what();
       EXPECT_NE(what.find("version " + std::to_string(v)), std::string::npos) << what;
-      EXPECT_NE(what.find("reads versions 3 to 3"), std::string::npos) << what;
-      EXPECT_EQ(what.find("newer chipcast") != std::string::npos, v == 4) << what;
-      EXPECT_EQ(what.find("older chipcast") != std::string::npos, v != 4) << what;
+      EXPECT_NE(what.find("reads versions 3 to 4"), std::string::npos) << what;
+      EXPECT_EQ(what.find("newer chipcast") != std::string::npos, v == 5) << what;
+      EXPECT_EQ(what.find("older chipcast") != std::string::npos, v != 5) << what;
     }
   }
+}
+
+// A calibrate run's checkpoint (format 4) round-trips its posterior and decision counts, and
+// the kinds do not resume into each other: a calibrate identity refuses a run's, and the other
+// way round, naming why; another observation table is another run.
+TEST_F(CheckpointTest, CalibrateCheckpointsRoundTripAndKindsAreKeptApart) {
+  parity::ModelParams p = scenario_->params;
+  p.params[parity::bloc_param_index(parity::kDomestic, parity::kWafers0)] = Dist{DistKind::uniform, 1e4, 3e4};
+  p.num_observations = 1;
+  p.observations[0] = parity::ObservationSpec{1, parity::kDomestic, parity::kUnits, std::log(2.4e4), 0.2};
+  p.observed_periods = 8;
+  BackendOptions bo;
+  bo.threads = 1;
+  auto backend = make_backend("openmp", bo);
+  Tally prior(parity::tally_shape(p));
+  CalibrateTallies cal(p);
+  backend->run_calibrated(p, 0, 2500, prior, cal.posterior, cal.decisions);
+  ASSERT_GT(cal.decisions.accepted, 0u);
+  ASSERT_LT(cal.decisions.accepted, 2500u);
+  Checkpoint c = sample();
+  c.tally = prior;
+  c.calibrate = cal;
+  c.observations = observation_table_text(p);
+  const Checkpoint d = decode_checkpoint(encode_checkpoint(c), "mem");
+  ASSERT_TRUE(d.calibrate.has_value());
+  EXPECT_TRUE(*d.calibrate == cal);
+  EXPECT_EQ(d.observations, c.observations);
+  EXPECT_TRUE(d.tally == prior);
+
+  CheckpointIdentity want = identity();
+  EXPECT_THROW(check_checkpoint_matches(d, want, "ck"), CheckpointError);  // a plain run
+  try {
+    check_checkpoint_matches(d, want, "ck");
+  } catch (const CheckpointError& e) {
+    EXPECT_NE(std::string(e.what()).find("calibrate run's checkpoint"), std::string::npos) << e.what();
+  }
+  want.observations = c.observations;
+  EXPECT_NO_THROW(check_checkpoint_matches(d, want, "ck"));
+  want.observations = "0 0 0 0x1p+0 0x1p+0\n";
+  EXPECT_THROW(check_checkpoint_matches(d, want, "ck"), CheckpointError);
+  // A run's checkpoint into a calibrate.
+  const Checkpoint r = decode_checkpoint(encode_checkpoint(sample()), "mem");
+  try {
+    check_checkpoint_matches(r, want, "ck");
+    FAIL() << "a calibrate resumed a plain run's checkpoint";
+  } catch (const CheckpointError& e) {
+    EXPECT_NE(std::string(e.what()).find("plain run's checkpoint"), std::string::npos) << e.what();
+  }
+  // One posterior count too many is corrupt (the decision counts no longer match it).
+  c.calibrate->posterior.crossing[0] += 1;
+  c.calibrate->posterior.trajectories += 1;
+  EXPECT_THROW(decode_checkpoint(encode_checkpoint(c), "mem"), CheckpointError);
 }
 
 // The calendar-year rows are part of the tally a checkpoint holds (minimal.toml:

@@ -1,0 +1,235 @@
+// `chipcast calibrate`: the conjugate case against its closed forms, the prior as `run`, determinism, resume, refusals.
+#include <gtest/gtest.h>
+
+#include <boost/math/distributions/normal.hpp>
+#include <cmath>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "tests/support/cli_runner.h"
+#include "tests/support/source_paths.h"
+
+namespace chipcast {
+namespace {
+
+namespace fs = std::filesystem;
+using testing::read_text;
+using testing::run_chipcast;
+using testing::run_command;
+using testing::ScratchDir;
+using testing::write_text;
+
+// The conjugate case (issue 12): domestic wafers0 ~ lognormal(ln 2e4, 0.6),
+// everything else of the domestic bloc fixed, no growth, no noise, yield 1,
+// no ceiling, HBM and packaging far from binding: domestic units of a
+// calendar year are exactly c W, c = 4 periods x 12 dt x 50 dies = 600.
+constexpr double kMu0 = 9.903487552536127;  // ln 2e4
+constexpr double kS0 = 0.6, kC = 600.0;
+
+std::string conjugate_scenario(const std::string& observations) {
+  std::string t = read_text(testing::kMinimalToml);
+  const size_t a = t.find("[domestic]"), b = t.find("[foreign]");
+  t = t.substr(0, a) +
+      "[domestic]\n"
+      "wafers0 = { dist = \"lognormal\", median = 20000, gsd = 1.8221188003905089 }\n"  // exp(0.6)
+      "wafer_growth = 0.0\nwafer_vol = 0.0\nwafer_cap = 1.0e12\ndies_per_wafer = 50\nyield0 = 1.0\n"
+      "yield_max = 1.0\nlearning_rate = 0.0\nyield_noise = 0.0\nperf0 = 0.5\nperf_growth = 0.25\n"
+      "hbm0 = 1.0e15\nhbm_growth = 0.0\nhbm_vol = 0.0\nhbm_per_chip0 = 1\nhbm_per_chip_growth = 0.0\n"
+      "packaging0 = inf\npackaging_growth = 0.0\n\n" +
+      t.substr(b);
+  const size_t h = t.find("horizon_year = 2036.0");
+  t.replace(h, 21, "horizon_year = 2029.0");
+  return t + "\n" + observations;
+}
+
+std::string units_observation(int year, double value, double sd_log) {
+  return "[[observations]]\nyear = " + std::to_string(year) +
+         "\nbloc = \"domestic\"\nmetric = \"units\"\nvalue = " + std::to_string(value) +
+         "\nsd_log = " + std::to_string(sd_log) + "\nsource = \"synthetic, for the test\"\n";
+}
+
+nlohmann::json json_of(const fs::path& p) { return nlohmann::json::parse(read_text(p)); }
+
+// calibration.json without what names the process (time, command line, threads).
+nlohmann::json without_provenance(nlohmann::json j) {
+  for (const char* k : {"seconds", "started_utc", "command_line", "threads", "backend_detail"}) j.erase(k);
+  return j;
+}
+
+class CliCalibrate : public ::testing::Test {
+ protected:
+  ScratchDir dir{"calibrate"};
+  std::string scenario(const std::string& obs) {
+    const fs::path p = dir / "conjugate.toml";
+    write_text(p, conjugate_scenario(obs));
+    return p.string();
+  }
+};
+
+// Posterior of ln W: N(m, v), v = 1 / (1/s0^2 + 1/s^2), m = v (mu0/s0^2 + (ln y - ln c)/s^2);
+// P(accept) = s / sqrt(s^2 + s0^2) exp(-(mu0 + ln c - ln y)^2 / (2 (s^2 + s0^2))). The share
+// within 5 binomial sigma; each posterior quantile of wafers0 within 5 sigma of a sample quantile
+// (sqrt(q(1-q)/n) / phi(z_q) sqrt(v) in ln W) plus one uniform bin (1/4096 in u: s0 / (4096
+// phi(z_prior)) in ln W). One observation, so the trajectories it rejects are all rejected ones.
+TEST_F(CliCalibrate, ConjugateLognormalMatchesTheClosedForms) {
+  const double y = 2e7, s = 0.3;
+  const uint64_t n = 60000;
+  const auto r = run_chipcast("calibrate " + scenario(units_observation(2027, y, s)) + " -n " + std::to_string(n) +
+                              " --seed 99 --threads 2 --quiet --out " + (dir / "c").string());
+  ASSERT_EQ(r.status, 0) << r.output;
+  const nlohmann::json j = json_of(dir / "c" / "calibration.json");
+  const double tv = s * s + kS0 * kS0;
+  const double share = s / std::sqrt(tv) * std::exp(-std::pow(kMu0 + std::log(kC) - std::log(y), 2) / (2 * tv));
+  const uint64_t accepted = j["accepted"];
+  EXPECT_NEAR(j["accepted_share"].get<double>(), share, 5 * std::sqrt(share * (1 - share) / n));
+  EXPECT_EQ(j["observations"][0]["rejects"].get<uint64_t>(), n - accepted);
+  EXPECT_EQ(j["most_rejecting"], "2027 domestic units");
+  EXPECT_TRUE(j["warning"].is_null());
+
+  const double v = 1 / (1 / (kS0 * kS0) + 1 / (s * s));
+  const double m = v * (kMu0 / (kS0 * kS0) + (std::log(y) - std::log(kC)) / (s * s));
+  ASSERT_EQ(j["parameters"].size(), 1u);
+  const nlohmann::json& w = j["parameters"][0];
+  EXPECT_EQ(w["name"], "domestic.wafers0");
+  const boost::math::normal_distribution<double> n01;
+  const std::pair<const char*, double> qs[] = {{"q05", 0.05}, {"q50", 0.5}, {"q95", 0.95}};
+  for (const auto& [key, q] : qs) {
+    const double z = boost::math::quantile(n01, q);
+    const double want = m + z * std::sqrt(v);
+    const double se = std::sqrt(q * (1 - q) / accepted) / boost::math::pdf(n01, z) * std::sqrt(v);
+    const double bin = kS0 / (4096 * boost::math::pdf(n01, (want - kMu0) / kS0));
+    EXPECT_NEAR(std::log(w["posterior"][key].get<double>()), want, 5 * se + bin) << key;
+    // The prior's: ln W ~ N(mu0, s0^2) over all n.
+    const double se0 = std::sqrt(q * (1 - q) / n) / boost::math::pdf(n01, z) * kS0;
+    EXPECT_NEAR(std::log(w["prior"][key].get<double>()), kMu0 + z * kS0,
+                5 * se0 + kS0 / (4096 * boost::math::pdf(n01, z)))
+        << key;
+  }
+  // The 90 % interval of W (not of ln W) shrinks by 1 - e^m sinh(z sqrt(v)) / (e^mu0 sinh(z s0)), z = 1.6449;
+  // 0.03 covers the four quantiles' errors above (each a few per cent of its width at most).
+  const double z95 = boost::math::quantile(n01, 0.95);
+  EXPECT_NEAR(w["shrink90"].get<double>(),
+              1 - std::exp(m - kMu0) * std::sinh(z95 * std::sqrt(v)) / std::sinh(z95 * kS0), 0.03);
+  EXPECT_TRUE(fs::is_regular_file(dir / "c" / "posterior" / "annual.csv"));
+  // parameter_quantiles.csv: 99 rows per parameter, posterior filled.
+  const std::string pq = read_text(dir / "c" / "parameter_quantiles.csv");
+  EXPECT_EQ(std::count(pq.begin(), pq.end(), '\n'), 100);
+  EXPECT_NE(pq.find("\"domestic.wafers0\",0.50,"), std::string::npos) << pq.substr(0, 200);
+}
+
+// prior/ is `chipcast run`'s output set with the same config, seed and N (but for the command line in summary.json).
+TEST_F(CliCalibrate, PriorIsThePlainRunAndOutputsDoNotDependOnThreadsOrBatch) {
+  const std::string sc = scenario(units_observation(2027, 2e7, 0.3) + units_observation(2028, 2.5e7, 0.4));
+  const std::string common = sc + " -n 20000 --seed 7 --quiet";
+  ASSERT_EQ(run_chipcast("run " + common + " --threads 2 --out " + (dir / "run").string()).status, 0);
+  auto r = run_chipcast("calibrate " + common + " --threads 2 --out " + (dir / "a").string());
+  ASSERT_EQ(r.status, 0) << r.output;
+  for (const char* f : {"crossing.csv", "bands.csv", "annual.csv", "resolved.toml"})
+    EXPECT_EQ(read_text(dir / "a" / "prior" / f), read_text(dir / "run" / f)) << f;
+  // One thread and a batch of 1500 (several steps, a partial last one): the same bytes.
+  r = run_chipcast("calibrate " + common + " --threads 1 --batch 1500 --out " + (dir / "b").string());
+  ASSERT_EQ(r.status, 0) << r.output;
+  for (const char* f : {"calibration.csv", "parameter_quantiles.csv", "prior/crossing.csv", "prior/bands.csv",
+                        "prior/annual.csv", "posterior/crossing.csv", "posterior/bands.csv", "posterior/annual.csv"})
+    EXPECT_EQ(read_text(dir / "a" / f), read_text(dir / "b" / f)) << f;
+  EXPECT_EQ(without_provenance(json_of(dir / "a" / "calibration.json")),
+            without_provenance(json_of(dir / "b" / "calibration.json")));
+  EXPECT_GT(json_of(dir / "a" / "calibration.json")["accepted"].get<uint64_t>(), 1000u);
+}
+
+// Killed after its second step (SIGKILL: no checkpoint of that step), resumed: the outputs of an uninterrupted run.
+TEST_F(CliCalibrate, KillAndResumeGivesTheUninterruptedOutputs) {
+  const std::string sc = scenario(units_observation(2027, 2e7, 0.3));
+  const std::string common = sc + " -n 12000 --seed 3 --threads 2 --batch 2000 --quiet";
+  ASSERT_EQ(run_chipcast("calibrate " + common + " --out " + (dir / "whole").string()).status, 0);
+  const std::string ck = (dir / "ck").string();
+  const auto killed =
+      run_command("CHIPCAST_TEST_STEP_HOOK=3:raise=SIGKILL " + std::string(CHIPCAST_EXE) + " calibrate " + common +
+                  " --checkpoint " + ck + " --checkpoint-every 0 --out " + (dir / "part").string());
+  ASSERT_TRUE(killed.status == -1 || killed.status == 128 + 9) << killed.status << killed.output;
+  ASSERT_FALSE(fs::exists(dir / "part" / "calibration.json"));
+  // A plain run refuses the calibrate checkpoint, naming why.
+  const auto refused =
+      run_chipcast("run " + common + " --checkpoint " + ck + " --resume --out " + (dir / "x").string());
+  EXPECT_EQ(refused.status, 4) << refused.output;
+  EXPECT_NE(refused.output.find("calibrate run's checkpoint"), std::string::npos) << refused.output;
+  const auto resumed =
+      run_chipcast("calibrate " + common + " --checkpoint " + ck + " --resume --out " + (dir / "part").string());
+  ASSERT_EQ(resumed.status, 0) << resumed.output;
+  for (const char* f : {"calibration.csv", "parameter_quantiles.csv", "prior/bands.csv", "prior/annual.csv",
+                        "posterior/crossing.csv", "posterior/bands.csv", "posterior/annual.csv"})
+    EXPECT_EQ(read_text(dir / "whole" / f), read_text(dir / "part" / f)) << f;
+  EXPECT_EQ(without_provenance(json_of(dir / "whole" / "calibration.json")),
+            without_provenance(json_of(dir / "part" / "calibration.json")));
+}
+
+// And a calibrate refuses a plain run's checkpoint.
+TEST_F(CliCalibrate, CalibrateRefusesARunCheckpoint) {
+  const std::string sc = scenario(units_observation(2027, 2e7, 0.3));
+  const std::string common = sc + " -n 3000 --seed 3 --quiet --checkpoint " + (dir / "ck").string();
+  ASSERT_EQ(run_chipcast("run " + common + " --out " + (dir / "r").string()).status, 0);
+  const auto r = run_chipcast("calibrate " + common + " --resume --out " + (dir / "c").string());
+  EXPECT_EQ(r.status, 4) << r.output;
+  EXPECT_NE(r.output.find("plain run's checkpoint"), std::string::npos) << r.output;
+  EXPECT_FALSE(fs::exists(dir / "c"));
+}
+
+// No simulated total comes near 1e30 within sd_log 0.01: nothing accepted, the warning names the
+// observation, exit status 5, no posterior/ (and an earlier run's posterior/ does not survive).
+TEST_F(CliCalibrate, ImpossibleObservationsAcceptNothingAndWriteNoPosterior) {
+  const std::string out = (dir / "c").string();
+  auto r = run_chipcast("calibrate " + scenario(units_observation(2027, 2e7, 0.3)) + " -n 3000 --quiet --out " + out);
+  ASSERT_EQ(r.status, 0) << r.output;
+  ASSERT_TRUE(fs::is_directory(dir / "c" / "posterior"));
+  r = run_chipcast("calibrate " + scenario(units_observation(2027, 2e7, 0.3) + units_observation(2028, 1e30, 0.01)) +
+                   " -n 3000 --quiet --out " + out);
+  EXPECT_EQ(r.status, 5) << r.output;
+  EXPECT_NE(r.output.find("warning: no trajectory of 3000 was accepted"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("2028 domestic units"), std::string::npos) << r.output;
+  EXPECT_FALSE(fs::exists(dir / "c" / "posterior"));
+  EXPECT_TRUE(fs::is_regular_file(dir / "c" / "prior" / "summary.json"));
+  const nlohmann::json j = json_of(dir / "c" / "calibration.json");
+  EXPECT_EQ(j["accepted"], 0);
+  EXPECT_TRUE(j["posterior"].is_null());
+  EXPECT_EQ(j["most_rejecting"], "2028 domestic units");
+  EXPECT_EQ(j["observations"][1]["rejects"], 3000);
+  EXPECT_TRUE(j["observations"][0]["posterior"].is_null());
+  EXPECT_TRUE(j["parameters"][0]["posterior"].is_null());
+  EXPECT_TRUE(j["parameters"][0]["shrink90"].is_null());
+  EXPECT_TRUE(j["warning"].is_string());
+}
+
+// Config errors name file, key and value, and nothing is written.
+TEST_F(CliCalibrate, BadObservationsAreConfigErrorsNamingFileKeyAndValue) {
+  const std::string sc = scenario("");
+  const fs::path obs = dir / "obs.toml";
+  struct Case {
+    std::string body, expect;
+  };
+  const std::string head = "[[observations]]\nyear = 2027\nbloc = \"domestic\"\n";
+  const Case cases[] = {
+      {"[[observations]]\nyear = 2040\nbloc = \"domestic\"\nmetric = \"units\"\nvalue = 1e6\nsd_log = 0.3\n"
+       "source = \"s\"\n",
+       "observations[0].year"},
+      {head + "metric = \"units\"\nvalue = 1e6\nsd_log = 0.3\n", "observations[0].source"},
+      {head + "metric = \"units\"\nlow = 2e6\nhigh = 1e6\nsource = \"s\"\n", "observations[0].high"},
+      {head + "metric = \"chips\"\nvalue = 1e6\nsd_log = 0.3\nsource = \"s\"\n", "observations[0].metric"},
+  };
+  for (const Case& c : cases) {
+    write_text(obs, c.body);
+    const auto r = run_chipcast("calibrate " + sc + " -n 100 --quiet --observations " + obs.string() + " --out " +
+                                (dir / "c").string());
+    EXPECT_EQ(r.status, 2) << c.body << r.output;
+    EXPECT_NE(r.output.find(c.expect), std::string::npos) << r.output;
+    EXPECT_TRUE(r.output.find(obs.string()) != std::string::npos || r.output.find(sc) != std::string::npos) << r.output;
+    EXPECT_FALSE(fs::exists(dir / "c"));
+  }
+  // No observations at all.
+  const auto r = run_chipcast("calibrate " + sc + " -n 100 --quiet --out " + (dir / "c").string());
+  EXPECT_EQ(r.status, 2) << r.output;
+  EXPECT_NE(r.output.find("observations"), std::string::npos) << r.output;
+}
+
+}  // namespace
+}  // namespace chipcast
