@@ -151,6 +151,14 @@ def test_none_accepted(calibrated, tmp_path):
 
 def test_errors(calibrated, tmp_path):
     root, _, _ = calibrated
+    empty = tmp_path / "empty.toml"
+    empty.write_text("# no observations\n")
+    with pytest.raises(chipcast.ConfigError) as e:
+        chipcast.calibrate(BASELINE, empty, trajectories=100, progress=False)
+    if has_calibrate_command():
+        p = cli("calibrate", BASELINE, "--observations", empty, "-n", 100, "--out", tmp_path / "never", check=False)
+        assert p.returncode == 2 and p.stderr == "error: {}\n".format(e.value)
+        assert not (tmp_path / "never").exists()
     with pytest.raises(chipcast.ConfigError, match="observations"):
         chipcast.calibrate(BASELINE, trajectories=100, progress=False)  # the baseline has no [[observations]]
     late = tmp_path / "late.toml"
