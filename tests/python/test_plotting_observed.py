@@ -253,3 +253,25 @@ def test_calibrate_folder_with_none_accepted_draws_no_posterior(root, tmp_path):
     names = [os.path.basename(l) for l in r.stdout.split()]
     assert "marginals.svg" not in names and "annual_observed_units.png" in names
     assert sorted(os.listdir(d / "prior")) == sorted(os.listdir(root / "run"))  # sub-folders kept as they were
+
+
+@needs_exe
+def test_scoring_or_calibrating_again_removes_the_charts_of_the_earlier_set(root, tmp_path):
+    # The charts drew the earlier score / calibration: a new set replaces them as a whole (as run's
+    # do), and the user's own files stay.
+    d = tmp_path / "run"
+    shutil.copytree(root / "run", d)
+    chipcast("plot", d / "score")
+    (d / "score" / "notes.txt").write_text("mine")
+    assert (d / "score" / "annual_observed_units.svg").exists()
+    chipcast("score", d, "--observations", root / "obs.toml", "--threads", 1, "--quiet")
+    assert sorted(os.listdir(d / "score")) == ["notes.txt", "score.csv", "score.json"]
+    cal = tmp_path / "cal"
+    args = ("calibrate", BASELINE, "--observations", root / "obs.toml", "-n", 2000, "--seed", 3, "--threads", 1,
+            "--quiet", "--out", cal)
+    chipcast(*args)
+    chipcast("plot", cal)
+    assert (cal / "marginals.png").exists() and (cal / "report.html").exists()
+    chipcast(*args)
+    assert sorted(os.listdir(cal)) == ["calibration.csv", "calibration.json", "parameter_quantiles.csv", "posterior",
+                                       "prior"]
