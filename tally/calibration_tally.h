@@ -26,6 +26,12 @@ struct CalibrationTally {
   std::vector<uint64_t> rejects;
   std::vector<uint64_t> prior_u;      // [params.size()][kUniformBins]: every trajectory
   std::vector<uint64_t> posterior_u;  // the same, accepted trajectories only
+  // Per observation j, the level histogram (kLevelBins, kernels/tally/tally_layout.h) of its
+  // simulated value (the year's total, mean wafers, ratio, ...; a NaN in no bin), of every
+  // trajectory and of the accepted ones: the predictive distributions of the supply quantities,
+  // which the run's tally has no rows for.
+  std::vector<uint64_t> prior_obs;      // [observations][kLevelBins]
+  std::vector<uint64_t> posterior_obs;  // [observations][kLevelBins]
 
   CalibrationTally() = default;
   explicit CalibrationTally(const parity::ModelParams& p);
@@ -33,13 +39,16 @@ struct CalibrationTally {
   bool empty() const { return params.empty() && observations == 0 && trajectories == 0; }
   const uint64_t* prior_row(size_t j) const { return prior_u.data() + j * kUniformBins; }
   const uint64_t* posterior_row(size_t j) const { return posterior_u.data() + j * kUniformBins; }
+  const uint64_t* prior_observed_row(size_t j) const { return prior_obs.data() + j * kLevelBins; }
+  const uint64_t* posterior_observed_row(size_t j) const { return posterior_obs.data() + j * kLevelBins; }
   // Adds another tally of the same layout (std::invalid_argument otherwise).
   void merge(const CalibrationTally& other);
   // Adds a 32-bit partial (DecisionPartial's) of the same layout.
   void add(const parity::DecisionCounts& partial, uint64_t trajectories, uint64_t accepted);
   bool operator==(const CalibrationTally& o) const;
   // Empty when every uniform row sums to trajectories (prior) or accepted
-  // (posterior) and no rejection count exceeds trajectories; else what is wrong.
+  // (posterior), no observation row sums to more, and no rejection count
+  // exceeds trajectories; else what is wrong.
   std::string inconsistency() const;
 };
 
@@ -63,7 +72,7 @@ class DecisionPartial {
   void clear();
 
  private:
-  std::vector<uint32_t> counts_;  // prior_u | posterior_u | rejects
+  std::vector<uint32_t> counts_;  // prior_u | posterior_u | rejects | prior_obs | posterior_obs
   parity::DecisionCounts view_;
 };
 

@@ -28,9 +28,21 @@ ScoredRun score_run(RunSession& session, std::shared_ptr<const Scenario> scenari
   ScoredRun s;
   s.scenario = scenario;
   s.observations = std::move(observations);
-  s.run = session.run(std::move(scenario), options, observer);
+  // A supply quantity (wafers, hbm, packaging) has no row in a run's tally: the re-run is then a
+  // calibrate, whose prior is the same run and whose decision counts hold each observation's
+  // histogram (its cost: the periods to the last observed year once more).
+  bool supply = false;
+  for (const Observation& o : s.observations)
+    supply = supply || o.quantity == ObservedQuantity::wafers || o.quantity == ObservedQuantity::hbm ||
+             o.quantity == ObservedQuantity::packaging;
+  CalibrateResult r;
+  if (supply)
+    r = session.calibrate(std::move(scenario), s.observations, options, observer);
+  else
+    r.prior = session.run(std::move(scenario), options, observer);
+  s.run = std::move(r.prior);
   if (!s.run.speaks_for_job || s.run.outcome != RunOutcome::complete) return s;
-  s.scores = score_observations(s.run.tally, s.scenario->run, s.observations);
+  s.scores = score_observations(s.run.tally, s.scenario->run, s.observations, supply ? &r.decisions : nullptr);
   s.totals = score_totals(s.scores);
   return s;
 }

@@ -42,7 +42,10 @@ std::vector<Observation> scored_observations(const Scenario& scenario, const std
 
 // Runs `scenario` through the session (options as given: no output folder is
 // written by it) and scores `observations` against its calendar-year totals
-// (score_observations, score_totals). On the ranks other than 0, and when the
+// (score_observations, score_totals). With a supply-quantity observation
+// (wafers, hbm, packaging) the re-run is a calibrate run on `observations`,
+// whose prior is the same run and whose decision counts hold those
+// quantities' histograms; `run` is then its prior. On the ranks other than 0, and when the
 // run stopped early, `scores` is empty and run.speaks_for_job / run.outcome
 // say why. Throws as RunSession::run, and std::invalid_argument naming an
 // observation the tally cannot score (score_observations).

@@ -215,6 +215,8 @@ std::string encode_checkpoint(const Checkpoint& c, const Tally& tally, const Cal
     pay.sparse(d.rejects);
     pay.sparse(d.prior_u);
     pay.sparse(d.posterior_u);
+    pay.sparse(d.prior_obs);
+    pay.sparse(d.posterior_obs);
   }
 
   Writer out;
@@ -329,6 +331,8 @@ Checkpoint decode_checkpoint(const std::string& bytes, const std::string& path, 
     r.sparse(d.rejects, static_cast<size_t>(d.observations), "rejection");
     r.sparse(d.prior_u, nparams * static_cast<size_t>(kUniformBins), "prior parameter");
     r.sparse(d.posterior_u, nparams * static_cast<size_t>(kUniformBins), "posterior parameter");
+    r.sparse(d.prior_obs, static_cast<size_t>(d.observations) * kLevelBins, "prior observation");
+    r.sparse(d.posterior_obs, static_cast<size_t>(d.observations) * kLevelBins, "posterior observation");
     if (const std::string why = cal.posterior.inconsistency(); !why.empty()) r.fail("posterior: " + why);
     if (const std::string why = d.inconsistency(); !why.empty()) r.fail("decision counts: " + why);
     if (d.trajectories != c.tally.trajectories || d.accepted != cal.posterior.trajectories)

@@ -34,7 +34,7 @@ constexpr const char* kCheckpointFileName = "chipcast.ckpt";
 //            LEB128 varints); version 4: u8 kind (0 run, 1 calibrate) and for
 //            a calibrate run the observation table's text, the posterior
 //            tally as the tally, the decision counts (parameters, counts,
-//            sparse histograms)
+//            sparse histograms of parameter uniforms and observed values)
 //   trailer  SHA-256 of header + payload (32 bytes)
 // A file that is shorter or longer than 24 + P + 32 bytes, or whose digest
 // does not match, is corrupt.

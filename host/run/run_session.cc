@@ -62,15 +62,23 @@ TrajectoryRanges unflatten(const std::vector<uint64_t>& v) {
   return set;
 }
 
-// An observation's predictive quantiles from a tally's calendar-year rows
-// (score_observations); none for the supply quantities, which a tally has no
-// histogram of.
-std::optional<PredictiveQuantiles> predictive(const Tally& tally, const RunSettings& run, const Observation& o) {
+// An observation's predictive quantiles: a metric's from the tally's
+// calendar-year rows (score_observations), a supply quantity's from the
+// decision counts' histogram of it (`supply_row`); none when that is empty
+// (no trajectory accepted).
+std::optional<PredictiveQuantiles> predictive(const Tally& tally, const RunSettings& run, const Observation& o,
+                                              const uint64_t* supply_row) {
+  ObservationScore s;
   if (o.quantity == ObservedQuantity::wafers || o.quantity == ObservedQuantity::hbm ||
-      o.quantity == ObservedQuantity::packaging)
-    return std::nullopt;
-  const std::vector<ObservationScore> s = score_observations(tally, run, std::vector<Observation>{o});
-  return PredictiveQuantiles{s[0].q05, s[0].q50, s[0].q95, s[0].score.pit};
+      o.quantity == ObservedQuantity::packaging) {
+    uint64_t n = 0;
+    for (int b = 0; b < kLevelBins; ++b) n += supply_row[b];
+    if (n == 0) return std::nullopt;
+    s = score_against_histogram(supply_row, o);
+  } else {
+    s = score_observations(tally, run, std::vector<Observation>{o}).at(0);
+  }
+  return PredictiveQuantiles{s.q05, s.q50, s.q95, s.score.pit};
 }
 
 ParameterQuantiles parameter_quantiles(const uint64_t* row, const Dist& d, const QuantileTables& tables) {
@@ -96,8 +104,8 @@ void finish_calibration(const Scenario& sc, CalibrateTallies&& tallies, Calibrat
     ObservationCalibration oc;
     oc.observation = r.observations[j];
     oc.rejects = j < d.rejects.size() ? d.rejects[j] : 0;
-    oc.prior = predictive(r.prior.tally, sc.run, oc.observation);
-    if (r.posterior) oc.posterior = predictive(r.posterior->tally, sc.run, oc.observation);
+    oc.prior = predictive(r.prior.tally, sc.run, oc.observation, d.prior_observed_row(j));
+    if (r.posterior) oc.posterior = predictive(r.posterior->tally, sc.run, oc.observation, d.posterior_observed_row(j));
     r.observation_quantiles.push_back(std::move(oc));
   }
   for (size_t j = 0; j < d.params.size(); ++j) {

@@ -101,8 +101,9 @@ struct PredictiveQuantiles {
 struct ObservationCalibration {
   Observation observation;  // as given (value, interval, source)
   uint64_t rejects = 0;     // trajectories whose own factor of this observation alone rejects them (u >= L_j)
-  // Absent for the supply quantities (wafers, hbm, packaging), which the
-  // tallies hold no histogram of; the posterior also when none accepted.
+  // A metric's from the tally's calendar-year row, a supply quantity's
+  // (wafers, hbm, packaging) from CalibrationTally's histogram of it; the
+  // posterior absent when none accepted.
   std::optional<PredictiveQuantiles> prior;
   std::optional<PredictiveQuantiles> posterior;
 };

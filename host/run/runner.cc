@@ -84,6 +84,8 @@ void reduce_calibrate_to_root(const CalibrateTallies& local, const CalibrateTall
   const bool root = mpi.is_root();
   mpi.reduce_sum_to_root(in.prior_u.data(), root ? out.prior_u.data() : nullptr, in.prior_u.size());
   mpi.reduce_sum_to_root(in.posterior_u.data(), root ? out.posterior_u.data() : nullptr, in.posterior_u.size());
+  mpi.reduce_sum_to_root(in.prior_obs.data(), root ? out.prior_obs.data() : nullptr, in.prior_obs.size());
+  mpi.reduce_sum_to_root(in.posterior_obs.data(), root ? out.posterior_obs.data() : nullptr, in.posterior_obs.size());
   std::vector<uint64_t> small(in.rejects.begin(), in.rejects.end());
   small.push_back(in.trajectories);
   small.push_back(in.accepted);

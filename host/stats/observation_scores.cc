@@ -40,12 +40,29 @@ double value_of_log(double x) { return std::exp(x); }  // exp(-inf) = 0, exp(inf
 
 }  // namespace
 
+ObservationScore score_against_histogram(const uint64_t* row, const Observation& o) {
+  const LogNormalMixture m = predictive_mixture(row, o.sd_log);
+  ObservationScore s;
+  s.observation = &o;
+  s.score = score_observation(m, std::log(o.value));
+  s.q05 = value_of_log(mixture_quantile(m, 0.05));
+  s.q50 = value_of_log(mixture_quantile(m, 0.50));
+  s.q95 = value_of_log(mixture_quantile(m, 0.95));
+  return s;
+}
+
 std::vector<ObservationScore> score_observations(const Tally& tally, const RunSettings& run,
-                                                 const std::vector<Observation>& obs) {
+                                                 const std::vector<Observation>& obs,
+                                                 const CalibrationTally* observed) {
   std::vector<ObservationScore> out;
   const int first_year = static_cast<int>(std::lround(run.start_year));
-  for (const Observation& o : obs) {
+  for (size_t j = 0; j < obs.size(); ++j) {
+    const Observation& o = obs[j];
     const int metric = metric_of(o.quantity);
+    if (metric < 0 && observed && j < static_cast<size_t>(observed->observations)) {
+      out.push_back(score_against_histogram(observed->prior_observed_row(j), o));
+      continue;
+    }
     if (metric < 0)
       throw std::invalid_argument(o.file + ": " + o.key + ": " + o.label() + ": a run's tally holds the metrics' " +
                                   "calendar-year totals only; " + quantity_name(o.quantity) +
@@ -56,14 +73,7 @@ std::vector<ObservationScore> score_observations(const Tally& tally, const RunSe
                                   ": the run has no calendar-year total of " + std::to_string(o.year));
     const uint64_t* row =
         tally.level_row(tally.shape.annual_row(year), metric * kSeriesPerMetric + series_offset(o.bloc));
-    const LogNormalMixture m = predictive_mixture(row, o.sd_log);
-    ObservationScore s;
-    s.observation = &o;
-    s.score = score_observation(m, std::log(o.value));
-    s.q05 = value_of_log(mixture_quantile(m, 0.05));
-    s.q50 = value_of_log(mixture_quantile(m, 0.50));
-    s.q95 = value_of_log(mixture_quantile(m, 0.95));
-    out.push_back(s);
+    out.push_back(score_against_histogram(row, o));
   }
   return out;
 }

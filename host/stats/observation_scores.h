@@ -6,6 +6,7 @@
 #include "host/config/observation.h"
 #include "host/config/scenario.h"
 #include "host/stats/predictive_score.h"
+#include "tally/calibration_tally.h"
 #include "tally/tally.h"
 
 namespace chipcast {
@@ -30,9 +31,15 @@ struct ScoreTotals {
 // times its lognormal error (predictive_mixture). The tally must have the
 // observations' years (set_observation_table's checks: fully simulated
 // calendar years of `run`). The supply quantities (wafers, hbm, packaging)
-// are not in a run's tally: std::invalid_argument naming the observation.
+// are not in a run's tally: they are read from `observed` (a calibrate run's
+// decision counts, whose observation j is obs[j]: prior_observed_row), and
+// without it std::invalid_argument names the observation.
 std::vector<ObservationScore> score_observations(const Tally& tally, const RunSettings& run,
-                                                 const std::vector<Observation>& obs);
+                                                 const std::vector<Observation>& obs,
+                                                 const CalibrationTally* observed = nullptr);
+
+// The score and quantiles of observation `o` against a level histogram of its simulated value.
+ObservationScore score_against_histogram(const uint64_t* row, const Observation& o);
 
 ScoreTotals score_totals(const std::vector<ObservationScore>& scores);
 

@@ -3,6 +3,7 @@
 #include <stdint.h>
 
 #include "kernels/macros.h"
+#include "kernels/tally/tally_layout.h"
 #include "kernels/tally/uniform_bins.h"
 #include "models/parity/lane_state.h"
 #include "models/parity/params.h"
@@ -19,6 +20,8 @@ struct DecisionCounts {
   uint32_t* prior_u = nullptr;
   uint32_t* posterior_u = nullptr;
   uint32_t* rejects = nullptr;
+  uint32_t* prior_obs = nullptr;      // [observation][kLevelBins]: each observation's simulated value
+  uint32_t* posterior_obs = nullptr;  // the same, accepted trajectories only
 
   CC_FUNCTION void parameter(int i, int bin, bool accepted) {
     const int r = slot[i];
@@ -27,12 +30,19 @@ struct DecisionCounts {
     if (accepted) ++posterior_u[r * kUniformBins + bin];
   }
   CC_FUNCTION void rejected(int observation) { ++rejects[observation]; }
+  CC_FUNCTION void observed(int observation, int bin, bool accepted) {
+    if (bin < 0) return;  // a NaN total: no bin (the trajectory is rejected)
+    CC_ASSERT(bin < kLevelBins);
+    ++prior_obs[observation * kLevelBins + bin];
+    if (accepted) ++posterior_obs[observation * kLevelBins + bin];
+  }
 };
 
 // After accept_lanes: lanes [0, n) of block `s` into `counts`: each drawn
 // parameter's uniform (recomputed from (seed, trajectory): the same words
 // init_lanes drew) in its bin, and each observation that rejects the lane
-// on its own (LaneState::rejected_by).
+// on its own (LaneState::rejected_by), and each observation's simulated
+// value's level bin (LaneState::obs_bin).
 template <int L>
 CC_FUNCTION void record_decisions(const ModelParams& p, const LaneState<L>& s, int n, DecisionCounts& counts) {
   double u[kMaxParams][L];
@@ -42,8 +52,10 @@ CC_FUNCTION void record_decisions(const ModelParams& p, const LaneState<L>& s, i
     for (int l = 0; l < n; ++l) counts.parameter(i, uniform_bin(u[i][l]), s.accepted[l] != 0);
   }
   for (int j = 0; j < p.num_observations; ++j)
-    for (int l = 0; l < n; ++l)
+    for (int l = 0; l < n; ++l) {
       if ((s.rejected_by[l] >> j) & 1u) counts.rejected(j);
+      counts.observed(j, s.obs_bin[j][l], s.accepted[l] != 0);
+    }
 }
 
 // For run_blocks_calibrated's callers that keep no decision counts.

@@ -136,6 +136,9 @@ struct LaneState {
   // Bit j: observation j's factor alone rejects the lane (u >= L_j, u its
   // acceptance uniform), set at its year's close (calibrate's warning).
   uint32_t rejected_by[L];
+  // Observation j's simulated value's level bin (kernels/tally/tally_layout.h;
+  // -1 for a NaN), set at its year's close: calibrate's predictive histograms.
+  int32_t obs_bin[kMaxObservations][L];
   // ---- end observations ----
 };
 

@@ -5,6 +5,7 @@
 
 #include "kernels/macros.h"
 #include "kernels/philox_stream.h"
+#include "kernels/tally/tally_layout.h"
 #include "models/parity/annual_step.h"
 #include "models/parity/lane_state.h"
 #include "models/parity/log_ratio.h"
@@ -90,7 +91,9 @@ CC_FUNCTION void observation_step(const ModelParams& p, int k, const float (&log
     }
     const double inv_two_var = 1.0 / (2.0 * o.sd_log * o.sd_log);
     for (int l = 0; l < L; ++l) {
-      const double d = static_cast<double>(observed_log_value<L>(o, l, log_per_year, s)) - o.log_value;
+      const float lv = observed_log_value<L>(o, l, log_per_year, s);
+      s.obs_bin[j][l] = is_nan_bits(lv) ? -1 : level_bin(lv, lv == -INFINITY, lv == INFINITY);
+      const double d = static_cast<double>(lv) - o.log_value;
       const double term = -d * d * inv_two_var;
       s.log_lik[l] += term;
       // As accept_trajectory decides, for this factor alone (a NaN rejects).

@@ -602,9 +602,10 @@ def score(run, observations=None, *, threads=0, backend="openmp", progress=True)
     observation's lognormal error), the PIT, 50 % and 90 % coverage and the CRPS of the log;
     totals across them. ScoreResult.save(dir) writes the CLI's exact score.json and score.csv
     (for a folder named the same way; score.json's "run" is the folder as given, null for a
-    RunResult never saved). Raises ConfigError (no resolved.toml, no observations, years the
-    run does not simulate, a quantity a run cannot score), RunError; Ctrl-C: KeyboardInterrupt,
-    nothing written.
+    RunResult never saved). A wafers, hbm or packaging observation makes the re-run a calibrate
+    run (as the CLI does: its prior is the same run, and it holds those quantities' histograms).
+    Raises ConfigError (no resolved.toml, no observations, years the run does not simulate),
+    RunError; Ctrl-C: KeyboardInterrupt, nothing written.
     """
     obs = "" if observations is None else _os.fspath(observations)
     keywords = dict(observations=observations, threads=threads or None, backend=backend)

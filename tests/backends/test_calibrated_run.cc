@@ -68,8 +68,14 @@ CalibrationTally decision_oracle(const parity::ModelParams& p, uint64_t first, u
       ++t.prior_u[j * kUniformBins + bin];
       if (acc) ++t.posterior_u[j * kUniformBins + bin];
     }
-    for (int j = 0; j < p.num_observations; ++j)
+    for (int j = 0; j < p.num_observations; ++j) {
       if ((s.rejected_by[0] >> j) & 1u) ++t.rejects[j];
+      const int bin = s.obs_bin[j][0];
+      if (bin >= 0) {
+        ++t.prior_obs[j * kLevelBins + bin];
+        if (acc) ++t.posterior_obs[j * kLevelBins + bin];
+      }
+    }
     ++t.trajectories;
     t.accepted += acc;
   }
@@ -113,6 +119,13 @@ TEST_F(CalibratedRunTest, OpenMPPriorIsTheRunAndPosteriorTheAcceptedTrajectories
   EXPECT_EQ(posterior.trajectories, expected);
   EXPECT_TRUE(d == decided);
   EXPECT_EQ(d.inconsistency(), "");
+  // Observation 0 is year 1's domestic units: its histogram is the tallies' calendar-year row
+  // (annual_step's bins of the same sums), prior and posterior.
+  const int series = parity::kUnits * kSeriesPerMetric + 1;
+  for (int b = 0; b < kLevelBins; ++b) {
+    ASSERT_EQ(d.prior_observed_row(0)[b], prior.level_row(prior.shape.annual_row(1), series)[b]) << b;
+    ASSERT_EQ(d.posterior_observed_row(0)[b], posterior.level_row(posterior.shape.annual_row(1), series)[b]) << b;
+  }
   EXPECT_EQ(posterior.inconsistency(), "");
 
   // One thread, and two batches of other sizes: the same tallies.

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <tuple>
 
 #include "tests/support/cli_runner.h"
 #include "tests/support/source_paths.h"
@@ -198,6 +199,69 @@ TEST_F(CliCalibrate, ImpossibleObservationsAcceptNothingAndWriteNoPosterior) {
   EXPECT_TRUE(j["parameters"][0]["posterior"].is_null());
   EXPECT_TRUE(j["parameters"][0]["shrink90"].is_null());
   EXPECT_TRUE(j["warning"].is_string());
+}
+
+// Between 1 and 999 accepted: a posterior, and the warning (on stderr even with --quiet, and in
+// calibration.json) naming the observation that rejects the most: 2028's, ten times narrower.
+TEST_F(CliCalibrate, FewAcceptedWarnsNamingTheMostRejectingObservation) {
+  const auto r =
+      run_chipcast("calibrate " + scenario(units_observation(2027, 1.2e7, 0.6) + units_observation(2028, 1.2e7, 0.06)) +
+                   " -n 2000 --seed 5 --quiet --out " + (dir / "c").string());
+  ASSERT_EQ(r.status, 0) << r.output;
+  const nlohmann::json j = json_of(dir / "c" / "calibration.json");
+  const uint64_t accepted = j["accepted"];
+  ASSERT_GT(accepted, 0u);
+  ASSERT_LT(accepted, 1000u);
+  EXPECT_NE(r.output.find("warning: only " + std::to_string(accepted) + " of 2000 trajectories were accepted"),
+            std::string::npos)
+      << r.output;
+  EXPECT_EQ(j["most_rejecting"], "2028 domestic units");
+  EXPECT_GT(j["observations"][1]["rejects"].get<uint64_t>(), j["observations"][0]["rejects"].get<uint64_t>());
+  EXPECT_TRUE(j["warning"].is_string());
+  EXPECT_TRUE(fs::is_regular_file(dir / "c" / "posterior" / "summary.json"));
+}
+
+// Supply quantities (MODEL-v2.md section 7) have predictive quantiles from the decision counts'
+// histograms. In the conjugate scenario 2027's mean domestic wafers are W itself, so with y = 2e4 =
+// e^mu0 and error s: prior predictive ln ~ N(mu0, s0^2 + s^2), posterior predictive ln ~ N(mu0, v +
+// s^2), v = 1 / (1/s0^2 + 1/s^2) (the posterior mean is mu0). Each q05/q50/q95 within 5 sigma of a
+// sample quantile plus the histogram's bin (0.01 decade, 0.023 in ln); the prior PIT of the median
+// is 1/2 within 5 sigma (sqrt(1/4 / n)). `score` reads the same histogram: its PIT is the prior's.
+TEST_F(CliCalibrate, SupplyObservationsHavePredictiveQuantiles) {
+  const double s = 0.3;
+  const uint64_t n = 40000;
+  const std::string wafers =
+      "[[observations]]\nyear = 2027\nbloc = \"domestic\"\nmetric = \"wafers\"\n"
+      "value = 20000.0\nsd_log = 0.3\nsource = \"synthetic, for the test\"\n";
+  const std::string sc = scenario(wafers);
+  auto r =
+      run_chipcast("calibrate " + sc + " -n " + std::to_string(n) + " --seed 4 --quiet --out " + (dir / "c").string());
+  ASSERT_EQ(r.status, 0) << r.output;
+  const nlohmann::json j = json_of(dir / "c" / "calibration.json");
+  const uint64_t accepted = j["accepted"];
+  const nlohmann::json& o = j["observations"][0];
+  const boost::math::normal_distribution<double> n01;
+  const double v = 1 / (1 / (kS0 * kS0) + 1 / (s * s));
+  const std::pair<const char*, double> qs[] = {{"q05", 0.05}, {"q50", 0.5}, {"q95", 0.95}};
+  for (const auto& [key, q] : qs) {
+    const double z = boost::math::quantile(n01, q);
+    for (const auto& [side, sd, count] : {std::tuple<const char*, double, uint64_t>{"prior", std::hypot(kS0, s), n},
+                                          {"posterior", std::sqrt(v + s * s), accepted}}) {
+      const double se = std::sqrt(q * (1 - q) / count) / boost::math::pdf(n01, z) * sd;
+      EXPECT_NEAR(std::log(o[side][key].get<double>()), kMu0 + z * sd, 5 * se + 0.023) << side << " " << key;
+    }
+  }
+  EXPECT_NEAR(o["prior"]["percentile"].get<double>(), 0.5, 5 * std::sqrt(0.25 / n));
+
+  // score of a run of the same scenario: the same predictive distribution.
+  ASSERT_EQ(
+      run_chipcast("run " + sc + " -n " + std::to_string(n) + " --seed 4 --quiet --out " + (dir / "r").string()).status,
+      0);
+  r = run_chipcast("score " + (dir / "r").string() + " --quiet");
+  ASSERT_EQ(r.status, 0) << r.output;
+  const nlohmann::json score = json_of(dir / "r" / "score" / "score.json");
+  EXPECT_DOUBLE_EQ(score["observations"][0]["pit"].get<double>(), o["prior"]["percentile"].get<double>());
+  EXPECT_DOUBLE_EQ(score["observations"][0]["q50"].get<double>(), o["prior"]["q50"].get<double>());
 }
 
 // Config errors name file, key and value, and nothing is written.

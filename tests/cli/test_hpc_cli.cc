@@ -253,7 +253,10 @@ TEST_F(HpcCliTest, MpiRankCountsGiveIdenticalCalibrations) {
   const fs::path sc = dir_ / "observed.toml";
   std::ofstream(sc) << "extends = \"" << CHIPCAST_SOURCE_DIR << "/tests/config/data/minimal.toml\"\n"
                     << "[[observations]]\nyear = 2027\nbloc = \"domestic\"\nmetric = \"units\"\nvalue = 2.1e4\n"
-                       "sd_log = 0.05\nsource = \"synthetic, for the test\"\n";
+                       "sd_log = 0.05\nsource = \"synthetic, for the test\"\n"
+                    // A supply quantity: its predictive quantiles come from the reduced decision counts.
+                    << "[[observations]]\nyear = 2028\nbloc = \"domestic\"\nmetric = \"wafers\"\nvalue = 3.0e4\n"
+                       "sd_log = 0.5\nsource = \"synthetic, for the test\"\n";
   auto args = [&](const std::string& out, std::vector<std::string> more) {
     std::vector<std::string> a{sc.string(), "-n", "12000", "--threads", "1", "-q", "-o", (dir_ / out).string()};
     a.insert(a.end(), more.begin(), more.end());
@@ -266,6 +269,7 @@ TEST_F(HpcCliTest, MpiRankCountsGiveIdenticalCalibrations) {
     return j;
   };
   EXPECT_GT(calibration("single")["accepted"].get<uint64_t>(), 0u);
+  EXPECT_TRUE(calibration("single")["observations"][1]["posterior"]["q50"].is_number());
   for (int np : {1, 2, 4}) {
     const std::string out = "np" + std::to_string(np);
     ASSERT_EQ(run(np, args(out, {"--batch", "1700"}), out), 0) << last_err_;

@@ -54,7 +54,7 @@ std::string reseal(std::string bytes) {
 bool same(const chipcast::Checkpoint& a, const chipcast::Checkpoint& b) {
   return a.config_sha256 == b.config_sha256 && a.config_path == b.config_path && a.seed == b.seed &&
          a.total == b.total && a.backend == b.backend && std::memcmp(&a.seconds, &b.seconds, sizeof a.seconds) == 0 &&
-         a.done == b.done && a.tally == b.tally;
+         a.done == b.done && a.tally == b.tally && a.observations == b.observations && a.calibrate == b.calibrate;
 }
 
 void read_one(const std::string& bytes) {

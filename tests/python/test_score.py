@@ -118,3 +118,25 @@ def test_plot_draws_the_observations_on_the_reruns_fans(scored):
     assert [a.get_title(loc="left") for a in fig.axes] == ["domestic", "foreign"]
     point = fig.axes[0].containers[0].lines[0]
     assert list(point.get_ydata()) == [s.observations["value"][0]]
+
+
+def test_a_supply_quantity_scores_as_the_cli_does(scored, tmp_path):
+    # A wafers observation has no row in a run's tally: both re-run it as a calibrate (same prior).
+    root, _ = scored
+    obs = tmp_path / "wafers.toml"
+    obs.write_text(OBSERVATIONS + '''
+[[observations]]
+year = 2027
+bloc = "domestic"
+metric = "wafers"
+value = 2.0e4
+sd_log = 0.3
+source = "test wafers"
+''')
+    cli("score", root / "run", "--observations", obs, "--threads", 2, "--quiet", "--out", tmp_path / "cli")
+    s = chipcast.score(root / "run", obs, threads=2, progress=False)
+    for name in ("score.json", "score.csv"):
+        assert s.files[name] == (tmp_path / "cli" / name).read_bytes(), name
+    assert list(s.observations["metric"]) == ["units", "units", "memory", "wafers"]
+    # The re-run's files are still the run's.
+    assert s.run.files["annual.csv"] == (root / "run" / "annual.csv").read_bytes()
