@@ -1322,6 +1322,28 @@ def _observed_section(op):
             _e(format_value(c.get("accepted_share"), 4))))
         if c.get("warning"):
             out.append("<p><strong>Warning:</strong> %s</p>" % _e(c["warning"]))
+        head = c.get("headline") or {}
+        if head:
+            prior_run = (getattr(d.prior, "summary", None) or {}).get("run", {})
+            h = _year_text(prior_run.get("horizon_year", 0))
+
+            def years(m):
+                if not m:
+                    return "no posterior", ""
+                cy = m.get("crossing_year") or {}
+
+                def y(k):
+                    return "after %s" % h if cy.get(k) is None else "%.2f" % cy[k]
+
+                return "%s (%s – %s)" % (y("q50"), y("q05"), y("q95")), format_value(m.get("p_parity_by_horizon"), 3)
+
+            rows = []
+            for metric in [m for m in _METRIC_ORDER if m in head] + [m for m in head if m not in _METRIC_ORDER]:
+                pri, post = years(head[metric].get("prior")), years(head[metric].get("posterior"))
+                rows.append((metric_label(metric), pri[0], post[0], pri[1], post[1]))
+            out.append("<h3>Parity year, prior and posterior</h3>")
+            out.append(_table(rows, ["metric", "prior: median (90 % band)", "posterior: median (90 % band)",
+                                     "prior P(parity by %s)" % h, "posterior P(parity by %s)" % h]))
         o = observation_intervals(d.observations)
         out.append("<h3>Observations</h3>")
         out.append(_table([(r["name"], num(r["value"]), "%s – %s" % (num(r["low90"]), num(r["high90"])),

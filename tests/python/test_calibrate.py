@@ -197,4 +197,9 @@ def test_chipcast_plot_draws_a_real_calibrate_folder(calibrated, tmp_path):
         assert [a.get_title(loc="left") for a in fig.axes] == ["domestic", "foreign"]
         page = (d / "report.html").read_text()
         assert "<h2>Calibration</h2>" in page and "prior trajectories accepted" in page
+        # The headline side by side, from calibration.json.
+        head = c.calibration["headline"]["units"]
+        assert "Parity year, prior and posterior" in page
+        assert "<td>%s</td>" % plotting.format_value(head["prior"]["p_parity_by_horizon"], 3) in page
+        assert "<td>%s</td>" % plotting.format_value(head["posterior"]["p_parity_by_horizon"], 3) in page
         assert sorted(p.name for p in (d / "prior").iterdir()) == sorted(n[6:] for n in c.files if n.startswith("prior/"))
