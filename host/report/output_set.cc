@@ -70,12 +70,12 @@ bool superseded(OutputKind kind, const std::string& name) {
     case OutputKind::compare:
       return name == "compare.json" || name == "compare.csv" || is_plot_file(name);
     case OutputKind::score:
-      return name == "score.json" || name == "score.csv";
+      return name == "score.json" || name == "score.csv" || is_plot_file(name);
     case OutputKind::plot:
       return is_plot_file(name);
     case OutputKind::calibrate:
       return name == "calibration.json" || name == "calibration.csv" || name == "parameter_quantiles.csv" ||
-             name == "prior" || name == "posterior";
+             name == "prior" || name == "posterior" || is_plot_file(name);
   }
   return false;
 }

@@ -16,10 +16,10 @@ namespace chipcast {
 //   run          summary.json crossing.csv bands.csv annual.csv resolved.toml + plot's files
 //   sensitivity  sensitivity.json sensitivity.csv + plot's files
 //   compare      compare.json compare.csv + plot's files
-//   score        score.json score.csv
+//   score        score.json score.csv + plot's files
 //   calibrate    calibration.json calibration.csv parameter_quantiles.csv and the sub-folders prior/ and
-//                posterior/ (an earlier run's posterior/ is never kept beside a set that has none)
-//   plot         report.html and, as .svg and .png, fan_* cdf_* annual_* shift_* tornado sobol
+//                posterior/ (an earlier run's posterior/ is never kept beside a set that has none) + plot's files
+//   plot         report.html and, as .svg and .png, fan_* cdf_* annual_* shift_* tornado sobol marginals
 //                (is_plot_file, host/report/plot.h)
 // (a run folder keeps the sensitivity.json that `chipcast plot` draws from,
 // a checkpoint kept in the same folder, notes of the user).

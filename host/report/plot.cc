@@ -162,8 +162,8 @@ bool is_plot_file(const std::string& name) {
   if (name == "report.html") return true;
   if (!ends_with(name, ".svg") && !ends_with(name, ".png")) return false;
   const std::string stem = name.substr(0, name.size() - 4);
-  return stem == "tornado" || stem == "sobol" || starts_with(stem, "fan_") || starts_with(stem, "cdf_") ||
-         starts_with(stem, "annual_") || starts_with(stem, "shift_");
+  return stem == "tornado" || stem == "sobol" || stem == "marginals" || starts_with(stem, "fan_") ||
+         starts_with(stem, "cdf_") || starts_with(stem, "annual_") || starts_with(stem, "shift_");
 }
 
 void check_plot_tools() {

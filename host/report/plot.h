@@ -25,8 +25,11 @@ void check_plot_tools();
 
 // Runs `<python> -m chipcast.plotting FROM INTO --name DIR`: reads the output folder's files in
 // `from` (a run's summary.json, crossing.csv, bands.csv, annual.csv; sensitivity.json;
-// compare.json) and writes into `into` (an OutputSet's path()) each chart as .svg and .png
-// (fan_<metric>, cdf_<metric>, annual_<metric>, tornado, sobol, shift_<metric>) and report.html,
+// compare.json; a score's score.json and score.csv with its run's annual.csv; a calibrate
+// folder's calibration.json, calibration.csv, parameter_quantiles.csv, prior/ and posterior/)
+// and writes into `into` (an OutputSet's path()) each chart as .svg and .png (fan_<metric>,
+// cdf_<metric>, annual_<metric>, tornado, sobol, shift_<metric>, annual_observed_<metric>,
+// marginals) and report.html,
 // naming the folder `dir` in the report. Returns the files written (in `into`), in order.
 // Throws PlotToolsMissing, or std::runtime_error with the package's message when it fails (a
 // missing or malformed file) or is killed.

@@ -15,8 +15,9 @@ gives for the same config, seed and trajectory count::
     r.plot.fan("units"); r.plot.cdf("compute")           # matplotlib Figures
     chipcast.compare([...]), chipcast.sensitivity(...)    # results with DataFrames and plots
 
-Functions: load, run, compare, sensitivity, backends. Results: Scenario,
-RunResult, CompareResult, SensitivityResult. Errors: ConfigError (a bad
+Functions: load, run, compare, sensitivity, score, calibrate, backends.
+Results: Scenario, RunResult, CompareResult, SensitivityResult, ScoreResult,
+CalibrateResult. Errors: ConfigError (a bad
 config or argument: nothing ran), RunError (the backend or I/O failed),
 CheckpointError; all subclass chipcast.Error. Trajectories run without the
 GIL; Ctrl-C (or a notebook's interrupt) stops a run at the next batch with
@@ -40,16 +41,21 @@ __all__ = [
     "run",
     "compare",
     "sensitivity",
+    "score",
+    "calibrate",
     "backends",
     "Scenario",
     "RunResult",
     "CompareResult",
     "SensitivityResult",
+    "ScoreResult",
+    "CalibrateResult",
     "Error",
     "ConfigError",
     "RunError",
     "CheckpointError",
     "ConfigWarning",
+    "CalibrationWarning",
 ]
 
 
@@ -74,6 +80,10 @@ class CheckpointError(RunError):
 
 class ConfigWarning(UserWarning):
     """A config warning (the CLI prints it as "warning: ...")."""
+
+
+class CalibrationWarning(UserWarning):
+    """Few trajectories accepted by chipcast.calibrate (under 1,000, or none): the warning calibration.json holds."""
 
 
 _core.set_error_types(ConfigError, RunError, CheckpointError)
@@ -514,4 +524,205 @@ def sensitivity(
     )
     result = SensitivityResult(record)
     _warn(result.scenario, 2)
+    return result
+
+
+class ScoreResult:
+    """A run scored against observations (chipcast.score), as ``chipcast score``.
+
+    Attributes:
+      score         dict, what score.json holds
+      observations  DataFrame of score.csv (year, bloc, metric, value, sd_log, q05, q50, q95, pit,
+                    covered50, covered90, crps_log, source): one row per observation
+      totals        dict, score.json's totals (observations, coverage50, coverage90, mean_crps_log)
+      files         dict, file name -> the exact bytes of score.json and score.csv
+      run           the RunResult of the re-run that was scored (its annual totals: run.annual)
+      scenario      the Scenario that ran
+      plot          chipcast.plotting.ObservedPlots(self): observed(metric)
+    Methods: save(dir).
+    """
+
+    summary = crossing = bands = sensitivity = compare = None
+    path = None
+
+    def __init__(self, record, scenario):
+        self._record = record
+        self.files = {"score.json": bytes(record.json), "score.csv": bytes(record.csv)}
+        self.score = _json.loads(self.files["score.json"])
+        self.observations = _frame(self.files["score.csv"])
+        self.totals = dict(self.score["totals"])
+        self.scenario = scenario
+        self.run = RunResult(record.run, scenario)
+
+    @property
+    def annual(self):
+        """The re-run's annual.csv as a DataFrame (the fans the observations are drawn on)."""
+        return self.run.annual
+
+    @property
+    def plot(self):
+        """chipcast.plotting.ObservedPlots(self): observed(metric), the annual totals with the observations."""
+        return _plots("ObservedPlots", self)
+
+    def save(self, dir):
+        """Writes score.json and score.csv into dir, as ``chipcast score RUN_DIR --out dir``; returns a pathlib.Path.
+
+        The output-set protocol of the CLI: both files appear together, other files in dir are kept.
+        """
+        self._record.save(_os.fspath(dir))
+        self.path = _pathlib.Path(dir)
+        return self.path
+
+    def __repr__(self):
+        t = self.totals
+        crps = t.get("mean_crps_log")
+        return "<chipcast.ScoreResult {} ({} trajectories, seed {}): {} observations, {:.0f} % inside the 50 % " \
+            "bands, {:.0f} % inside the 90 % bands, mean CRPS(log) {}>".format(
+                self.score["run"] or self.scenario.name,
+                self.score["trajectories"],
+                self.score["seed"],
+                t["observations"],
+                100 * t["coverage50"],
+                100 * t["coverage90"],
+                "inf" if crps is None else "{:.6g}".format(crps),
+            )
+
+
+def score(run, observations=None, *, threads=0, backend="openmp", progress=True):
+    """Scores a run against observations, as ``chipcast score``; returns a ScoreResult.
+
+    run           a run's output folder (it re-runs RUN_DIR/resolved.toml, whose [run] holds the run's
+                  seed and trajectory count: the same run), or a RunResult (its scenario is re-run)
+    observations  a TOML file of [[observations]] only (the CLI's --observations); None: the run's own
+                  [[observations]]
+    threads, backend, progress
+                  as for chipcast.run
+
+    Per observation: the predictive q05/q50/q95 (the simulated calendar-year total times the
+    observation's lognormal error), the PIT, 50 % and 90 % coverage and the CRPS of the log;
+    totals across them. ScoreResult.save(dir) writes the CLI's exact score.json and score.csv
+    (for a folder named the same way; score.json's "run" is the folder as given, null for a
+    RunResult never saved). A wafers, hbm or packaging observation makes the re-run a calibrate
+    run (as the CLI does: its prior is the same run, and it holds those quantities' histograms).
+    Raises ConfigError (no resolved.toml, no observations, years the run does not simulate),
+    RunError; Ctrl-C: KeyboardInterrupt, nothing written.
+    """
+    obs = "" if observations is None else _os.fspath(observations)
+    keywords = dict(observations=observations, threads=threads or None, backend=backend)
+    if isinstance(run, RunResult):
+        label = "" if run.path is None else str(run.path)
+        command = _call_text("score", "<RunResult {}>".format(run.scenario.name), keywords)
+        record = _core.score(run.scenario._core, "", label, obs, backend, int(threads), command,
+                             _reporter(progress, "traj"))
+        return ScoreResult(record, run.scenario)
+    folder = _os.fspath(run)
+    command = _call_text("score", folder, keywords)
+    record = _core.score(None, folder, folder, obs, backend, int(threads), command, _reporter(progress, "traj"))
+    return ScoreResult(record, Scenario(record.run.scenario, {}))
+
+
+class CalibrateResult:
+    """A calibrate run (chipcast.calibrate), as ``chipcast calibrate``: the prior and, by exact rejection
+    sampling, the posterior given the observations (MODEL-v2.md section 8).
+
+    Attributes:
+      calibration     dict, what calibration.json holds
+      accepted        trajectories accepted; accepted_share: accepted / prior trajectories
+      warning         calibration.json's warning (fewer than 1,000 accepted) or None
+      prior           RunResult of every trajectory (the outputs of prior/: the same run as chipcast.run)
+      posterior       RunResult of the accepted trajectories (posterior/), or None when none was accepted
+      observations    DataFrame: calibration.csv's observation rows (name is the observation's label;
+                      value, low, high, sd_log, prior_/posterior_ q05, q50, q95, percentile, rejects, source)
+      parameters      DataFrame: its parameter rows (prior_/posterior_ q05, q50, q95, shrink90)
+      quantiles       DataFrame of parameter_quantiles.csv (name, q, prior, posterior for q = 0.01 ... 0.99)
+      table           DataFrame of the whole calibration.csv
+      files           dict, path in the output folder -> the exact bytes ``chipcast calibrate`` writes
+                      ("calibration.json", "prior/bands.csv", ...)
+      scenario        the Scenario that ran
+      headline        the prior and posterior parity years side by side, as the CLI prints them
+      plot            chipcast.plotting.CalibrationPlots(self): observed(metric), marginals(count)
+    Methods: save(dir).
+    """
+
+    summary = crossing = bands = annual = sensitivity = compare = score = None
+    path = None
+
+    def __init__(self, record, scenario):
+        self._record = record
+        self.scenario = scenario
+        self.files = dict(record.files)
+        self.calibration = _json.loads(self.files["calibration.json"])
+        self.table = _frame(self.files["calibration.csv"])
+        self.observations = self.table[self.table["kind"] == "observation"].reset_index(drop=True)
+        for column in ("year", "rejects"):
+            self.observations[column] = self.observations[column].astype("int64")
+        self.parameters = self.table[self.table["kind"] == "parameter"].reset_index(drop=True)
+        self.quantiles = _frame(self.files["parameter_quantiles.csv"])
+        self.accepted = int(record.accepted)
+        self.accepted_share = self.calibration["accepted_share"]
+        self.warning = self.calibration.get("warning")
+        self.prior = RunResult(record.prior, scenario)
+        self.posterior = None if record.posterior is None else RunResult(record.posterior, scenario)
+        self.headline = record.headline
+
+    @property
+    def plot(self):
+        """chipcast.plotting.CalibrationPlots(self): observed(metric) and marginals(count) return Figures."""
+        return _plots("CalibrationPlots", self)
+
+    def save(self, dir):
+        """Writes the CLI's output folder (prior/, posterior/ when any was accepted, calibration.json,
+        calibration.csv, parameter_quantiles.csv) into dir, as ``chipcast calibrate --out dir``, through
+        the same writer and output-set protocol; returns dir as a pathlib.Path."""
+        self._record.save(_os.fspath(dir))
+        self.path = _pathlib.Path(dir)
+        return self.path
+
+    def __repr__(self):
+        c = self.calibration
+        return "<chipcast.CalibrateResult {} (digest {}): {} of {} trajectories accepted, seed {}, {} observations, " \
+            "{:.2f} s>\n{}".format(
+                self.scenario.name,
+                c["config_sha256"][:12],
+                self.accepted,
+                c["trajectories"],
+                c["seed"],
+                len(self.observations),
+                self._record.seconds,
+                self.headline.rstrip("\n"),
+            )
+
+
+def calibrate(config, observations=None, *, trajectories=None, seed=None, sampling=None, threads=0, backend="openmp",
+              batch=0, progress=True):
+    """Calibrates a scenario to observations, as ``chipcast calibrate``; returns a CalibrateResult.
+
+    config        a config path, or a Scenario from chipcast.load
+    observations  a TOML file of [[observations]] only (the CLI's --observations; it replaces the
+                  scenario's); None: the scenario's own [[observations]]
+    trajectories, seed, sampling
+                  overrides of [run], as for chipcast.run (trajectories: the prior's count)
+    threads, backend, batch, progress
+                  as for chipcast.run
+
+    Runs the prior's trajectories and accepts each with probability its likelihood of the
+    observations (its own uniform: exact rejection sampling), so the accepted ones are draws of the
+    posterior. Fewer than 1,000 accepted issues a CalibrationWarning (the warning of
+    calibration.json, naming the observation that rejects the most); with none, posterior is None.
+    Ctrl-C stops it at the next batch with KeyboardInterrupt; nothing is written (only save writes).
+    Raises ConfigError (a bad config, no observations, an observation the run cannot hold),
+    RunError (backend or I/O).
+    """
+    overrides = {"trajectories": trajectories, "seed": seed, "sampling": sampling}
+    sc = _scenario("chipcast.calibrate", config, overrides)
+    obs = "" if observations is None else _os.fspath(observations)
+    command = _call_text(
+        "calibrate",
+        sc.path,
+        dict(overrides, observations=observations, threads=threads or None, backend=backend, batch=batch or None),
+    )
+    record = _core.calibrate(sc._core, obs, backend, int(threads), int(batch), command, _reporter(progress, "traj"))
+    result = CalibrateResult(record, sc)
+    if result.warning:
+        _warnings.warn(result.warning, CalibrationWarning, stacklevel=2)
     return result

@@ -1,8 +1,10 @@
 """Charts (matplotlib) and report.html for chipcast output folders and result objects.
 
 Works on anything with the attributes of :class:`RunData` (``summary``, ``crossing``,
-``bands``, ``annual``, ``sensitivity``, ``compare``, ``path``): a folder read by
-:func:`read_output_dir`, or the result objects of the ``chipcast`` bindings. Imports only
+``bands``, ``annual``, ``sensitivity``, ``compare``, ``path``; ``score``, ``observations`` and
+``run`` for a score; ``calibration``, ``observations``, ``parameters``, ``quantiles``, ``prior``
+and ``posterior`` for a calibration): a folder read by :func:`read_output_dir`, or the result
+objects of the ``chipcast`` bindings. Imports only
 NumPy, pandas and matplotlib, so it runs without the compiled engine.
 
 Command line (used by ``chipcast plot DIR`` and ``chipcast run --plot``)::
@@ -55,6 +57,9 @@ __all__ = [
     "RunPlots",
     "SensitivityPlots",
     "ComparePlots",
+    "ObservedPlots",
+    "CalibrationPlots",
+    "observation_intervals",
     "write_charts",
     "format_value",
     "metric_label",
@@ -162,7 +167,14 @@ class RunData:
     compare or sensitivity folder), ``crossing`` / ``bands`` / ``annual`` (DataFrames of
     crossing.csv, bands.csv and annual.csv, or None when absent), ``sensitivity``
     (sensitivity.json as a dict, or None), ``compare`` (compare.json as a dict, or None).
+    A score folder: ``score`` (score.json), ``observations`` (score.csv), ``run`` (the RunData
+    of the run scored) and ``annual`` (its annual.csv). A calibrate folder: ``calibration``
+    (calibration.json), ``observations`` and ``parameters`` (calibration.csv's rows of each
+    kind), ``quantiles`` (parameter_quantiles.csv), ``prior`` and ``posterior`` (RunData of
+    prior/ and posterior/; posterior None when none was accepted).
     """
+
+    _KINDS = ("summary", "crossing", "bands", "annual", "sensitivity", "compare", "score", "calibration")
 
     def __init__(self, path, summary=None, crossing=None, bands=None, annual=None, sensitivity=None, compare=None):
         self.path = path
@@ -172,9 +184,21 @@ class RunData:
         self.annual = annual
         self.sensitivity = sensitivity
         self.compare = compare
+        # A score folder: score.json, score.csv (observations) and the RunData of the run scored
+        # (run; its annual.csv is also this folder's annual).
+        self.score = None
+        self.run = None
+        self.observations = None
+        # A calibrate folder: calibration.json, the observation and parameter rows of
+        # calibration.csv, parameter_quantiles.csv, and the RunData of prior/ and posterior/.
+        self.calibration = None
+        self.parameters = None
+        self.quantiles = None
+        self.prior = None
+        self.posterior = None
 
     def __repr__(self):
-        kinds = [k for k in ("summary", "crossing", "bands", "annual", "sensitivity", "compare") if getattr(self, k) is not None]
+        kinds = [k for k in self._KINDS if getattr(self, k) is not None]
         return "RunData(%r: %s)" % (str(self.path), ", ".join(kinds) or "empty")
 
 
@@ -190,7 +214,7 @@ def _read_json(path):
         raise OutputFolderError("%s: not valid JSON: %s" % (path, e)) from None
 
 
-def _read_csv(path, columns):
+def _read_csv(path, columns, text=("metric", "series")):
     try:
         df = pd.read_csv(path, keep_default_na=False, na_values=[""])
     except (ValueError, pd.errors.ParserError) as e:
@@ -199,7 +223,7 @@ def _read_csv(path, columns):
     if missing:
         raise OutputFolderError("%s: no column %s in the header" % (path, ", ".join(repr(c) for c in missing)))
     for c in columns:
-        if c in ("metric", "series") or df[c].dtype != object:
+        if c in text or df[c].dtype != object:
             continue
         values = pd.to_numeric(df[c].astype(str).str.strip(), errors="coerce")
         bad = values.isna() & ~df[c].astype(str).str.strip().str.lower().eq("nan")
@@ -242,11 +266,72 @@ def read_output_dir(path):
         data.sensitivity = _read_json(os.path.join(path, "sensitivity.json"))
     if there("compare.json"):
         data.compare = _read_json(os.path.join(path, "compare.json"))
-    if data.summary is None and data.sensitivity is None and data.compare is None:
+    if there("score.json"):
+        _read_score(path, data)
+    if there("calibration.json"):
+        _read_calibration(path, data)
+    if data.summary is None and data.sensitivity is None and data.compare is None and data.score is None \
+            and data.calibration is None:
         raise OutputFolderError(
-            "%s: no summary.json, sensitivity.json or compare.json (is this a chipcast output folder?)" % path
+            "%s: no summary.json, sensitivity.json, compare.json, score.json or calibration.json (is this a "
+            "chipcast output folder?)" % path
         )
     return data
+
+
+_SCORE_COLUMNS = ["year", "bloc", "metric", "value", "sd_log", "q05", "q50", "q95", "pit"]
+_CALIBRATION_COLUMNS = ["kind", "name", "year", "bloc", "metric", "value", "low", "high", "sd_log", "prior_q05",
+                        "prior_q50", "prior_q95", "posterior_q05", "posterior_q50", "posterior_q95", "shrink90"]
+_QUANTILE_COLUMNS = ["name", "q", "prior", "posterior"]
+
+
+def _scored_run(path, score):
+    """The run folder a score folder scored: score.json's "run" (as the score command was given it,
+    so relative to where it ran) or the folder above (RUN_DIR/score, the default), whichever is a
+    run folder with annual.csv of that run (score.json's trajectories and seed)."""
+    candidates = []
+    if isinstance(score.get("run"), str):
+        candidates.append(score["run"])
+    candidates.append(os.path.dirname(os.path.abspath(path)))
+    for c in candidates:
+        if not (os.path.isfile(os.path.join(c, "summary.json")) and os.path.isfile(os.path.join(c, "annual.csv"))):
+            continue
+        run = read_output_dir(c)
+        if run.summary.get("trajectories") == score.get("trajectories") and run.summary.get("seed") == score.get("seed"):
+            return run
+    raise OutputFolderError(
+        "%s: score.json scored the run %r (%s trajectories, seed %s), but neither it nor the folder above is that "
+        "run's folder with annual.csv (the observations are drawn on its annual totals)"
+        % (path, score.get("run"), score.get("trajectories"), score.get("seed")))
+
+
+def _read_score(path, data):
+    data.score = _read_json(os.path.join(path, "score.json"))
+    csv_path = os.path.join(path, "score.csv")
+    if not os.path.isfile(csv_path):
+        raise OutputFolderError("%s: missing (the folder has score.json: a score folder needs it too)" % csv_path)
+    data.observations = _read_csv(csv_path, _SCORE_COLUMNS, text=("bloc", "metric"))
+    data.run = _scored_run(path, data.score)
+    data.annual = data.run.annual
+
+
+def _read_calibration(path, data):
+    data.calibration = _read_json(os.path.join(path, "calibration.json"))
+    for name in ("calibration.csv", "parameter_quantiles.csv"):
+        if not os.path.isfile(os.path.join(path, name)):
+            raise OutputFolderError("%s: missing (the folder has calibration.json: a calibrate folder needs it too)"
+                                    % os.path.join(path, name))
+    table = _read_csv(os.path.join(path, "calibration.csv"), _CALIBRATION_COLUMNS, text=("kind", "name", "bloc", "metric"))
+    data.observations = table[table["kind"] == "observation"].reset_index(drop=True)
+    data.parameters = table[table["kind"] == "parameter"].reset_index(drop=True)
+    data.quantiles = _read_csv(os.path.join(path, "parameter_quantiles.csv"), _QUANTILE_COLUMNS, text=("name",))
+    prior = os.path.join(path, "prior")
+    if not os.path.isfile(os.path.join(prior, "summary.json")):
+        raise OutputFolderError("%s: missing (a calibrate folder holds the prior's run outputs)"
+                                % os.path.join(prior, "summary.json"))
+    data.prior = read_output_dir(prior)
+    posterior = os.path.join(path, "posterior")
+    data.posterior = read_output_dir(posterior) if os.path.isdir(posterior) else None
 
 
 def _metrics_of(frame):
@@ -771,6 +856,311 @@ class ComparePlots:
 
 
 # ---------------------------------------------------------------------------------------------
+# Observations on the annual totals (score and calibrate), and prior vs posterior marginals.
+
+#: z of a two-sided 90 % normal interval, as the C++ side (host/config/observation.h) uses it.
+_Z90 = 1.6449
+_OBSERVED_BLOCS = ("domestic", "foreign", "ratio")
+_OBSERVED_COLOR = "#d95f02"
+_FAN_STYLES = {
+    # label: (5-95 % colour, 25-75 % colour, median colour, median dashes, alpha)
+    "run": ("#c6dbef", "#6baed6", "#08306b", "-", 0.7),
+    "prior": ("#d9d9d9", "#bdbdbd", "#525252", (0, (5, 3)), 0.6),
+    "posterior": ("#c6dbef", "#6baed6", "#08306b", "-", 0.6),
+}
+#: Years drawn after the last observation on the observed charts (the rest is in annual_*).
+OBSERVED_YEARS_AFTER = 10
+
+
+def observation_intervals(frame):
+    """``frame`` (score.csv or calibration.csv's observation rows) with ``low90`` and ``high90``: each
+    observation's 90 % interval, the ``low`` / ``high`` it was given as where there are such columns
+    and cells, else value x exp(-/+ 1.6449 sd_log) (the same interval: MODEL-v2.md section 7)."""
+    out = frame.copy()
+    value = out["value"].to_numpy(dtype=float)
+    sd = out["sd_log"].to_numpy(dtype=float)
+    low = value * np.exp(-_Z90 * sd)
+    high = value * np.exp(_Z90 * sd)
+    if "low" in out.columns and "high" in out.columns:
+        given_low = out["low"].to_numpy(dtype=float)
+        given_high = out["high"].to_numpy(dtype=float)
+        has = np.isfinite(given_low) & np.isfinite(given_high)
+        low = np.where(has, given_low, low)
+        high = np.where(has, given_high, high)
+    out["low90"] = low
+    out["high90"] = high
+    return out
+
+
+def _calibration_provenance(c):
+    """The calibrate run's provenance line (its prior trajectories, accepted count, seed, config digest)."""
+    parts = ["chipcast " + str(c.get("version", "?")) + " calibrate"]
+    if c.get("config_path"):
+        parts.append(os.path.basename(str(c["config_path"])))
+    if c.get("trajectories") is not None:
+        parts.append(_group_digits(c["trajectories"]) + " prior trajectories")
+    if c.get("accepted") is not None:
+        parts.append(_group_digits(c["accepted"]) + " accepted")
+    return _source_line(parts, c)
+
+
+def _score_provenance(score, run_summary):
+    parts = ["chipcast " + str((run_summary or {}).get("version", "?")) + " score"]
+    if score.get("run"):
+        parts.append("scored run folder " + str(score["run"]))
+    if score.get("trajectories") is not None:
+        parts.append(_group_digits(score["trajectories"]) + " trajectories")
+    s = dict(run_summary or {})
+    s["seed"] = score.get("seed", s.get("seed"))
+    s.pop("started_utc", None)  # the run's start, not the score's: left out rather than mislabelled
+    return _source_line(parts, s)
+
+
+def _log_limits(values):
+    """Decades around the finite positive ``values`` (None when there are none)."""
+    v = np.asarray(values, dtype=float)
+    v = v[np.isfinite(v) & (v > 0)]
+    if not v.size:
+        return None
+    lo, hi = math.floor(math.log10(v.min())), math.ceil(math.log10(v.max()))
+    return 10.0 ** lo, 10.0 ** (hi if hi > lo else lo + 1)
+
+
+def _wrap_name(name, width):
+    """A dotted parameter name in lines of at most ``width`` characters, broken after its dots
+    (a part longer than ``width`` stands alone): full names, never cut."""
+    lines, line = [], ""
+    for part in name.replace(".", ".\0").split("\0"):
+        if line and len(line) + len(part) > width:
+            lines.append(line)
+            line = ""
+        line += part
+    return "\n".join(lines + [line])
+
+
+class ObservedPlots:
+    """The annual totals with the observations drawn on them: ``observed(metric)``, a Figure.
+
+    A score (``data.score``): the scored run's annual fans (``data.annual``). A calibration
+    (``data.calibration``): the prior's and the posterior's fans (``data.prior.annual``,
+    ``data.posterior.annual``). The observations (``data.observations``: score.csv or
+    calibration.csv's observation rows) are points at their values with their 90 % intervals
+    as error bars, one panel per bloc observed (domestic, foreign, the ratio).
+    """
+
+    def __init__(self, data):
+        if getattr(data, "observations", None) is None or (
+                getattr(data, "score", None) is None and getattr(data, "calibration", None) is None):
+            raise ValueError("ObservedPlots needs a score (score.json, score.csv) or a calibration "
+                             "(calibration.json, calibration.csv); this has neither")
+        self.data = data
+
+    def __repr__(self):
+        return "%s(%s)" % (type(self).__name__, ", ".join(self.metrics()) or "no metric with annual totals")
+
+    def _calibrated(self):
+        return getattr(self.data, "calibration", None) is not None
+
+    def fans(self):
+        """(label, annual DataFrame) pairs drawn under the observations: ("run", ...) for a score;
+        ("prior", ...) and, when trajectories were accepted, ("posterior", ...) for a calibration."""
+        if self._calibrated():
+            out = [("prior", getattr(self.data.prior, "annual", None))]
+            if self.data.posterior is not None:
+                out.append(("posterior", self.data.posterior.annual))
+            return [(k, a) for k, a in out if a is not None and len(a)]
+        a = getattr(self.data, "annual", None)
+        return [("run", a)] if a is not None and len(a) else []
+
+    def metrics(self):
+        """The metrics that have both observations and annual totals, units / compute / memory first."""
+        fans = self.fans()
+        if not fans:
+            return []
+        have = set(fans[0][1]["metric"])
+        observed = [m for m in _metrics_of(self.data.observations) if m in have]
+        return observed
+
+    def not_drawn(self):
+        """The observations of quantities without annual totals (wafers, hbm, packaging): a DataFrame."""
+        o = self.data.observations
+        return o[~o["metric"].isin(self.metrics())].reset_index(drop=True)
+
+    def observation_rows(self, metric):
+        """The observations of ``metric`` with their 90 % intervals (observation_intervals)."""
+        if metric not in self.metrics():
+            raise ValueError("no observed metric %r with annual totals here (there are %s)"
+                             % (metric, ", ".join(self.metrics()) or "none"))
+        o = self.data.observations
+        return observation_intervals(o[o["metric"] == metric].reset_index(drop=True))
+
+    def _provenance(self):
+        if self._calibrated():
+            return _calibration_provenance(self.data.calibration)
+        run = getattr(self.data, "run", None)
+        return _score_provenance(self.data.score, getattr(run, "summary", None))
+
+    @_styled
+    def observed(self, metric):
+        """Annual totals of ``metric`` (5-95 %, 25-75 % bands and median of each fan) with each
+        observation of it as a point and its 90 % interval, one panel per bloc observed, from the
+        first year to ``OBSERVED_YEARS_AFTER`` years after the last observation."""
+        obs = self.observation_rows(metric)
+        blocs = [b for b in _OBSERVED_BLOCS if (obs["bloc"] == b).any()]
+        fans = self.fans()
+        last = float(obs["year"].max()) + OBSERVED_YEARS_AFTER
+        fig = _new_figure(8, 1.9 + 3.0 * len(blocs))
+        axes = fig.subplots(len(blocs), 1, sharex=True, squeeze=False)[:, 0]
+        first_year = min([float(obs["year"].min())] + [float(a["year"].min()) for _, a in fans])
+        handles = []
+        for ax, bloc in zip(axes, blocs):
+            values = []
+            for label, annual in fans:
+                outer, inner, line, dashes, alpha = _FAN_STYLES[label]
+                rows = annual[(annual["metric"] == metric) & (annual["series"] == bloc) & (annual["year"] <= last)]
+                rows = rows.sort_values("year", kind="stable")
+                if rows.empty:
+                    continue
+                y = rows["year"].to_numpy(dtype=float)
+                q = {k: rows[k].to_numpy(dtype=float) for k in ("q05", "q25", "q50", "q75", "q95")}
+                values += [v for k in q for v in q[k]]
+                ax.fill_between(y, q["q05"], q["q95"], color=outer, alpha=alpha, lw=0)
+                ax.fill_between(y, q["q25"], q["q75"], color=inner, alpha=alpha, lw=0)
+                ax.plot(y, q["q50"], color=line, lw=2, ls=dashes, marker="o", ms=3)
+                if ax is axes[0]:
+                    name = "" if label == "run" else label + " "
+                    handles += [Line2D([], [], color=line, lw=2, ls=dashes, label="%smedian" % name),
+                                Patch(color=inner, alpha=alpha, label="%s25\u201375 %%" % name),
+                                Patch(color=outer, alpha=alpha, label="%s5\u201395 %%" % name)]
+            o = obs[obs["bloc"] == bloc]
+            v = o["value"].to_numpy(dtype=float)
+            lo, hi = o["low90"].to_numpy(dtype=float), o["high90"].to_numpy(dtype=float)
+            values += list(lo) + list(hi)
+            ax.errorbar(o["year"].to_numpy(dtype=float), v, yerr=[v - lo, hi - v], fmt="o", color=_OBSERVED_COLOR,
+                        ecolor=_OBSERVED_COLOR, elinewidth=1.6, capsize=4, ms=5.5, zorder=5)
+            ax.set_yscale("log")
+            limits = _log_limits(values)
+            if limits:
+                ax.set_ylim(*limits)
+            ax.set_ylabel("domestic / foreign (log scale)" if bloc == "ratio" else "%s annual total (log scale)" % bloc)
+            ax.set_title("domestic / foreign" if bloc == "ratio" else bloc, loc="left", fontsize=10.5)
+        handles.append(Line2D([], [], color=_OBSERVED_COLOR, marker="o", lw=1.6, ms=5.5,
+                              label="observed, with its 90 % interval"))
+        axes[-1].set_xlabel("calendar year")
+        axes[-1].set_xlim(first_year - 0.5, last + 0.5)
+        axes[0].legend(handles=handles, loc="upper left", fontsize=8, ncol=2)
+        fig.suptitle(metric_label(metric) + ": annual totals and the observations", x=0.0, ha="left",
+                     fontsize=12, fontweight="bold")
+        notes = []
+        if self._calibrated():
+            c = self.data.calibration
+            notes.append("Prior: all %s trajectories; posterior: the %s accepted (share %s), each with probability "
+                         "its likelihood of every observation (exact rejection sampling, MODEL-v2.md section 8)."
+                         % (_group_digits(c.get("trajectories", 0)), _group_digits(c.get("accepted", 0)),
+                            format_value(c.get("accepted_share"), 4)))
+            if self.data.posterior is None:
+                notes.append("No trajectory was accepted: no posterior is drawn.")
+        else:
+            notes.append("Pointwise quantiles of each calendar year's simulated total over the run's trajectories.")
+        notes.append("Error bars: the observation's 90 %% interval (its lognormal error, z = %g); drawn to %d years "
+                     "after the last observation." % (_Z90, OBSERVED_YEARS_AFTER))
+        skipped = self.not_drawn()
+        if len(skipped):
+            notes.append("Not drawn (no annual totals of them): %s." % ", ".join(
+                "%d %s %s" % (r["year"], r["bloc"], r["metric"]) for _, r in skipped.iterrows()))
+        notes.append(self._provenance())
+        _footer(fig, notes)
+        return fig
+
+
+class CalibrationPlots(ObservedPlots):
+    """Charts of a calibration: ``observed(metric)`` (prior and posterior annual fans with the
+    observations) and ``marginals(count)`` (prior vs posterior CDFs of the parameters whose 90 %
+    intervals narrowed most), each a matplotlib Figure."""
+
+    def __init__(self, data):
+        if getattr(data, "calibration", None) is None:
+            raise ValueError("CalibrationPlots needs a calibration (calibration.json); this has none")
+        super().__init__(data)
+
+    def __repr__(self):
+        return "CalibrationPlots(%s accepted; observed: %s)" % (
+            _group_digits(self.data.calibration.get("accepted", 0)), ", ".join(self.metrics()) or "none")
+
+    def ranked_parameters(self):
+        """calibration.csv's parameter rows with a shrink90, largest first (ties in file order)."""
+        p = self.data.parameters
+        p = p[np.isfinite(p["shrink90"].to_numpy(dtype=float))]
+        return p.sort_values("shrink90", ascending=False, kind="stable").reset_index(drop=True)
+
+    @_styled
+    def marginals(self, count=6):
+        """Prior and posterior CDFs of the ``count`` parameters with the largest shrink90 (1 - posterior
+        / prior width of the 90 % interval, calibration.csv), each drawn through its 1st to 99th
+        percentiles (parameter_quantiles.csv). A CDF, not a density: it is the quantiles themselves,
+        with no smoothing or differencing of 99 points to choose."""
+        ranked = self.ranked_parameters()
+        if ranked.empty:
+            raise ValueError("no parameter has a posterior (none accepted, or no parameter is drawn)")
+        shown = ranked.head(count)
+        n = len(shown)
+        ncols = min(3, n)
+        nrows = int(math.ceil(n / ncols))
+        fig = _new_figure(3.3 * ncols + 0.6, 2.9 * nrows + 1.9)
+        axes = fig.subplots(nrows, ncols, squeeze=False)
+        quantiles = self.data.quantiles
+        prior_color, post_color = "#737373", "#08519c"
+        for i, (ax, (_, p)) in enumerate(zip(axes.flat, shown.iterrows())):
+            q = quantiles[quantiles["name"] == p["name"]].sort_values("q", kind="stable")
+            qs = q["q"].to_numpy(dtype=float)
+            prior = q["prior"].to_numpy(dtype=float)
+            post = q["posterior"].to_numpy(dtype=float)
+            ax.plot(prior, qs, color=prior_color, lw=1.8, ls=(0, (5, 3)))
+            ax.plot(post, qs, color=post_color, lw=2.2)
+            for k, color in (("prior", prior_color), ("posterior", post_color)):
+                lo, hi = p.get(k + "_q05"), p.get(k + "_q95")
+                if np.isfinite(lo) and np.isfinite(hi):
+                    ax.plot([lo, hi], [-0.06 if k == "prior" else -0.12] * 2, color=color, lw=3.2,
+                            solid_capstyle="butt", clip_on=False)
+            both = np.concatenate([prior, post])
+            both = both[np.isfinite(both)]
+            if both.size and both.min() > 0 and both.max() / both.min() >= 20:
+                ax.set_xscale("log")
+            ax.set_ylim(-0.16, 1.0)
+            ax.set_yticks([0, 0.25, 0.5, 0.75, 1.0])
+            if i % ncols == 0:
+                ax.set_ylabel("cumulative probability")
+            if ax.get_xscale() == "linear":
+                ax.xaxis.set_major_locator(MaxNLocator(5))
+            ax.tick_params(labelsize=8)
+            ax.set_title(_wrap_name(str(p["name"]), 38) +
+                         "\n90 %% interval %s %.0f %%" % ("narrower by" if p["shrink90"] >= 0 else "wider by",
+                                                        abs(100 * p["shrink90"])),
+                         loc="left", fontsize=8.5, fontweight="normal")
+        for ax in list(axes.flat)[n:]:
+            ax.set_visible(False)
+        # On the first panel, right of centre, which a CDF leaves empty (matplotlib 3.6, Debian 12's,
+        # cannot place a figure legend outside constrained-layout axes).
+        axes[0, 0].legend(handles=[Line2D([], [], color=prior_color, lw=1.8, ls=(0, (5, 3)), label="prior CDF"),
+                                   Line2D([], [], color=post_color, lw=2.2, label="posterior CDF"),
+                                   Line2D([], [], color="#333333", lw=3.2, label="90 % intervals\n(prior above)")],
+                          loc="center right", fontsize=7.5)
+        fig.suptitle("Prior vs posterior: the %d parameter%s whose 90 %% interval narrowed most"
+                     % (n, "" if n == 1 else "s"), x=0.0, ha="left", fontsize=12, fontweight="bold")
+        c = self.data.calibration
+        notes = ["CDFs through the 1st to 99th percentiles of parameter_quantiles.csv (each from a 4096-bin "
+                 "histogram of the parameter's uniform draws, through its inverse CDF); ranked by shrink90 = 1 "
+                 "\u2212 posterior / prior width of the 90 %% interval; %d of %d drawn parameters shown."
+                 % (n, len(self.data.parameters)),
+                 "Posterior: the %s of %s trajectories accepted (share %s)." % (
+                     _group_digits(c.get("accepted", 0)), _group_digits(c.get("trajectories", 0)),
+                     format_value(c.get("accepted_share"), 4)),
+                 _calibration_provenance(c)]
+        _footer(fig, notes)
+        return fig
+
+
+# ---------------------------------------------------------------------------------------------
 # Writing the charts and report.html.
 
 
@@ -915,12 +1305,92 @@ def _compare_section(cp):
     return "\n".join(out), "<h3>Provenance of the comparison</h3>\n" + _table([(a, b) for a, b in prov if b is not None])
 
 
+def _observed_section(op):
+    """A score's or a calibration's numbers: per observation its predictive quantiles, and for a
+    calibration the accepted count and the parameters ranked by shrink90."""
+    d = op.data
+
+    def num(v, digits=4):
+        return "" if v is None or (isinstance(v, float) and not math.isfinite(v)) else "%.*g" % (digits, v)
+
+    out = []
+    if op._calibrated():
+        c = d.calibration
+        out.append("<h2>Calibration</h2>")
+        out.append("<p>%s of %s prior trajectories accepted (share %s).</p>" % (
+            _e(_group_digits(c.get("accepted", 0))), _e(_group_digits(c.get("trajectories", 0))),
+            _e(format_value(c.get("accepted_share"), 4))))
+        if c.get("warning"):
+            out.append("<p><strong>Warning:</strong> %s</p>" % _e(c["warning"]))
+        head = c.get("headline") or {}
+        if head:
+            prior_run = (getattr(d.prior, "summary", None) or {}).get("run", {})
+            h = _year_text(prior_run.get("horizon_year", 0))
+
+            def years(m):
+                if not m:
+                    return "no posterior", ""
+                cy = m.get("crossing_year") or {}
+
+                def y(k):
+                    return "after %s" % h if cy.get(k) is None else "%.2f" % cy[k]
+
+                return "%s (%s – %s)" % (y("q50"), y("q05"), y("q95")), format_value(m.get("p_parity_by_horizon"), 3)
+
+            rows = []
+            for metric in [m for m in _METRIC_ORDER if m in head] + [m for m in head if m not in _METRIC_ORDER]:
+                pri, post = years(head[metric].get("prior")), years(head[metric].get("posterior"))
+                rows.append((metric_label(metric), pri[0], post[0], pri[1], post[1]))
+            out.append("<h3>Parity year, prior and posterior</h3>")
+            out.append(_table(rows, ["metric", "prior: median (90 % band)", "posterior: median (90 % band)",
+                                     "prior P(parity by %s)" % h, "posterior P(parity by %s)" % h]))
+        o = observation_intervals(d.observations)
+        out.append("<h3>Observations</h3>")
+        out.append(_table([(r["name"], num(r["value"]), "%s – %s" % (num(r["low90"]), num(r["high90"])),
+                            "%s / %s / %s" % (num(r["prior_q05"]), num(r["prior_q50"]), num(r["prior_q95"])),
+                            "%s / %s / %s" % (num(r["posterior_q05"]), num(r["posterior_q50"]), num(r["posterior_q95"])),
+                            num(r.get("rejects"), 12), r.get("source", ""))
+                           for _, r in o.iterrows()],
+                          ["observation", "value", "90 % interval", "prior q05 / q50 / q95",
+                           "posterior q05 / q50 / q95", "rejects", "source"]))
+        ranked = op.ranked_parameters()
+        rest = d.parameters[~d.parameters["name"].isin(ranked["name"])]
+        out.append("<h3>Parameters, by how much the history narrowed their 90 % interval</h3>")
+        out.append(_table([(r["name"], "%s / %s / %s" % (num(r["prior_q05"]), num(r["prior_q50"]), num(r["prior_q95"])),
+                            "%s / %s / %s" % (num(r["posterior_q05"]), num(r["posterior_q50"]), num(r["posterior_q95"])),
+                            format_value(r["shrink90"], 3))
+                           for _, r in pd.concat([ranked, rest]).iterrows()],
+                          ["parameter", "prior q05 / q50 / q95", "posterior q05 / q50 / q95", "shrink90"]))
+        prov = [(label, c.get(k)) for k, label in (
+            ("config_path", "Config"), ("config_sha256", "Config SHA-256"), ("trajectories", "Prior trajectories"),
+            ("seed", "Seed"), ("accepted", "Accepted"), ("backend", "Backend"), ("version", "chipcast version"),
+            ("started_utc", "Started (UTC)"), ("command_line", "Command line"))]
+        return "\n".join(out), "<h3>Provenance of the calibration</h3>\n" + _table([(a, b) for a, b in prov if b is not None])
+    sc = d.score
+    t = sc.get("totals", {})
+    out.append("<h2>Score against observations</h2>")
+    out.append("<p>%s observations: %s inside the 50 %% bands, %s inside the 90 %% bands, mean CRPS(log) %s.</p>" % (
+        t.get("observations", 0), format_value(t.get("coverage50"), 2), format_value(t.get("coverage90"), 2),
+        format_value(t.get("mean_crps_log"), 4)))
+    o = observation_intervals(d.observations)
+    out.append(_table([("%d %s %s" % (r["year"], r["bloc"], r["metric"]), num(r["value"]),
+                        "%s – %s" % (num(r["low90"]), num(r["high90"])),
+                        "%s / %s / %s" % (num(r["q05"]), num(r["q50"]), num(r["q95"])), format_value(r["pit"], 3),
+                        r.get("source", "")) for _, r in o.iterrows()],
+                      ["observation", "value", "90 % interval", "predictive q05 / q50 / q95", "PIT", "source"]))
+    run = d.run.summary if getattr(d, "run", None) is not None and d.run.summary else {}
+    prov = [("Run scored", sc.get("run")), ("Trajectories", sc.get("trajectories")), ("Seed", sc.get("seed")),
+            ("Config", run.get("config_path")), ("Config SHA-256", run.get("config_sha256"))]
+    return "\n".join(out), "<h3>Provenance of the score</h3>\n" + _table([(a, b) for a, b in prov if b is not None])
+
+
 def write_charts(src_dir, dst_dir, name=None):
     """Reads the output folder ``src_dir`` and writes every chart its files allow (SVG and PNG) and
     report.html into ``dst_dir``; returns the file names written, in order.
 
     Run folder: fan_<metric>, cdf_<metric> (and annual_<metric> with annual.csv); sensitivity.json:
-    tornado, sobol; compare.json: shift_<metric>. ``name`` labels the folder in report.html
+    tornado, sobol; compare.json: shift_<metric>; a score folder: annual_observed_<metric>; a
+    calibrate folder: marginals (when trajectories were accepted) and annual_observed_<metric>. ``name`` labels the folder in report.html
     (default: ``src_dir``). The same inputs give byte-identical files.
     """
     data = read_output_dir(src_dir)
@@ -953,6 +1423,17 @@ def write_charts(src_dir, dst_dir, name=None):
         cp = ComparePlots(data)
         for metric in cp.metrics():
             emit(cp.shift(metric), "shift_" + metric, "compare", metric_label(metric) + ": shift of P(parity by year)")
+    op = None
+    if data.calibration is not None:
+        op = CalibrationPlots(data)
+        if not op.ranked_parameters().empty:
+            emit(op.marginals(), "marginals", "observed", "Prior vs posterior marginals")
+    elif data.score is not None:
+        op = ObservedPlots(data)
+    if op is not None:
+        for metric in op.metrics():
+            emit(op.observed(metric), "annual_observed_" + metric, "observed",
+                 metric_label(metric) + ": annual totals and the observations")
 
     page = ["<!DOCTYPE html>", "<html lang=\"en\"><head><meta charset=\"utf-8\">",
             "<title>chipcast report: %s</title>" % _e(name), "<style>%s</style></head><body>" % _CSS,
@@ -976,7 +1457,8 @@ def write_charts(src_dir, dst_dir, name=None):
         page.append("<h2>Provenance of the run</h2>")
         page.append(_run_provenance_table(s))
     # Each study: its numbers, its charts, then its provenance.
-    for plots, section, make in ((sp, "sensitivity", _sensitivity_section), (cp, "compare", _compare_section)):
+    for plots, section, make in ((sp, "sensitivity", _sensitivity_section), (cp, "compare", _compare_section),
+                                 (op, "observed", _observed_section)):
         if plots is not None:
             body, provenance = make(plots)
             page.append(body)

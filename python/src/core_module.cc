@@ -16,10 +16,14 @@
 #include <vector>
 
 #include "host/analysis/compare.h"
+#include "host/analysis/score_run.h"
 #include "host/analysis/sensitivity.h"
+#include "host/config/observations.h"
 #include "host/config/scenario.h"
+#include "host/report/calibration_output.h"
 #include "host/report/output_set.h"
 #include "host/report/report.h"
+#include "host/report/score_output.h"
 #include "host/run/run_session.h"
 #include "python_observer.h"
 
@@ -94,19 +98,21 @@ std::string read_file(const fs::path& p) {
   return ss.str();
 }
 
-// Every file write_outputs writes, by name, with its exact bytes: the
-// DataFrames are parsed from the same text the CLI writes, and a file the
-// writer gains (annual.csv) reaches Python without a binding change. Written
-// into a private temporary folder, removed before returning.
-std::map<std::string, std::string> output_files(const Scenario& sc, const Summary& summary, const RunInfo& info) {
+// Every file `write` writes into a folder, by its path relative to it ("summary.json",
+// "prior/bands.csv"), with its exact bytes: the DataFrames are parsed from the same text the
+// CLI writes, and a file the writers gain (annual.csv) reaches Python without a binding
+// change. Written into a private temporary folder, removed before returning.
+template <class Write>
+std::map<std::string, std::string> files_written_by(Write&& write) {
   std::string tmpl = (fs::temp_directory_path() / "chipcast-python-XXXXXX").string();
   if (!::mkdtemp(tmpl.data())) throw std::runtime_error(tmpl + ": cannot create a temporary folder");
   const fs::path dir = tmpl;
   std::map<std::string, std::string> files;
   try {
-    write_outputs(dir, sc, summary, info);
-    for (const auto& entry : fs::directory_iterator(dir))
-      if (entry.is_regular_file()) files[entry.path().filename().string()] = read_file(entry.path());
+    write(dir);
+    for (const auto& entry : fs::recursive_directory_iterator(dir))
+      if (entry.is_regular_file())
+        files[entry.path().lexically_relative(dir).generic_string()] = read_file(entry.path());
   } catch (...) {
     std::error_code ec;
     fs::remove_all(dir, ec);
@@ -115,6 +121,11 @@ std::map<std::string, std::string> output_files(const Scenario& sc, const Summar
   std::error_code ec;
   fs::remove_all(dir, ec);
   return files;
+}
+
+// The files write_outputs writes for a run.
+std::map<std::string, std::string> output_files(const Scenario& sc, const Summary& summary, const RunInfo& info) {
+  return files_written_by([&](const fs::path& dir) { write_outputs(dir, sc, summary, info); });
 }
 
 py::dict bytes_dict(const std::map<std::string, std::string>& files) {
@@ -163,6 +174,48 @@ struct SensitivityRecord {
     set.commit();
   }
 };
+
+// A scored run (chipcast score): the scores, their files' exact bytes, and the re-run itself.
+struct ScoreRecord {
+  std::vector<Observation> observations;  // `scores` point into it (moved in whole: the buffer stays)
+  std::vector<ObservationScore> scores;
+  ScoreTotals totals;
+  ScoreProvenance provenance;
+  std::string json, csv;
+  std::shared_ptr<RunRecord> run;
+
+  void save(const fs::path& dir) const {
+    OutputSet set = OutputSet::open(dir, OutputKind::score);
+    write_score_outputs(set.path(), provenance, scores, totals);
+    set.commit();
+  }
+};
+
+// A completed calibrate run: what write_calibration writes comes from `result` (its tallies
+// dropped: the summaries, decision counts and quantiles are all the writer reads).
+struct CalibrateRecord {
+  CalibrateResult result;
+  std::map<std::string, std::string> files;  // by path relative to the output folder
+  std::shared_ptr<RunRecord> prior, posterior;
+  std::string headline;
+
+  void save(const fs::path& dir) const {
+    OutputSet set = OutputSet::open(dir, OutputKind::calibrate);
+    write_calibration(set, result);
+    set.commit();
+  }
+};
+
+std::shared_ptr<RunRecord> run_record(const RunResult& r, const std::string& prefix,
+                                      const std::map<std::string, std::string>& files) {
+  auto rec = std::make_shared<RunRecord>();
+  rec->scenario = r.scenario;
+  rec->summary = *r.summary;
+  rec->info = r.info;
+  for (const auto& [name, text] : files)
+    if (name.rfind(prefix, 0) == 0) rec->files[name.substr(prefix.size())] = text;
+  return rec;
+}
 
 std::shared_ptr<const Scenario> load(const std::string& path, std::optional<uint64_t> trajectories,
                                      std::optional<uint64_t> seed, std::optional<std::string> sampling) {
@@ -272,6 +325,83 @@ std::shared_ptr<SensitivityRecord> sensitivity(const std::string& config, const 
   return rec;
 }
 
+// `chipcast score`: the scenario of a run folder (run_dir set) or a given one
+// (a RunResult's), re-run and scored through analysis::score_run, the files
+// made by the CLI's writer. `run_label` is score.json's "run" (the folder as
+// the caller named it; empty: null).
+std::shared_ptr<ScoreRecord> score(std::shared_ptr<const Scenario> scenario, const std::string& run_dir,
+                                   const std::string& run_label, const std::string& observations,
+                                   const std::string& backend, int threads, const std::string& command_line,
+                                   py::object reporter) {
+  PythonObserver observer(std::move(reporter));
+  std::shared_ptr<ScoreRecord> rec;
+  {
+    py::gil_scoped_release nogil;
+    RunSession session(session_options(backend, threads));
+    if (!run_dir.empty()) scenario = analysis::load_scored_run(session, run_dir);
+    std::vector<Observation> obs = analysis::scored_observations(*scenario, observations);
+    RunOptions ro;
+    ro.command_line = command_line;
+    analysis::ScoredRun s = analysis::score_run(session, scenario, std::move(obs), ro, &observer);
+    if (s.run.outcome == RunOutcome::complete) {
+      rec = std::make_shared<ScoreRecord>();
+      rec->observations = std::move(s.observations);
+      rec->scores = std::move(s.scores);
+      rec->totals = s.totals;
+      rec->provenance = ScoreProvenance{run_label, scenario->run.trajectories, scenario->run.seed};
+      rec->json = score_json(rec->provenance, rec->scores, rec->totals);
+      rec->csv = score_csv(rec->scores);
+      rec->run = std::make_shared<RunRecord>();
+      rec->run->scenario = s.run.scenario;
+      rec->run->summary = std::move(*s.run.summary);
+      rec->run->info = std::move(s.run.info);
+      rec->run->files = output_files(*rec->run->scenario, rec->run->summary, rec->run->info);
+    }
+  }
+  observer.rethrow_if_stopped();
+  if (!rec) throw std::runtime_error("the run stopped early without a stop request");
+  rec->run->notes = observer.notes();
+  return rec;
+}
+
+// `chipcast calibrate`: RunSession::calibrate over the scenario with the observations of
+// `observations` (a file; empty: the scenario's own), its files made by write_calibration.
+std::shared_ptr<CalibrateRecord> calibrate(std::shared_ptr<const Scenario> scenario, const std::string& observations,
+                                           const std::string& backend, int threads, uint64_t batch,
+                                           const std::string& command_line, py::object reporter) {
+  PythonObserver observer(std::move(reporter));
+  std::shared_ptr<CalibrateRecord> rec;
+  {
+    py::gil_scoped_release nogil;
+    // As `chipcast calibrate --observations` (calibrate_command.cc): a file replaces the
+    // scenario's observations, and a file without any is refused, not read as "use the scenario's".
+    const std::vector<Observation> obs =
+        observations.empty() ? std::vector<Observation>{} : load_observations_file(observations);
+    if (!observations.empty() && obs.empty())
+      throw RunError(RunErrorKind::config, observations + ": observations: the file holds no [[observations]]");
+    RunSession session(session_options(backend, threads));
+    RunOptions ro;
+    ro.batch = batch;
+    ro.command_line = command_line;
+    CalibrateResult r = session.calibrate(std::move(scenario), obs, ro, &observer);
+    if (r.prior.outcome == RunOutcome::complete) {
+      rec = std::make_shared<CalibrateRecord>();
+      r.prior.tally = Tally{};
+      if (r.posterior) r.posterior->tally = Tally{};
+      rec->result = std::move(r);
+      const CalibrateResult& c = rec->result;
+      rec->files = files_written_by([&](const fs::path& dir) { write_calibration(dir, c); });
+      rec->prior = run_record(c.prior, "prior/", rec->files);
+      if (c.posterior) rec->posterior = run_record(*c.posterior, "posterior/", rec->files);
+      rec->headline = calibration_headline(c);
+    }
+  }
+  observer.rethrow_if_stopped();
+  if (!rec) throw std::runtime_error("the calibrate run stopped early without a stop request");
+  rec->prior->notes = observer.notes();
+  return rec;
+}
+
 }  // namespace
 }  // namespace chipcast::python
 
@@ -349,6 +479,21 @@ PYBIND11_MODULE(_core, m) {
                              [](const SensitivityRecord& r) { return std::const_pointer_cast<Scenario>(r.scenario); })
       .def("save", &SensitivityRecord::save, py::arg("dir"), py::call_guard<py::gil_scoped_release>());
 
+  py::class_<ScoreRecord, std::shared_ptr<ScoreRecord>>(m, "ScoreRecord", "A run scored against observations.")
+      .def_property_readonly("json", [](const ScoreRecord& r) { return py::bytes(r.json); })
+      .def_property_readonly("csv", [](const ScoreRecord& r) { return py::bytes(r.csv); })
+      .def_readonly("run", &ScoreRecord::run)
+      .def("save", &ScoreRecord::save, py::arg("dir"), py::call_guard<py::gil_scoped_release>());
+
+  py::class_<CalibrateRecord, std::shared_ptr<CalibrateRecord>>(m, "CalibrateRecord", "A completed calibrate run.")
+      .def_property_readonly("files", [](const CalibrateRecord& r) { return bytes_dict(r.files); })
+      .def_readonly("prior", &CalibrateRecord::prior)
+      .def_readonly("posterior", &CalibrateRecord::posterior)
+      .def_readonly("headline", &CalibrateRecord::headline)
+      .def_property_readonly("accepted", [](const CalibrateRecord& r) { return r.result.accepted; })
+      .def_property_readonly("seconds", [](const CalibrateRecord& r) { return r.result.prior.info.seconds; })
+      .def("save", &CalibrateRecord::save, py::arg("dir"), py::call_guard<py::gil_scoped_release>());
+
   m.def(
       "load",
       [](const std::string& path, std::optional<uint64_t> trajectories, std::optional<uint64_t> seed,
@@ -364,6 +509,24 @@ PYBIND11_MODULE(_core, m) {
       },
       py::arg("scenario"), py::arg("backend"), py::arg("threads"), py::arg("batch"), py::arg("command_line"),
       py::arg("reporter"));
+  m.def(
+      "score",
+      [](std::shared_ptr<Scenario> sc, const std::string& run_dir, const std::string& run_label,
+         const std::string& observations, const std::string& backend, int threads, const std::string& command_line,
+         py::object reporter) {
+        return score(std::move(sc), run_dir, run_label, observations, backend, threads, command_line,
+                     std::move(reporter));
+      },
+      py::arg("scenario"), py::arg("run_dir"), py::arg("run_label"), py::arg("observations"), py::arg("backend"),
+      py::arg("threads"), py::arg("command_line"), py::arg("reporter"));
+  m.def(
+      "calibrate",
+      [](std::shared_ptr<Scenario> sc, const std::string& observations, const std::string& backend, int threads,
+         uint64_t batch, const std::string& command_line, py::object reporter) {
+        return calibrate(std::move(sc), observations, backend, threads, batch, command_line, std::move(reporter));
+      },
+      py::arg("scenario"), py::arg("observations"), py::arg("backend"), py::arg("threads"), py::arg("batch"),
+      py::arg("command_line"), py::arg("reporter"));
   m.def("compare", &compare, py::arg("configs"), py::arg("trajectories"), py::arg("seed"), py::arg("sampling"),
         py::arg("backend"), py::arg("threads"), py::arg("reporter"));
   m.def("sensitivity", &sensitivity, py::arg("config"), py::arg("output"), py::arg("base_samples"),

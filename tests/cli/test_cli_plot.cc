@@ -128,7 +128,9 @@ TEST_F(CliPlot, AFolderThatIsNoOutputFolderIsNamedAndLeftAsItWas) {
   write_text(dir / "o" / "notes.txt", "mine");
   auto r = run_chipcast("plot " + (dir / "o").string());
   EXPECT_EQ(r.status, 3) << r.output;
-  EXPECT_NE(r.output.find("no summary.json, sensitivity.json or compare.json"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("no summary.json, sensitivity.json, compare.json, score.json or calibration.json"),
+            std::string::npos)
+      << r.output;
   write_text(dir / "o" / "summary.json", "{}");
   r = run_chipcast("plot " + (dir / "o").string());
   EXPECT_EQ(r.status, 3) << r.output;

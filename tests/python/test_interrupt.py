@@ -33,6 +33,9 @@ chipcast._Progress = make
 try:
     if os.environ.get("KIND", "run") == "run":
         r = chipcast.run(os.environ["CONFIG"], trajectories=10**12, seed=1, threads=1, batch=1000)
+    elif os.environ["KIND"] == "calibrate":
+        r = chipcast.calibrate(os.environ["CONFIG"], os.environ["OBS"], trajectories=10**12, seed=1, threads=1,
+                               batch=1000)
     else:
         r = chipcast.compare([os.environ["CONFIG"], os.environ["CONFIG2"]], trajectories=10**12, threads=1)
     r.save(out)
@@ -45,6 +48,18 @@ except KeyboardInterrupt:
     r.save(out + "-after")
     print("after", r.summary["trajectories"], flush=True)
     raise
+"""
+
+
+# One observation of a year the baseline simulates (2026), for the calibrate child.
+OBSERVATION = """
+[[observations]]
+year = 2026
+bloc = "domestic"
+metric = "units"
+low = 150000.0
+high = 900000.0
+source = "test"
 """
 
 
@@ -63,10 +78,12 @@ def check_interrupted(p, out, stdout, stderr):
     assert leftovers(out.parent) == []
 
 
-@pytest.mark.parametrize("kind", ["run", "compare"])
+@pytest.mark.parametrize("kind", ["run", "compare", "calibrate"])
 def test_sigint_from_outside_stops_the_work(tmp_path, kind):
     out = tmp_path / "out"
-    p = python_child(CHILD, env={"CONFIG": str(BASELINE), "CONFIG2": str(TIGHTENED), "OUT": str(out), "KIND": kind})
+    (tmp_path / "obs.toml").write_text(OBSERVATION)
+    p = python_child(CHILD, env={"CONFIG": str(BASELINE), "CONFIG2": str(TIGHTENED), "OUT": str(out), "KIND": kind,
+                                 "OBS": str(tmp_path / "obs.toml")})
     try:
         assert p.stdout.readline() == "started\n"
         p.send_signal(signal.SIGINT)
@@ -77,11 +94,14 @@ def test_sigint_from_outside_stops_the_work(tmp_path, kind):
     check_interrupted(p, out, stdout, stderr)
 
 
-def test_sigint_at_a_step_stops_at_that_step_boundary(tmp_path):
+@pytest.mark.parametrize("kind", ["run", "calibrate"])
+def test_sigint_at_a_step_stops_at_that_step_boundary(tmp_path, kind):
     # The test step hook raises SIGINT in the process after step 3: Python's handler records it,
     # the session asks the observer after that step, which stops it there.
     out = tmp_path / "out"
-    p = python_child(CHILD, env={"CONFIG": str(BASELINE), "OUT": str(out), "CHIPCAST_TEST_STEP_HOOK": "3:raise=SIGINT"})
+    (tmp_path / "obs.toml").write_text(OBSERVATION)
+    p = python_child(CHILD, env={"CONFIG": str(BASELINE), "OUT": str(out), "CHIPCAST_TEST_STEP_HOOK": "3:raise=SIGINT",
+                                 "KIND": kind, "OBS": str(tmp_path / "obs.toml")})
     try:
         stdout, stderr = p.communicate(timeout=300)
     finally:

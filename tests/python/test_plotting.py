@@ -69,7 +69,7 @@ def test_format_value_never_negative_zero():
 
 
 def test_not_an_output_folder(tmp_path):
-    with pytest.raises(plotting.OutputFolderError, match="no summary.json, sensitivity.json or compare.json"):
+    with pytest.raises(plotting.OutputFolderError, match="no summary.json, sensitivity.json, compare.json, score.json or calibration.json"):
         plotting.read_output_dir(tmp_path)
     (tmp_path / "summary.json").write_text("{}")
     with pytest.raises(plotting.OutputFolderError, match="crossing.csv: missing"):
