@@ -108,13 +108,19 @@ CC_SEPARATE void step_lanes(const ModelParams& p, int k, LaneState<L>& s) {
 //   sink.crossing(metric, i, bin, t)     (t: years since start_year)
 template <int L, class Sink>
 CC_FUNCTION void record_period(const LaneState<L>& s, int k, int n, int64_t base, Sink& sink) {
-  CC_UNROLL
-  for (int q = 0; q < kNumSeries; ++q)
-    for (int l = 0; l < n; ++l) sink.level(k, q, base + l, s.bin[q][l]);
-  if (s.annual_row >= 0) {
+  // Lane-major: a lane's nine counts go to nine different rows, so
+  // consecutive increments rarely hit the same counter (neighbouring lanes of
+  // a period often share a bin, and series-major order made each increment
+  // wait for the store of the one before it).
+  for (int l = 0; l < n; ++l) {
     CC_UNROLL
-    for (int q = 0; q < kNumSeries; ++q)
-      for (int l = 0; l < n; ++l) sink.level(s.annual_row, q, base + l, s.ann_bin[q][l]);
+    for (int q = 0; q < kNumSeries; ++q) sink.level(k, q, base + l, s.bin[q][l]);
+  }
+  if (s.annual_row >= 0) {
+    for (int l = 0; l < n; ++l) {
+      CC_UNROLL
+      for (int q = 0; q < kNumSeries; ++q) sink.level(s.annual_row, q, base + l, s.ann_bin[q][l]);
+    }
   }
   CC_UNROLL
   for (int m = 0; m < kNumMetrics; ++m)
