@@ -61,7 +61,12 @@ CC_SEPARATE void init_lanes(const ModelParams& p, uint64_t first, LaneState<L>& 
 // steps for both blocs, the three metrics, bins and crossing detection.
 // The period is computed as three kinds of lane loops (normals; each bloc;
 // each metric): small loop bodies are what the host compiler vectorises.
-template <int L>
+// Observe: also the observations' year sums and log-likelihoods
+// (observation_step), which only a calibrate run's first pass reads; a plain
+// run's instantiation has no observation code at all, and the supply
+// quantities the bloc steps write to the local log_supply are dead stores
+// there, which the compiler drops.
+template <int L, bool Observe = false>
 CC_SEPARATE void step_lanes(const ModelParams& p, int k, LaneState<L>& s) {
   const uint32_t period = static_cast<uint32_t>(k);
   const uint64_t first = s.first;  // locals, so lane loops need no 64-bit loads
@@ -97,7 +102,7 @@ CC_SEPARATE void step_lanes(const ModelParams& p, int k, LaneState<L>& s) {
   CC_UNROLL
   for (int m = 0; m < kNumMetrics; ++m) metric_step<L>(m, k, dt, rule, log_metric, s);
   annual_step<L>(p, k, log_metric, s);
-  observation_step<L>(p, k, log_supply, s);
+  if (Observe) observation_step<L>(p, k, log_supply, s);
 }
 
 // Hands lanes [0, n) of the last period's results to a sink; `base` is the
@@ -202,7 +207,7 @@ CC_FUNCTION void run_blocks_calibrated(const ModelParams& p, uint64_t first, int
   const int64_t blocks = (n + L - 1) / L;
   for (int64_t b = 0; b < blocks; ++b) init_lanes<L>(p, first + b * L, states[b]);
   for (int k = 0; k < p.observed_periods; ++k)
-    for (int64_t b = 0; b < blocks; ++b) step_lanes<L>(p, k, states[b]);
+    for (int64_t b = 0; b < blocks; ++b) step_lanes<L, true>(p, k, states[b]);
   accepted_count = 0;
   for (int64_t b = 0; b < blocks; ++b) {
     accept_lanes<L>(p, states[b], states[b].accepted);
