@@ -114,9 +114,9 @@ CC_SEPARATE void step_lanes(const ModelParams& p, int k, LaneState<L>& s) {
 template <int L, class Sink>
 CC_FUNCTION void record_period(const LaneState<L>& s, int k, int n, int64_t base, Sink& sink) {
   // Lane-major: a lane's nine counts go to nine different rows, so
-  // consecutive increments rarely hit the same counter (neighbouring lanes of
-  // a period often share a bin, and series-major order made each increment
-  // wait for the store of the one before it).
+  // consecutive increments never hit the same counter (in series-major order
+  // two lanes of a period in the same bin made the second increment wait for
+  // the store of the first).
   for (int l = 0; l < n; ++l) {
     CC_UNROLL
     for (int q = 0; q < kNumSeries; ++q) sink.level(k, q, base + l, s.bin[q][l]);
