@@ -29,7 +29,7 @@ uint64_t Backend::run_calibrated(const parity::ModelParams& p, uint64_t first, u
 #pragma omp for schedule(dynamic, 16)
     for (int64_t b = 0; b < blocks; ++b) {
       parity::init_lanes<kL>(p, first + static_cast<uint64_t>(b) * kL, *s);
-      for (int k = 0; k < p.observed_periods; ++k) parity::step_lanes<kL>(p, k, *s);
+      for (int k = 0; k < p.observed_periods; ++k) parity::step_lanes<kL, true>(p, k, *s);
       parity::accept_lanes<kL>(p, *s, s->accepted);
       const int used = static_cast<int>(std::min<int64_t>(kL, static_cast<int64_t>(count) - b * kL));
       parity::record_decisions<kL>(p, *s, used, counts);

@@ -49,18 +49,29 @@ CC_FUNCTION void annual_step(const ModelParams& p, int k, const float (&log_metr
   const int per_year = p.periods_per_year;
   if (per_year <= 0 || k / per_year >= p.years) return;
   const int year = k / per_year;
-  const bool opens = k % per_year == 0;
-  CC_UNROLL
-  for (int m = 0; m < kNumMetrics; ++m) {
+  if (k % per_year == 0) {
+    // The year's first level x opens the sum: log_sum_add(x) on the empty sum
+    // (-inf, 0) gives (x, 1) for x > -inf and (x, 0) for -inf or a NaN, with
+    // no expf (its d is -inf or NaN), so a quarter of the year's expfs go.
     CC_UNROLL
-    for (int b = 0; b < kNumBlocs; ++b) {
-      CC_SIMD
-      for (int l = 0; l < L; ++l) {
-        float mx = opens ? -INFINITY : s.ann_max[m][b][l];
-        float sc = opens ? 0.0f : s.ann_scaled[m][b][l];
-        log_sum_add(log_metric[m][b][l], mx, sc);
-        s.ann_max[m][b][l] = mx;
-        s.ann_scaled[m][b][l] = sc;
+    for (int m = 0; m < kNumMetrics; ++m) {
+      CC_UNROLL
+      for (int b = 0; b < kNumBlocs; ++b) {
+        CC_SIMD
+        for (int l = 0; l < L; ++l) {
+          const float x = log_metric[m][b][l];
+          s.ann_max[m][b][l] = x;
+          s.ann_scaled[m][b][l] = x > -INFINITY ? 1.0f : 0.0f;
+        }
+      }
+    }
+  } else {
+    CC_UNROLL
+    for (int m = 0; m < kNumMetrics; ++m) {
+      CC_UNROLL
+      for (int b = 0; b < kNumBlocs; ++b) {
+        CC_SIMD
+        for (int l = 0; l < L; ++l) log_sum_add(log_metric[m][b][l], s.ann_max[m][b][l], s.ann_scaled[m][b][l]);
       }
     }
   }

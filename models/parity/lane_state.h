@@ -12,10 +12,12 @@ namespace chipcast::parity {
 // same instructions whatever its position, so a trajectory's result never
 // depends on its block, batch, thread or device. Blocks are always computed
 // full; a partial block is padded and the padding lanes are simply not recorded.
+// On the host (L = 16) every [..][L] array is 64 bytes or a multiple, so with
+// the struct 64-byte aligned and its scalars last each lane loop loads and
+// stores whole cache lines (one AVX-512 access each; with `first` in front
+// every access straddled two lines).
 template <int L>
-struct LaneState {
-  uint64_t first = 0;  // trajectory index of lane 0
-
+struct alignas(L >= 16 ? 64 : alignof(uint64_t)) LaneState {
   // Per-trajectory constants derived from the drawn parameters (per bloc).
   float drift_c[kNumBlocs][L];       // wafer_growth * dt
   float vol_c[kNumBlocs][L];         // wafer_vol * sqrt(dt)
@@ -118,7 +120,6 @@ struct LaneState {
   float ann_scaled[kNumMetrics][kNumBlocs][L];
   // Set when the last period closed a calendar year: its tally row
   // (TallyShape::annual_row; -1 when none) and the year's bins per series.
-  int32_t annual_row = -1;
   int32_t ann_bin[kNumSeries][L];
   // ---- end calendar-year totals ----
 
@@ -140,6 +141,10 @@ struct LaneState {
   // -1 for a NaN), set at its year's close: calibrate's predictive histograms.
   int32_t obs_bin[kMaxObservations][L];
   // ---- end observations ----
+
+  // Scalars last (see above).
+  uint64_t first = 0;       // trajectory index of lane 0
+  int32_t annual_row = -1;  // see ann_bin
 };
 
 }  // namespace chipcast::parity

@@ -62,7 +62,12 @@ CC_SEPARATE void init_lanes(const ModelParams& p, uint64_t first, LaneState<L>& 
 // steps for both blocs, the three metrics, bins and crossing detection.
 // The period is computed as three kinds of lane loops (normals; each bloc;
 // each metric): small loop bodies are what the host compiler vectorises.
-template <int L>
+// Observe: also the observations' year sums and log-likelihoods
+// (observation_step), which only a calibrate run's first pass reads; a plain
+// run's instantiation has no observation code at all, and the supply
+// quantities the bloc steps write to the local log_supply are dead stores
+// there, which the compiler drops.
+template <int L, bool Observe = false>
 CC_SEPARATE void step_lanes(const ModelParams& p, int k, LaneState<L>& s) {
   const uint32_t period = static_cast<uint32_t>(k);
   const uint64_t first = s.first;  // locals, so lane loops need no 64-bit loads
@@ -98,7 +103,7 @@ CC_SEPARATE void step_lanes(const ModelParams& p, int k, LaneState<L>& s) {
   CC_UNROLL
   for (int m = 0; m < kNumMetrics; ++m) metric_step<L>(m, k, dt, rule, log_metric, s);
   annual_step<L>(p, k, log_metric, s);
-  observation_step<L>(p, k, log_supply, s);
+  if (Observe) observation_step<L>(p, k, log_supply, s);
 }
 
 // Hands lanes [0, n) of the last period's results to a sink; `base` is the
@@ -109,13 +114,19 @@ CC_SEPARATE void step_lanes(const ModelParams& p, int k, LaneState<L>& s) {
 //   sink.crossing(metric, i, bin, t)     (t: years since start_year)
 template <int L, class Sink>
 CC_FUNCTION void record_period(const LaneState<L>& s, int k, int n, int64_t base, Sink& sink) {
-  CC_UNROLL
-  for (int q = 0; q < kNumSeries; ++q)
-    for (int l = 0; l < n; ++l) sink.level(k, q, base + l, s.bin[q][l]);
-  if (s.annual_row >= 0) {
+  // Lane-major: a lane's nine counts go to nine different rows, so
+  // consecutive increments never hit the same counter (in series-major order
+  // two lanes of a period in the same bin made the second increment wait for
+  // the store of the first).
+  for (int l = 0; l < n; ++l) {
     CC_UNROLL
-    for (int q = 0; q < kNumSeries; ++q)
-      for (int l = 0; l < n; ++l) sink.level(s.annual_row, q, base + l, s.ann_bin[q][l]);
+    for (int q = 0; q < kNumSeries; ++q) sink.level(k, q, base + l, s.bin[q][l]);
+  }
+  if (s.annual_row >= 0) {
+    for (int l = 0; l < n; ++l) {
+      CC_UNROLL
+      for (int q = 0; q < kNumSeries; ++q) sink.level(s.annual_row, q, base + l, s.ann_bin[q][l]);
+    }
   }
   CC_UNROLL
   for (int m = 0; m < kNumMetrics; ++m)
@@ -198,7 +209,7 @@ CC_FUNCTION void run_blocks_calibrated(const ModelParams& p, uint64_t first, int
   const int64_t blocks = (n + L - 1) / L;
   for (int64_t b = 0; b < blocks; ++b) init_lanes<L>(p, first + b * L, states[b]);
   for (int k = 0; k < p.observed_periods; ++k)
-    for (int64_t b = 0; b < blocks; ++b) step_lanes<L>(p, k, states[b]);
+    for (int64_t b = 0; b < blocks; ++b) step_lanes<L, true>(p, k, states[b]);
   accepted_count = 0;
   for (int64_t b = 0; b < blocks; ++b) {
     accept_lanes<L>(p, states[b], states[b].accepted);

@@ -45,7 +45,7 @@ std::vector<bool> decisions(const parity::ModelParams& p, uint64_t first, uint64
   for (uint64_t i = 0; i < count; ++i) {
     parity::LaneState<1> s;
     parity::init_lanes<1>(p, first + i, s);
-    for (int k = 0; k < p.observed_periods; ++k) parity::step_lanes<1>(p, k, s);
+    for (int k = 0; k < p.observed_periods; ++k) parity::step_lanes<1, true>(p, k, s);
     out[i] = parity::accept_trajectory(p.seed, first + i, s.log_lik[0]);
   }
   return out;

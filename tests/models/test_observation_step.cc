@@ -27,7 +27,7 @@ constexpr double kU = 1.0 / 16777216.0;  // float32's unit roundoff, 2^-24
 std::unique_ptr<LaneState<kL>> run_block(const ModelParams& p, uint64_t first) {
   auto s = std::make_unique<LaneState<kL>>();
   parity::init_lanes<kL>(p, first, *s);
-  for (int k = 0; k < p.periods; ++k) parity::step_lanes<kL>(p, k, *s);
+  for (int k = 0; k < p.periods; ++k) parity::step_lanes<kL, true>(p, k, *s);
   return s;
 }
 
