@@ -59,7 +59,7 @@ CalibrationTally decision_oracle(const parity::ModelParams& p, uint64_t first, u
   for (uint64_t i = 0; i < count; ++i) {
     parity::LaneState<1> s;
     parity::init_lanes<1>(p, first + i, s);
-    for (int k = 0; k < p.observed_periods; ++k) parity::step_lanes<1>(p, k, s);
+    for (int k = 0; k < p.observed_periods; ++k) parity::step_lanes<1, true>(p, k, s);
     const bool acc = parity::accept_trajectory(p.seed, first + i, s.log_lik[0]);
     double u[parity::kMaxParams][1];
     parity::parameter_uniforms<1>(p, first + i, u);
