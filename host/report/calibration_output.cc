@@ -8,7 +8,6 @@
 #include <stdexcept>
 
 #include "host/report/report.h"
-#include "host/run/build_isa.h"
 #include "host/stats/parameter_quantiles.h"
 
 namespace chipcast {
@@ -117,18 +116,7 @@ std::string calibration_json(const CalibrateResult& r) {
   j["prior"] = "prior/";
   j["posterior"] = r.posterior ? json("posterior/") : json(nullptr);
   // Provenance, as summary.json writes it.
-  j["backend"] = info.backend;
-  j["backend_detail"] = info.backend_detail;
-  j["config_sha256"] = sc.sha256;
-  j["config_path"] = sc.path;
-  j["version"] = info.version;
-  j["seconds"] = info.seconds;
-  j["started_utc"] = info.started_utc;
-  j["command_line"] = info.command_line;
-  j["ranks"] = info.ranks;
-  j["threads"] = info.threads;
-  const BuildIsa& isa = build_isa();
-  j["isa"] = json{{"march", isa.march}, {"arch", isa.arch}, {"features", isa.features}};
+  add_provenance(j, sc, info);
   return j.dump(2) + "\n";
 }
 

@@ -47,11 +47,8 @@ std::string probability_text(double p) {
 
 }  // namespace
 
-std::string summary_json(const Scenario& scenario, const Summary& summary, const RunInfo& info) {
+void add_provenance(nlohmann::ordered_json& j, const Scenario& scenario, const RunInfo& info) {
   using json = nlohmann::ordered_json;
-  json j;
-  j["trajectories"] = summary.trajectories;
-  j["seed"] = scenario.run.seed;
   j["backend"] = info.backend;
   j["backend_detail"] = info.backend_detail;
   j["config_sha256"] = scenario.sha256;
@@ -65,6 +62,14 @@ std::string summary_json(const Scenario& scenario, const Summary& summary, const
   // The kernels' instruction set: results are byte-identical per build (ISA).
   const BuildIsa& isa = build_isa();
   j["isa"] = json{{"march", isa.march}, {"arch", isa.arch}, {"features", isa.features}};
+}
+
+std::string summary_json(const Scenario& scenario, const Summary& summary, const RunInfo& info) {
+  using json = nlohmann::ordered_json;
+  json j;
+  j["trajectories"] = summary.trajectories;
+  j["seed"] = scenario.run.seed;
+  add_provenance(j, scenario, info);
   const RunSettings& run = scenario.run;
   j["run"] = json{{"start_year", run.start_year},
                   {"horizon_year", run.horizon_year},

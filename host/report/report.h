@@ -1,6 +1,7 @@
 // Writes a run's output folder (summary.json, crossing.csv, bands.csv, resolved.toml) and the terminal headline.
 #pragma once
 #include <filesystem>
+#include <nlohmann/json_fwd.hpp>
 #include <string>
 
 #include "host/config/scenario.h"
@@ -20,6 +21,11 @@ struct RunInfo {
   int ranks = 1;
   int threads = 0;
 };
+
+// Sets summary.json's provenance keys on `j` (backend, backend_detail, config_sha256,
+// config_path, version, seconds, started_utc, command_line, ranks, threads, isa), in that
+// order: every output that names its run (summary.json, calibration.json) writes the same.
+void add_provenance(nlohmann::ordered_json& j, const Scenario& scenario, const RunInfo& info);
 
 // Writes summary.json, crossing.csv, bands.csv, annual.csv (when the grid has
 // calendar years) and resolved.toml (the scenario's resolved config) into `dir`, creating it if needed. Each file is

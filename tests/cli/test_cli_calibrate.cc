@@ -8,6 +8,7 @@
 #include <string>
 #include <tuple>
 
+#include "chipcast_config.h"
 #include "tests/support/cli_runner.h"
 #include "tests/support/source_paths.h"
 
@@ -137,6 +138,31 @@ TEST_F(CliCalibrate, PriorIsThePlainRunAndOutputsDoNotDependOnThreadsOrBatch) {
   EXPECT_EQ(without_provenance(json_of(dir / "a" / "calibration.json")),
             without_provenance(json_of(dir / "b" / "calibration.json")));
   EXPECT_GT(json_of(dir / "a" / "calibration.json")["accepted"].get<uint64_t>(), 1000u);
+}
+
+// The Kokkos backend decides on the host and re-runs the accepted ranges with
+// its own run() (Backend::run_calibrated's default), the OpenMP one fuses both
+// passes per block: the same bytes, prior, posterior and calibration files.
+TEST_F(CliCalibrate, KokkosGivesTheOpenMPOutputs) {
+#if !CHIPCAST_HAVE_KOKKOS
+  GTEST_SKIP() << "the Kokkos backend is not compiled into this build (configure with --preset kokkos)";
+#else
+  const std::string sc = scenario(units_observation(2027, 2e7, 0.3) + units_observation(2028, 2.5e7, 0.4));
+  const std::string common = "calibrate " + sc + " -n 6000 --seed 5 --quiet --batch 2500";
+  auto r = run_chipcast(common + " --backend openmp --out " + (dir / "omp").string());
+  ASSERT_EQ(r.status, 0) << r.output;
+  r = run_chipcast(common + " --backend kokkos --out " + (dir / "kokkos").string());
+  ASSERT_EQ(r.status, 0) << r.output;
+  for (const char* f : {"calibration.csv", "parameter_quantiles.csv", "prior/crossing.csv", "prior/bands.csv",
+                        "prior/annual.csv", "posterior/crossing.csv", "posterior/bands.csv", "posterior/annual.csv"})
+    EXPECT_EQ(read_text(dir / "omp" / f), read_text(dir / "kokkos" / f)) << f;
+  nlohmann::json a = without_provenance(json_of(dir / "omp" / "calibration.json"));
+  nlohmann::json b = without_provenance(json_of(dir / "kokkos" / "calibration.json"));
+  a.erase("backend");
+  b.erase("backend");
+  EXPECT_EQ(a, b);
+  EXPECT_GT(json_of(dir / "omp" / "calibration.json")["accepted"].get<uint64_t>(), 100u);
+#endif
 }
 
 // Killed after its second step (SIGKILL: no checkpoint of that step), resumed: the outputs of an uninterrupted run.
