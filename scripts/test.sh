@@ -11,7 +11,7 @@
 #   cuda     nvcc, sm_80 + sm_90: compile and link (the GPU tests need a device; see README)
 #   hip      hipcc, gfx90a + gfx940: compile and link, when Debian's hipcc is installed
 #   fuzz     clang++-15 with ASan+UBSan: build the libFuzzer harnesses, run each for
-#            CHIPCAST_FUZZ_SECONDS (default 60) s on its seed corpus (tests/fuzz/run.sh)
+#            CHIPCAST_FUZZ_SECONDS (default 30) s on its seed corpus (tests/fuzz/run.sh)
 # Set CHIPCAST_TEST_PRESETS="default mpi" (for example) to run fewer. The last line says which
 # presets passed (with their counts of skipped tests), which were only built, and which were
 # skipped and why; each skipped test's reason is in its preset's ctest output.
@@ -69,9 +69,9 @@ for preset in $presets; do
         echo "== fuzz: skipped (clang++-15 or libomp-15-dev is not installed: scripts/setup.sh --with-fuzz)"
         skipped+=("fuzz (no clang++-15)"); continue
       fi
-      echo "== fuzz: configure, build the fuzz targets, run each fuzzer ${CHIPCAST_FUZZ_SECONDS:-60} s"
-      if { cmake --preset fuzz && cmake --build --preset fuzz && tests/fuzz/run.sh build-fuzz "${CHIPCAST_FUZZ_SECONDS:-60}"; }; then
-        passed+=("fuzz (each fuzzer ${CHIPCAST_FUZZ_SECONDS:-60} s, no finding)")
+      echo "== fuzz: configure, build the fuzz targets, run each fuzzer ${CHIPCAST_FUZZ_SECONDS:-30} s"
+      if { cmake --preset fuzz && cmake --build --preset fuzz && tests/fuzz/run.sh build-fuzz "${CHIPCAST_FUZZ_SECONDS:-30}"; }; then
+        passed+=("fuzz (each fuzzer ${CHIPCAST_FUZZ_SECONDS:-30} s, no finding)")
       else
         failed+=(fuzz)
       fi ;;
