@@ -33,9 +33,6 @@ int cmd_calibrate(const CalibrateArgs& c, const std::string& command_line,
       } catch (const ConfigError& e) {
         throw RunError(RunErrorKind::config, e.what(), root);
       }
-      if (obs.empty())
-        throw RunError(RunErrorKind::config,
-                       fmt::format("{}: observations: the file holds no [[observations]]", c.observations), root);
     }
     const CalibrateResult r = session.calibrate(scenario, obs, ro, &observer);
     if (!r.prior.speaks_for_job) return kExitOk;

@@ -123,7 +123,13 @@ std::vector<Observation> load_observations_file(const std::string& path) {
   if (!n)
     fail(path, "observations", "(missing)", "no observations",
          "an observations file holds [[observations]] tables and nothing else");
-  return read_observations(*n, path);
+  std::vector<Observation> obs = read_observations(*n, path);
+  // A file replaces the scenario's observations, so an empty one would silently mean "none";
+  // refused here once for every reader (calibrate, score, Python).
+  if (obs.empty())
+    fail(path, "observations", "[]", "no observations",
+         "an observations file holds at least one [[observations]] table");
+  return obs;
 }
 
 void check_observation_years(const std::vector<Observation>& obs, const RunSettings& run,

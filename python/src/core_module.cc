@@ -373,12 +373,10 @@ std::shared_ptr<CalibrateRecord> calibrate(std::shared_ptr<const Scenario> scena
   std::shared_ptr<CalibrateRecord> rec;
   {
     py::gil_scoped_release nogil;
-    // As `chipcast calibrate --observations` (calibrate_command.cc): a file replaces the
-    // scenario's observations, and a file without any is refused, not read as "use the scenario's".
+    // As `chipcast calibrate --observations`: a file replaces the scenario's observations
+    // (load_observations_file refuses one without any).
     const std::vector<Observation> obs =
         observations.empty() ? std::vector<Observation>{} : load_observations_file(observations);
-    if (!observations.empty() && obs.empty())
-      throw RunError(RunErrorKind::config, observations + ": observations: the file holds no [[observations]]");
     RunSession session(session_options(backend, threads));
     RunOptions ro;
     ro.batch = batch;

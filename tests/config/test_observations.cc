@@ -129,6 +129,10 @@ TEST_F(ObservationsTest, AnObservationsFileHoldsObservationsOnly) {
   EXPECT_NE(message(extra).find("run"), std::string::npos) << message(extra);
   const std::string empty = write("empty.toml", "# nothing\n");
   EXPECT_NE(message(empty).find("no observations"), std::string::npos) << message(empty);
+  // An empty array would replace the scenario's observations by none: refused as well.
+  const std::string none = write("none.toml", "observations = []\n");
+  EXPECT_NE(message(none).find("observations: []"), std::string::npos) << message(none);
+  EXPECT_NE(message(none).find("at least one"), std::string::npos) << message(none);
   EXPECT_NE(message(dir_.string()).find("not a regular file"), std::string::npos);
 }
 
