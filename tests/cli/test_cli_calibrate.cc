@@ -10,6 +10,7 @@
 
 #include "chipcast_config.h"
 #include "tests/support/cli_runner.h"
+#include "tests/support/conjugate_scenario.h"
 #include "tests/support/source_paths.h"
 
 namespace chipcast {
@@ -22,27 +23,12 @@ using testing::run_command;
 using testing::ScratchDir;
 using testing::write_text;
 
-// The conjugate case (issue 12): domestic wafers0 ~ lognormal(ln 2e4, 0.6),
-// everything else of the domestic bloc fixed, no growth, no noise, yield 1,
-// no ceiling, HBM and packaging far from binding: domestic units of a
-// calendar year are exactly c W, c = 4 periods x 12 dt x 50 dies = 600.
-constexpr double kMu0 = 9.903487552536127;  // ln 2e4
-constexpr double kS0 = 0.6, kC = 600.0;
+// The conjugate case (issue 12), tests/support/conjugate_scenario.h: domestic units of a
+// calendar year are exactly c W with W = wafers0 ~ lognormal(mu0, s0).
+constexpr double kMu0 = testing::kConjugateMu0, kS0 = testing::kConjugateS0, kC = testing::kConjugateC;
 
 std::string conjugate_scenario(const std::string& observations) {
-  std::string t = read_text(testing::kMinimalToml);
-  const size_t a = t.find("[domestic]"), b = t.find("[foreign]");
-  t = t.substr(0, a) +
-      "[domestic]\n"
-      "wafers0 = { dist = \"lognormal\", median = 20000, gsd = 1.8221188003905089 }\n"  // exp(0.6)
-      "wafer_growth = 0.0\nwafer_vol = 0.0\nwafer_cap = 1.0e12\ndies_per_wafer = 50\nyield0 = 1.0\n"
-      "yield_max = 1.0\nlearning_rate = 0.0\nyield_noise = 0.0\nperf0 = 0.5\nperf_growth = 0.25\n"
-      "hbm0 = 1.0e15\nhbm_growth = 0.0\nhbm_vol = 0.0\nhbm_per_chip0 = 1\nhbm_per_chip_growth = 0.0\n"
-      "packaging0 = inf\npackaging_growth = 0.0\n\n" +
-      t.substr(b);
-  const size_t h = t.find("horizon_year = 2036.0");
-  t.replace(h, 21, "horizon_year = 2029.0");
-  return t + "\n" + observations;
+  return testing::conjugate_scenario("2029.0") + "\n" + observations;
 }
 
 std::string units_observation(int year, double value, double sd_log) {

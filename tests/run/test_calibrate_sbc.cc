@@ -11,29 +11,12 @@
 
 #include "kernels/tally/uniform_bins.h"
 #include "tests/support/cli_runner.h"
+#include "tests/support/conjugate_scenario.h"
 #include "tests/support/scenario_files.h"
 #include "tests/support/source_paths.h"
 
 namespace chipcast {
 namespace {
-
-// The conjugate scenario of test_cli_calibrate.cc: domestic units of a year are exactly 600 W,
-// W = wafers0 ~ lognormal(ln 2e4, 0.6), everything else of the bloc fixed and noise-free.
-std::string conjugate_scenario() {
-  std::string t = testing::read_text(testing::kMinimalToml);
-  const size_t a = t.find("[domestic]"), b = t.find("[foreign]");
-  t = t.substr(0, a) +
-      "[domestic]\n"
-      "wafers0 = { dist = \"lognormal\", median = 20000, gsd = 1.8221188003905089 }\n"
-      "wafer_growth = 0.0\nwafer_vol = 0.0\nwafer_cap = 1.0e12\ndies_per_wafer = 50\nyield0 = 1.0\n"
-      "yield_max = 1.0\nlearning_rate = 0.0\nyield_noise = 0.0\nperf0 = 0.5\nperf_growth = 0.25\n"
-      "hbm0 = 1.0e15\nhbm_growth = 0.0\nhbm_vol = 0.0\nhbm_per_chip0 = 1\nhbm_per_chip_growth = 0.0\n"
-      "packaging0 = inf\npackaging_growth = 0.0\n\n" +
-      t.substr(b);
-  const size_t h = t.find("horizon_year = 2036.0");
-  t.replace(h, 21, "horizon_year = 2028.0");
-  return t;
-}
 
 class CalibrateSbc : public testing::ScenarioRunTest {};
 
@@ -47,7 +30,7 @@ class CalibrateSbc : public testing::ScenarioRunTest {};
 // too wide) gives ranks piled in the middle and fails it (tried: rank counts 4 26 27 36 26 20 24 12 17 8,
 // chi-square 43.3); this one gives 14.2.
 TEST_F(CalibrateSbc, RanksOfTheTruthAmongPosteriorDrawsAreUniform) {
-  const auto base = session_->load(write("conjugate.toml", conjugate_scenario()),
+  const auto base = session_->load(write("conjugate.toml", testing::conjugate_scenario("2028.0")),
                                    Overrides{uint64_t{5000}, std::nullopt, std::nullopt});
   const int index = 0;  // domestic wafers0: parameter-table index bloc_param_index(kDomestic, kWafers0)
   ASSERT_EQ(base->param_names[index], "domestic.wafers0");
