@@ -138,8 +138,8 @@ TEST_F(ReportTest, SummaryJsonFields) {
   EXPECT_TRUE(j["notes"].is_array());
   EXPECT_NE(j["quantile_method"].get<std::string>().find("upper edge"), std::string::npos);
 
-  // The kernels' ISA. This test is compiled with the kernels' flags
-  // (chipcast_kernels_host), so its own predefined macros are the oracle.
+  // The kernels' ISA. This test is compiled with the kernels' -march
+  // (tests/CMakeLists.txt), so its own predefined macros are the oracle.
   ASSERT_TRUE(j.contains("isa"));
   const auto& features = j["isa"]["features"];
   auto has = [&](const char* f) { return std::find(features.begin(), features.end(), f) != features.end(); };
