@@ -53,6 +53,7 @@ CC_FUNCTION void init_bloc_v2(const ModelParams& p, const double (&all)[kMaxPara
     s.hpc_growth[b][l] = static_cast<float>(gl);
     s.decay_rate[b][l] = relax ? static_cast<float>(0.69314718055994530942 / h[l]) : 0.0f;
     s.prev_decay[b][l] = 1.0f;
+    s.decay_step[b][l] = relax ? static_cast<float>(exp2(-p.dt / h[l])) : 1.0f;
     s.die_stock[b][l] = static_cast<float>(w[kDieStock0][l]);
     s.hbm_stock[b][l] = static_cast<float>(w[kHbmStock0][l]);
     s.lag0[b][l] = static_cast<float>(w[kPerfLag][l]);
@@ -96,13 +97,21 @@ template <int L, bool Stock, bool Lag>
 CC_FUNCTION void bloc_step_v2(int b, const float (&z)[kNumBlocs][3][L], float t_k, float log_dt, LaneState<L>& s,
                               float (&log_metric)[kNumMetrics][kNumBlocs][L],
                               float (&log_supply)[kNumSupply][kNumBlocs][L]) {
+  // Stock: the four logs the stock step needs, and whether this period draws
+  // on a stock (see below), per lane.
+  float st_good[Stock ? L : 1], st_flow[Stock ? L : 1], st_hpc[Stock ? L : 1], st_pack[Stock ? L : 1];
+  int32_t draws[Stock ? L : 1];
+  int32_t any_draw = 0;
   CC_SIMD
   for (int l = 0; l < L; ++l) {
-    // Section 1: one 2^(-t/h) = exp(-t ln 2 / h) per bloc and period, shared by
-    // its five rates (expf, which has a vector variant on every libmvec);
-    // the walks add G(t_k) - G(t_{k-1}) = g_long dt + dG (2^(-t_{k-1}/h) - 2^(-t_k/h)),
+    // Section 1: 2^(-t/h) of the period's end, shared by the bloc's five rates,
+    // by the recurrence 2^(-t_k/h) = 2^(-t_{k-1}/h) * 2^(-dt/h) (decay_step,
+    // computed once per trajectory in double; one float multiply per period,
+    // not an expf: its relative error after the 136 periods of a 34-year run
+    // is ~1e-5, and decay only ever scales dG). The walks add
+    // G(t_k) - G(t_{k-1}) = g_long dt + dG (2^(-t_{k-1}/h) - 2^(-t_k/h)),
     // the levels use G(t_k) = g_long t_k + dG (1 - 2^(-t_k/h)).
-    const float decay = expf(-t_k * s.decay_rate[b][l]);
+    const float decay = s.prev_decay[b][l] * s.decay_step[b][l];
     const float fall = s.prev_decay[b][l] - decay;
     const float rise = 1.0f - decay;
     s.prev_decay[b][l] = decay;
@@ -132,26 +141,27 @@ CC_FUNCTION void bloc_step_v2(int b, const float (&z)[kNumBlocs][3][L], float t_
     s.sum_pack_adj[b][l] = sum_pack;
     const float log_pack =
         log_pack0 + s.pack_growth[b][l] * t_k + s.dg_pack[b][l] * rise + sum_pack + s.cur_log_pack_mult[b][l];
-    // 5.-6. Good dies, then the binding constraint.
+    // 5.-6. Good dies, then the binding constraint (without stocks, v1's).
     const float log_good = lc + s.log_die_rate[b][l] + log_y;
-    float log_chips = min_of(min_of(log_good, log_hbm_usable - log_hpc), log_pack);
+    const float log_per_chip = log_hbm_usable - log_hpc;  // chips the HBM flow supplies
+    const float log_chips = min_of(min_of(log_good, log_per_chip), log_pack);
     if (Stock) {
-      // Section 2, in levels: flows first, then the stocks make up a shortfall
-      // and only ever fall. With both stocks at 0 the v1 formula stays.
-      const float die_stock = s.die_stock[b][l];
-      const float hbm_stock = s.hbm_stock[b][l];
-      const float good = expf(log_good);
-      const float flow = expf(log_hbm_usable);
-      const float hpc = expf(log_hpc);
-      const float chips = min_of(min_of(good + die_stock, (flow + hbm_stock) / hpc), expf(log_pack));
-      const float die_used = chips - good > 0.0f ? chips - good : 0.0f;
-      const float hbm_used = chips * hpc - flow > 0.0f ? chips * hpc - flow : 0.0f;
-      const float die_left = die_stock - die_used > 0.0f ? die_stock - die_used : 0.0f;
-      const float hbm_left = hbm_stock - hbm_used > 0.0f ? hbm_stock - hbm_used : 0.0f;
-      const bool held = (die_stock > 0.0f) | (hbm_stock > 0.0f);
-      log_chips = held ? logf(chips) : log_chips;
-      s.die_stock[b][l] = held ? die_left : die_stock;
-      s.hbm_stock[b][l] = held ? hbm_left : hbm_stock;
+      // Section 2: flows first, then the stocks make up a shortfall. A stock
+      // is drawn only where its own flow binds: the die bank where good dies
+      // are the (or a tied) smallest limit, the HBM stock where the HBM flow
+      // is; a period that draws on neither is v1's formula exactly (in exact
+      // arithmetic the level form below gives the same chips then). The
+      // level form, with its four expf and a logf, runs after this loop, only
+      // in blocks where some lane draws, and there only for those lanes.
+      const bool die_draw = (s.die_stock[b][l] > 0.0f) & (log_good <= min_of(log_per_chip, log_pack));
+      const bool hbm_draw = (s.hbm_stock[b][l] > 0.0f) & (log_per_chip <= min_of(log_good, log_pack));
+      const int32_t d = (die_draw | hbm_draw) ? 1 : 0;
+      draws[l] = d;
+      any_draw |= d;
+      st_good[l] = log_good;
+      st_flow[l] = log_hbm_usable;
+      st_hpc[l] = log_hpc;
+      st_pack[l] = log_pack;
     }
     // 7. The three metrics; perf with the running sum of perf_growth_adj * dt,
     // for a lagging bloc at the other bloc's frontier at t - L(t) (section 4).
@@ -160,20 +170,46 @@ CC_FUNCTION void bloc_step_v2(int b, const float (&z)[kNumBlocs][3][L], float t_
     float growth = s.perf_growth[b][l] * t_k + s.dg_perf[b][l] * rise;
     if (Lag) {
       // The frontier is read at another time, t - L(t), so it needs its own
-      // 2^(-s/h) (of the other bloc's half-life): the lagging bloc's one extra expf.
+      // 2^(-s/h) (of the other bloc's half-life): the lagging bloc's one expf.
       const float lag = s.lag0[b][l] + s.lag_drift[b][l] * t_k;
       const float at = t_k - (lag > 0.0f ? lag : 0.0f);
       const float ahead = s.perf_growth[b][l] * at + s.dg_perf[b][l] * (1.0f - expf(-at * s.lag_decay_rate[b][l]));
       growth = at < 0.0f ? s.lag_g0[b][l] * at : ahead;
     }
     log_metric[kUnits][b][l] = log_chips;
-    log_metric[kCompute][b][l] = log_chips + s.log_perf0[b][l] + growth + sum_perf;
+    log_metric[kCompute][b][l] = log_chips + (s.log_perf0[b][l] + growth + sum_perf);
     log_metric[kMemory][b][l] = log_chips + log_hpc;
     // The observed supply quantities (MODEL-v2.md section 7): capacity after
     // the ceiling, usable HBM flow (hbm_mult, no stock) and packaging capacity.
     log_supply[kSupplyWafers][b][l] = lc;
     log_supply[kSupplyHbm][b][l] = log_hbm_usable;
     log_supply[kSupplyPackaging][b][l] = log_pack;
+  }
+  if (Stock && any_draw) {
+    CC_SIMD
+    for (int l = 0; l < L; ++l) {
+      // Section 2 in levels, for the lanes that draw: chips = min(good + die
+      // stock, (HBM flow + HBM stock) / HBM per chip, packaging); the stocks
+      // only ever fall.
+      const float die_stock = s.die_stock[b][l];
+      const float hbm_stock = s.hbm_stock[b][l];
+      const float good = expf(st_good[l]);
+      const float flow = expf(st_flow[l]);
+      const float hpc = expf(st_hpc[l]);
+      const float chips = min_of(min_of(good + die_stock, (flow + hbm_stock) / hpc), expf(st_pack[l]));
+      const float die_used = chips - good > 0.0f ? chips - good : 0.0f;
+      const float hbm_used = chips * hpc - flow > 0.0f ? chips * hpc - flow : 0.0f;
+      const float die_left = die_stock - die_used > 0.0f ? die_stock - die_used : 0.0f;
+      const float hbm_left = hbm_stock - hbm_used > 0.0f ? hbm_stock - hbm_used : 0.0f;
+      const bool drawn = draws[l] != 0;
+      const float log_chips = logf(chips);
+      const float old = log_metric[kUnits][b][l];
+      log_metric[kUnits][b][l] = drawn ? log_chips : old;
+      log_metric[kCompute][b][l] = drawn ? log_chips + (log_metric[kCompute][b][l] - old) : log_metric[kCompute][b][l];
+      log_metric[kMemory][b][l] = drawn ? log_chips + st_hpc[l] : log_metric[kMemory][b][l];
+      s.die_stock[b][l] = drawn ? die_left : die_stock;
+      s.hbm_stock[b][l] = drawn ? hbm_left : hbm_stock;
+    }
   }
 }
 
