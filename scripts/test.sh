@@ -5,9 +5,11 @@
 #            CCCL headers are present): build, all tests
 #   asan     the default build with AddressSanitizer + UndefinedBehaviorSanitizer (-O1 -g, the
 #            first finding aborts; a debug build, so the kernels' CC_ASSERT checks are on): all tests
-#   mpi      the same with Open MPI: build, all tests (the rank-count tests run under mpirun; the
-#            Slurm test runs scripts/slurm/chipcast.sbatch on a one-node Slurm it starts, as root)
-#   kokkos   Debian's Kokkos 3.4 (Serial): build, all tests (every backend test runs on kokkos too)
+#   mpi      the same with Open MPI: build the CLI and the tests labelled mpi, run them (the
+#            rank-count tests run under mpirun; the Slurm test runs scripts/slurm/chipcast.sbatch
+#            on a one-node Slurm it starts, as root); the other tests are the default preset's
+#   kokkos   Debian's Kokkos 3.4 (Serial): build the CLI and the tests labelled kokkos (those that
+#            run every registered backend), run them
 #   cuda     nvcc, sm_80 + sm_90: compile and link (the GPU tests need a device; see README)
 #   hip      hipcc, gfx90a + gfx940: compile and link, when Debian's hipcc is installed
 #   fuzz     clang++-15 with ASan+UBSan: build the libFuzzer harnesses, run each for
