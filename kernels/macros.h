@@ -75,6 +75,20 @@
 #define CC_UNROLL
 #endif
 
+// CC_ASSUME(cond): tells the host compiler that cond holds, so that a test of
+// it in code inlined after it is dropped (the record loops' fast path, whose
+// bins are known to be >= 0); nothing on a GPU compiler.
+#if !CHIPCAST_GPU_COMPILER && defined(__GNUC__)
+#define CC_ASSUME(cond)                 \
+  do {                                  \
+    if (!(cond)) __builtin_unreachable(); \
+  } while (0)
+#else
+#define CC_ASSUME(cond) \
+  do {                  \
+  } while (0)
+#endif
+
 // CC_ASSERT(cond): a kernel precondition, checked in debug builds only (no
 // NDEBUG) and compiled to nothing in release, where the lane loops must stay
 // branch-free to vectorise. A failure names the file, line and condition,

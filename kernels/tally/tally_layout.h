@@ -86,8 +86,9 @@ CC_FUNCTION int level_bin(float log_value, bool is_zero, bool is_inf) {
   const float pos = (log_value * 0.43429448190325182765f - kLog10Low) * (1.0f / kLog10Width);
   const float top = static_cast<float>(kRegularBins);
   const float c = pos >= 0.0f ? (pos < top ? pos : top) : -1.0f;
-  const int i = static_cast<int>(c);
-  int b = c < 0.0f ? kBinUnder : (c >= top ? kBinOver : kBinFirstRegular + i);
+  // c = -1 is kBinUnder, c = top kBinOver, both kBinFirstRegular + c.
+  static_assert(kBinUnder == kBinFirstRegular - 1 && kBinOver == kBinFirstRegular + kRegularBins, "bin layout");
+  int b = kBinFirstRegular + static_cast<int>(c);
   b = is_inf ? kBinInfinite : b;
   return is_zero ? kBinZero : b;
 }

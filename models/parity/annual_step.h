@@ -15,14 +15,20 @@ namespace chipcast::parity {
 // exp(mx) * sc is kept with sc in [1, periods per year] once a nonzero level
 // was added, so it cannot overflow where a level does not. An empty bloc
 // (x = -inf) adds nothing; +inf makes the sum +inf; a NaN sticks in mx.
-CC_FUNCTION void log_sum_add(float x, float& mx, float& sc) {
+// In three steps (annual_step's three lane loops): the gap d <= 0 between x
+// and mx, e = exp(d), then the update.
+CC_FUNCTION float log_sum_gap(float x, float mx) {
   const bool up = x > mx;  // false whenever x or mx is NaN
-  const float d = up ? mx - x : x - mx;
-  // d is NaN for -inf - -inf or inf - inf (the sum is 0, or +inf already) and for a NaN.
-  const float e = is_nan_bits(d) ? 0.0f : expf(d);
+  return up ? mx - x : x - mx;
+}
+// d is NaN for -inf - -inf or inf - inf (the sum is 0, or +inf already) and for a NaN.
+CC_FUNCTION float log_sum_exp(float d) { return is_nan_bits(d) ? 0.0f : expf(d); }
+CC_FUNCTION void log_sum_update(float x, float e, float& mx, float& sc) {
+  const bool up = x > mx;
   sc = up ? sc * e + 1.0f : sc + e;
   mx = is_nan_bits(x) ? x : (up ? x : mx);
 }
+CC_FUNCTION void log_sum_add(float x, float& mx, float& sc) { log_sum_update(x, log_sum_exp(log_sum_gap(x, mx)), mx, sc); }
 
 // Lane l before its first period: empty sums.
 template <int L>
@@ -66,12 +72,21 @@ CC_FUNCTION void annual_step(const ModelParams& p, int k, const float (&log_metr
       }
     }
   } else {
+    // log_sum_add in three lane loops per series, the expf alone in the middle
+    // one: the vector expf is a call, and around it the host compiler saves
+    // and restores every vector register live across it, which in one loop
+    // body were most of the sum's (the same operations, so the same bits).
     CC_UNROLL
     for (int m = 0; m < kNumMetrics; ++m) {
       CC_UNROLL
       for (int b = 0; b < kNumBlocs; ++b) {
+        float d[L], e[L];
         CC_SIMD
-        for (int l = 0; l < L; ++l) log_sum_add(log_metric[m][b][l], s.ann_max[m][b][l], s.ann_scaled[m][b][l]);
+        for (int l = 0; l < L; ++l) d[l] = log_sum_gap(log_metric[m][b][l], s.ann_max[m][b][l]);
+        CC_SIMD
+        for (int l = 0; l < L; ++l) e[l] = log_sum_exp(d[l]);
+        CC_SIMD
+        for (int l = 0; l < L; ++l) log_sum_update(log_metric[m][b][l], e[l], s.ann_max[m][b][l], s.ann_scaled[m][b][l]);
       }
     }
   }

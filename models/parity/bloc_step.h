@@ -13,13 +13,35 @@ namespace chipcast::parity {
 // min() by a select: vectorises, unlike fminf, and keeps a NaN in `a` visible.
 CC_FUNCTION float min_of(float a, float b) { return b < a ? b : a; }
 
-// MODEL.md step 2's noise: log of logistic(logit(y) + noise), skipped (y kept)
-// when y is 0 or 1. Bitwise & (not &&) and selects keep lane loops free of branches.
-CC_FUNCTION float log_noisy_yield(float y, float noise) {
-  const float x = logf(y / (1.0f - y)) + noise;
-  // log logistic(x), stable for either sign of x
-  const float log_y_noisy = min_of(x, 0.0f) - log1p_from_log(expf(-fabsf(x)));
-  return ((y > 0.0f) & (y < 1.0f)) ? log_y_noisy : (y >= 1.0f ? 0.0f : -INFINITY);
+// Step 2 of period k for bloc b of every lane: the learning gap shrinks by
+// the regime's decay, then MODEL.md's noise, log of logistic(logit(y) + noise)
+// (log logistic stable for either sign), into log_y; skipped (y kept) when y
+// is 0 or 1. In three lane loops, each transcendental (a vector call on the
+// host) in a loop of its own: around a call the host compiler saves and
+// restores every vector register live across it, most of a bloc step's in
+// one loop body. Selects and bitwise & (not &&) keep the loops branch-free.
+template <int L>
+CC_FUNCTION void noisy_yield_lanes(int b, const float (&z)[kNumBlocs][3][L], LaneState<L>& s, float (&log_y)[L]) {
+  float x[L], e[L];
+  CC_SIMD
+  for (int l = 0; l < L; ++l) {
+    // The learning clock tau advances by learning_mult * dt, so the gap
+    // yield_max - y = (yield_max - yield0) exp(-learning_rate tau) shrinks by
+    // exp(-learning_rate learning_mult dt) per period (a per-trajectory
+    // constant per regime).
+    const float gap = s.gap[b][l] * s.cur_decay[b][l];
+    s.gap[b][l] = gap;
+    const float y = s.yield_max[b][l] - gap;
+    x[l] = logf(y / (1.0f - y)) + s.yield_noise[b][l] * z[b][1][l];
+  }
+  CC_SIMD
+  for (int l = 0; l < L; ++l) e[l] = expf(-fabsf(x[l]));
+  CC_SIMD
+  for (int l = 0; l < L; ++l) {
+    const float y = s.yield_max[b][l] - s.gap[b][l];
+    const float log_y_noisy = min_of(x[l], 0.0f) - log1p_from_log(e[l]);
+    log_y[l] = ((y > 0.0f) & (y < 1.0f)) ? log_y_noisy : (y >= 1.0f ? 0.0f : -INFINITY);
+  }
 }
 
 // Bloc b's per-trajectory constants and initial state, from the drawn
@@ -60,19 +82,16 @@ template <int L>
 CC_FUNCTION void bloc_step(int b, const float (&z)[kNumBlocs][3][L], float t_k, float log_dt, LaneState<L>& s,
                            float (&log_metric)[kNumMetrics][kNumBlocs][L],
                            float (&log_supply)[kNumSupply][kNumBlocs][L]) {
+  // 2. Yield: the learning gap, then logit-scale noise, skipped at 0 and 1.
+  float log_y_lanes[L];
+  noisy_yield_lanes<L>(b, z, s, log_y_lanes);
   CC_SIMD
   for (int l = 0; l < L; ++l) {
     // 1. Wafer capacity: drift (+ regime adjustment), volatility, shock jumps, ceiling.
     float lc = s.log_c[b][l] + s.drift_c[b][l] + s.cur_adj_dt[b][l] + s.vol_c[b][l] * z[b][0][l] + s.jump[b][l];
     lc = min_of(lc, s.log_cap[b][l]);
     s.log_c[b][l] = lc;
-    // 2. Yield: the learning clock tau advances by learning_mult * dt, so the
-    // gap yield_max - y = (yield_max - yield0) exp(-learning_rate tau) shrinks
-    // by exp(-learning_rate learning_mult dt) per period (a per-trajectory
-    // constant per regime); then logit-scale noise, skipped at 0 and 1.
-    const float gap = s.gap[b][l] * s.cur_decay[b][l];
-    s.gap[b][l] = gap;
-    const float log_y = log_noisy_yield(s.yield_max[b][l] - gap, s.yield_noise[b][l] * z[b][1][l]);
+    const float log_y = log_y_lanes[l];
     // 3. HBM supply and what this bloc may use this period.
     const float lh = s.log_h[b][l] + s.drift_h[b][l] + s.vol_h[b][l] * z[b][2][l];
     s.log_h[b][l] = lh;

@@ -102,6 +102,22 @@ CC_FUNCTION void bloc_step_v2(int b, const float (&z)[kNumBlocs][3][L], float t_
   float st_good[Stock ? L : 1], st_flow[Stock ? L : 1], st_hpc[Stock ? L : 1], st_pack[Stock ? L : 1];
   int32_t draws[Stock ? L : 1];
   int32_t any_draw = 0;
+  // 2. Yield, as v1 (noisy_yield_lanes: its own lane loops).
+  float log_y_lanes[L];
+  noisy_yield_lanes<L>(b, z, s, log_y_lanes);
+  // Section 4, Lag: the frontier is read at another time, t - L(t), so it
+  // needs its own 2^(-s/h) (of the other bloc's half-life): the lagging bloc's
+  // one expf, in a lane loop of its own (noisy_yield_lanes says why).
+  float lag_at[Lag ? L : 1], lag_pow[Lag ? L : 1];
+  if (Lag) {
+    CC_SIMD
+    for (int l = 0; l < L; ++l) {
+      const float lag = s.lag0[b][l] + s.lag_drift[b][l] * t_k;
+      lag_at[l] = t_k - (lag > 0.0f ? lag : 0.0f);
+    }
+    CC_SIMD
+    for (int l = 0; l < L; ++l) lag_pow[l] = expf(-lag_at[l] * s.lag_decay_rate[b][l]);
+  }
   CC_SIMD
   for (int l = 0; l < L; ++l) {
     // Section 1: 2^(-t/h) of the period's end, shared by the bloc's five rates,
@@ -123,10 +139,7 @@ CC_FUNCTION void bloc_step_v2(int b, const float (&z)[kNumBlocs][3][L], float t_
                s.vol_c[b][l] * z[b][0][l] + s.jump[b][l];
     lc = min_of(lc, log_cap + s.cur_log_cap_mult[b][l]);
     s.log_c[b][l] = lc;
-    // 2. Yield, as v1.
-    const float gap = s.gap[b][l] * s.cur_decay[b][l];
-    s.gap[b][l] = gap;
-    const float log_y = log_noisy_yield(s.yield_max[b][l] - gap, s.yield_noise[b][l] * z[b][1][l]);
+    const float log_y = log_y_lanes[l];
     // 3. HBM supply: the walk with the regime's hbm_growth_adj and HBM shocks.
     const float lh = s.log_h[b][l] + s.drift_h[b][l] + s.dg_hbm[b][l] * fall + s.cur_hbm_adj_dt[b][l] +
                      s.vol_h[b][l] * z[b][2][l] + s.jump_hbm[b][l];
@@ -169,11 +182,8 @@ CC_FUNCTION void bloc_step_v2(int b, const float (&z)[kNumBlocs][3][L], float t_
     s.sum_perf_adj[b][l] = sum_perf;
     float growth = s.perf_growth[b][l] * t_k + s.dg_perf[b][l] * rise;
     if (Lag) {
-      // The frontier is read at another time, t - L(t), so it needs its own
-      // 2^(-s/h) (of the other bloc's half-life): the lagging bloc's one expf.
-      const float lag = s.lag0[b][l] + s.lag_drift[b][l] * t_k;
-      const float at = t_k - (lag > 0.0f ? lag : 0.0f);
-      const float ahead = s.perf_growth[b][l] * at + s.dg_perf[b][l] * (1.0f - expf(-at * s.lag_decay_rate[b][l]));
+      const float at = lag_at[l];
+      const float ahead = s.perf_growth[b][l] * at + s.dg_perf[b][l] * (1.0f - lag_pow[l]);
       growth = at < 0.0f ? s.lag_g0[b][l] * at : ahead;
     }
     log_metric[kUnits][b][l] = log_chips;

@@ -106,6 +106,33 @@ CC_SEPARATE void step_lanes(const ModelParams& p, int k, LaneState<L>& s) {
   if (Observe) observation_step<L>(p, k, log_supply, s);
 }
 
+// The level counts of row k (a period, or a calendar year's annual row) of
+// lanes [0, n): sink.level(k, series, base + lane, bin[series][lane]).
+template <int L, class Sink>
+CC_FUNCTION void record_levels(const int32_t (&bin)[kNumSeries][L], int k, int n, int64_t base, Sink& sink) {
+  int32_t all = 0;  // negative iff some bin is (an anomaly)
+  CC_SIMD
+  for (int l = 0; l < L; ++l) {
+    CC_UNROLL
+    for (int q = 0; q < kNumSeries; ++q) all |= bin[q][l];
+  }
+  if (all >= 0) {
+    for (int l = 0; l < n; ++l) {
+      CC_UNROLL
+      for (int q = 0; q < kNumSeries; ++q) {
+        const int b = bin[q][l];
+        CC_ASSUME(b >= 0);
+        sink.level(k, q, base + l, b);
+      }
+    }
+  } else {
+    for (int l = 0; l < n; ++l) {
+      CC_UNROLL
+      for (int q = 0; q < kNumSeries; ++q) sink.level(k, q, base + l, bin[q][l]);
+    }
+  }
+}
+
 // Hands lanes [0, n) of the last period's results to a sink; `base` is the
 // batch-local index of lane 0, and i = base + lane below:
 //   sink.level(k, series, i, bin)        (bin < 0: an anomaly, tally_layout.h)
@@ -117,17 +144,18 @@ CC_FUNCTION void record_period(const LaneState<L>& s, int k, int n, int64_t base
   // Lane-major: a lane's nine counts go to nine different rows, so
   // consecutive increments never hit the same counter (in series-major order
   // two lanes of a period in the same bin made the second increment wait for
-  // the store of the first).
-  for (int l = 0; l < n; ++l) {
-    CC_UNROLL
-    for (int q = 0; q < kNumSeries; ++q) sink.level(k, q, base + l, s.bin[q][l]);
+  // the store of the first). A block whose bins are all >= 0 (no anomaly:
+  // almost every block, found by one OR over its bins) takes the loop in
+  // which the sink's anomaly test is known false (CC_ASSUME) and dropped.
+  record_levels<L>(s.bin, k, n, base, sink);
+  if (s.annual_row >= 0) record_levels<L>(s.ann_bin, s.annual_row, n, base, sink);
+  int32_t any_cross = 0;  // a crossing confirmed this period: rare
+  CC_UNROLL
+  for (int m = 0; m < kNumMetrics; ++m) {
+    CC_SIMD
+    for (int l = 0; l < L; ++l) any_cross |= s.new_cross[m][l];
   }
-  if (s.annual_row >= 0) {
-    for (int l = 0; l < n; ++l) {
-      CC_UNROLL
-      for (int q = 0; q < kNumSeries; ++q) sink.level(s.annual_row, q, base + l, s.ann_bin[q][l]);
-    }
-  }
+  if (!any_cross) return;
   CC_UNROLL
   for (int m = 0; m < kNumMetrics; ++m)
     for (int l = 0; l < n; ++l)
