@@ -97,9 +97,10 @@ template <int L, bool Stock, bool Lag>
 CC_FUNCTION void bloc_step_v2(int b, const float (&z)[kNumBlocs][3][L], float t_k, float log_dt, LaneState<L>& s,
                               float (&log_metric)[kNumMetrics][kNumBlocs][L],
                               float (&log_supply)[kNumSupply][kNumBlocs][L]) {
-  // Stock: the four logs the stock step needs, and whether this period draws
-  // on a stock (see below), per lane.
-  float st_good[Stock ? L : 1], st_flow[Stock ? L : 1], st_hpc[Stock ? L : 1], st_pack[Stock ? L : 1];
+  // Stock: the logs the stock step needs (and the perf term of compute), and
+  // whether this period draws on a stock (see below), per lane.
+  float st_good[Stock ? L : 1], st_flow[Stock ? L : 1], st_hpc[Stock ? L : 1], st_pack[Stock ? L : 1],
+      st_perf[Stock ? L : 1];
   int32_t draws[Stock ? L : 1];
   int32_t any_draw = 0;
   // 2. Yield, as v1 (noisy_yield_lanes: its own lane loops).
@@ -186,8 +187,10 @@ CC_FUNCTION void bloc_step_v2(int b, const float (&z)[kNumBlocs][3][L], float t_
       const float ahead = s.perf_growth[b][l] * at + s.dg_perf[b][l] * (1.0f - lag_pow[l]);
       growth = at < 0.0f ? s.lag_g0[b][l] * at : ahead;
     }
+    const float log_perf = s.log_perf0[b][l] + growth + sum_perf;
+    if (Stock) st_perf[l] = log_perf;
     log_metric[kUnits][b][l] = log_chips;
-    log_metric[kCompute][b][l] = log_chips + (s.log_perf0[b][l] + growth + sum_perf);
+    log_metric[kCompute][b][l] = log_chips + log_perf;
     log_metric[kMemory][b][l] = log_chips + log_hpc;
     // The observed supply quantities (MODEL-v2.md section 7): capacity after
     // the ceiling, usable HBM flow (hbm_mult, no stock) and packaging capacity.
@@ -213,9 +216,8 @@ CC_FUNCTION void bloc_step_v2(int b, const float (&z)[kNumBlocs][3][L], float t_
       const float hbm_left = hbm_stock - hbm_used > 0.0f ? hbm_stock - hbm_used : 0.0f;
       const bool drawn = draws[l] != 0;
       const float log_chips = logf(chips);
-      const float old = log_metric[kUnits][b][l];
-      log_metric[kUnits][b][l] = drawn ? log_chips : old;
-      log_metric[kCompute][b][l] = drawn ? log_chips + (log_metric[kCompute][b][l] - old) : log_metric[kCompute][b][l];
+      log_metric[kUnits][b][l] = drawn ? log_chips : log_metric[kUnits][b][l];
+      log_metric[kCompute][b][l] = drawn ? log_chips + st_perf[l] : log_metric[kCompute][b][l];
       log_metric[kMemory][b][l] = drawn ? log_chips + st_hpc[l] : log_metric[kMemory][b][l];
       s.die_stock[b][l] = drawn ? die_left : die_stock;
       s.hbm_stock[b][l] = drawn ? hbm_left : hbm_stock;

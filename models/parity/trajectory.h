@@ -108,6 +108,18 @@ CC_SEPARATE void step_lanes(const ModelParams& p, int k, LaneState<L>& s) {
 
 // The level counts of row k (a period, or a calendar year's annual row) of
 // lanes [0, n): sink.level(k, series, base + lane, bin[series][lane]).
+// Clean: every bin is >= 0, which the sink's anomaly test is then told (CC_ASSUME).
+template <bool Clean, int L, class Sink>
+CC_FUNCTION void record_level_loop(const int32_t (&bin)[kNumSeries][L], int k, int n, int64_t base, Sink& sink) {
+  for (int l = 0; l < n; ++l) {
+    CC_UNROLL
+    for (int q = 0; q < kNumSeries; ++q) {
+      const int b = bin[q][l];
+      if (Clean) CC_ASSUME(b >= 0);
+      sink.level(k, q, base + l, b);
+    }
+  }
+}
 template <int L, class Sink>
 CC_FUNCTION void record_levels(const int32_t (&bin)[kNumSeries][L], int k, int n, int64_t base, Sink& sink) {
   int32_t all = 0;  // negative iff some bin is (an anomaly)
@@ -116,21 +128,10 @@ CC_FUNCTION void record_levels(const int32_t (&bin)[kNumSeries][L], int k, int n
     CC_UNROLL
     for (int q = 0; q < kNumSeries; ++q) all |= bin[q][l];
   }
-  if (all >= 0) {
-    for (int l = 0; l < n; ++l) {
-      CC_UNROLL
-      for (int q = 0; q < kNumSeries; ++q) {
-        const int b = bin[q][l];
-        CC_ASSUME(b >= 0);
-        sink.level(k, q, base + l, b);
-      }
-    }
-  } else {
-    for (int l = 0; l < n; ++l) {
-      CC_UNROLL
-      for (int q = 0; q < kNumSeries; ++q) sink.level(k, q, base + l, bin[q][l]);
-    }
-  }
+  if (all >= 0)
+    record_level_loop<true, L>(bin, k, n, base, sink);
+  else
+    record_level_loop<false, L>(bin, k, n, base, sink);
 }
 
 // Hands lanes [0, n) of the last period's results to a sink; `base` is the
