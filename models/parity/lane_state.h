@@ -143,9 +143,24 @@ struct alignas(L >= 16 ? 64 : alignof(uint64_t)) LaneState {
   int32_t obs_bin[kMaxObservations][L];
   // ---- end observations ----
 
+  // Constants of the run, the same in every block, set by init_lanes so that
+  // the period step does not recompute them: the regime walk's word
+  // thresholds (init_walk: a lane in regime `from` moves to the first j of
+  // bit mask walk_to[from], in name order, whose walk_last it is <=).
+  uint32_t walk_last[kMaxRegimes][kMaxRegimes];
+  int32_t walk_to[kMaxRegimes];
+
   // Scalars last (see above).
   uint64_t first = 0;       // trajectory index of lane 0
   int32_t annual_row = -1;  // see ann_bin
+  float log_dt = 0.0f;      // logf(dt), a constant of the run
+  float log_thr = 0.0f;     // the crossing rule's log threshold (crossing_rule)
+  // The effect arrays (regime_step.h, effect_bit) whose values differ between
+  // regimes in some lane of this block: the only ones a regime change selects again.
+  int32_t varying_effects = 0;
+  // Some jump array holds a nonzero jump from the last period (shock_jumps
+  // zeroes them only then).
+  int32_t live_jumps = 1;
 };
 
 }  // namespace chipcast::parity

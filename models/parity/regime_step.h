@@ -2,6 +2,7 @@
 #pragma once
 #include <math.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "kernels/macros.h"
 #include "kernels/philox_stream.h"
@@ -51,82 +52,140 @@ CC_FUNCTION void init_regime_effects_v2(const ModelParams& p, const double (&all
   }
 }
 
-// The current regime's v2 effects for every lane (select_effects' v2 part).
+// The effect arrays a regime selects, per bloc (bit kNumEffectArrays * b + e
+// of LaneState::varying_effects): v1's three, then MODEL-v2.md's five.
+enum EffectArray : int {
+  kEffAdj = 0,
+  kEffDecay,
+  kEffLogHbm,
+  kEffHbmAdj,
+  kEffPackAdj,
+  kEffPerfAdj,
+  kEffLogPackMult,
+  kEffLogCapMult,
+  kNumEffectArrays
+};
+CC_FUNCTION constexpr int32_t effect_bit(int b, int e) { return int32_t{1} << (kNumEffectArrays * b + e); }
+
+// Bloc b's effect array `eff` (one of LaneState's eff_*) and its cur_* twin.
 template <int L>
-CC_FUNCTION void select_effects_v2(const ModelParams& p, LaneState<L>& s) {
-  CC_UNROLL
-  for (int b = 0; b < kNumBlocs; ++b) {
-    CC_SIMD
-    for (int l = 0; l < L; ++l) {
-      s.cur_hbm_adj_dt[b][l] = s.eff_hbm_adj_dt[0][b][l];
-      s.cur_pack_adj_dt[b][l] = s.eff_pack_adj_dt[0][b][l];
-      s.cur_perf_adj_dt[b][l] = s.eff_perf_adj_dt[0][b][l];
-      s.cur_log_pack_mult[b][l] = s.eff_log_pack_mult[0][b][l];
-      s.cur_log_cap_mult[b][l] = s.eff_log_cap_mult[0][b][l];
-    }
-    for (int r = 1; r < p.num_regimes; ++r) {
-      CC_SIMD
-      for (int l = 0; l < L; ++l) {
-        const bool here = s.regime[l] == r;
-        s.cur_hbm_adj_dt[b][l] = here ? s.eff_hbm_adj_dt[r][b][l] : s.cur_hbm_adj_dt[b][l];
-        s.cur_pack_adj_dt[b][l] = here ? s.eff_pack_adj_dt[r][b][l] : s.cur_pack_adj_dt[b][l];
-        s.cur_perf_adj_dt[b][l] = here ? s.eff_perf_adj_dt[r][b][l] : s.cur_perf_adj_dt[b][l];
-        s.cur_log_pack_mult[b][l] = here ? s.eff_log_pack_mult[r][b][l] : s.cur_log_pack_mult[b][l];
-        s.cur_log_cap_mult[b][l] = here ? s.eff_log_cap_mult[r][b][l] : s.cur_log_cap_mult[b][l];
-      }
-    }
+struct EffectPair {
+  float (*eff)[kNumBlocs][L];  // [kMaxRegimes][kNumBlocs][L]
+  float (*cur)[L];             // [kNumBlocs][L]
+};
+template <int L>
+CC_FUNCTION EffectPair<L> effect_pair(LaneState<L>& s, int e) {
+  switch (e) {
+    case kEffAdj: return {s.eff_adj_dt, s.cur_adj_dt};
+    case kEffDecay: return {s.eff_decay, s.cur_decay};
+    case kEffLogHbm: return {s.eff_log_hbm, s.cur_log_hbm};
+    case kEffHbmAdj: return {s.eff_hbm_adj_dt, s.cur_hbm_adj_dt};
+    case kEffPackAdj: return {s.eff_pack_adj_dt, s.cur_pack_adj_dt};
+    case kEffPerfAdj: return {s.eff_perf_adj_dt, s.cur_perf_adj_dt};
+    case kEffLogPackMult: return {s.eff_log_pack_mult, s.cur_log_pack_mult};
+    default: return {s.eff_log_cap_mult, s.cur_log_cap_mult};
   }
 }
 
-// The current regime's effects for every lane. Called only when some lane's
-// regime changed: the effect tables are indexed by a run-time regime, which a
-// GPU keeps in (slow) local memory, so the period loop reads only cur_*.
+// Bit (b, e) of the result: effect array e of bloc b holds, in some lane, a
+// value in some regime whose bits differ from regime 0's. An array without
+// it has every lane's value the same in every regime, so its cur_* never
+// changes after init_lanes' first selection, and select_effects skips it.
 template <int L>
-CC_FUNCTION void select_effects(const ModelParams& p, LaneState<L>& s) {
-  CC_UNROLL
-  for (int b = 0; b < kNumBlocs; ++b) {
-    CC_SIMD
-    for (int l = 0; l < L; ++l) {
-      s.cur_adj_dt[b][l] = s.eff_adj_dt[0][b][l];
-      s.cur_decay[b][l] = s.eff_decay[0][b][l];
-      s.cur_log_hbm[b][l] = s.eff_log_hbm[0][b][l];
-    }
-    for (int r = 1; r < p.num_regimes; ++r) {
-      CC_SIMD
-      for (int l = 0; l < L; ++l) {
-        const bool here = s.regime[l] == r;
-        s.cur_adj_dt[b][l] = here ? s.eff_adj_dt[r][b][l] : s.cur_adj_dt[b][l];
-        s.cur_decay[b][l] = here ? s.eff_decay[r][b][l] : s.cur_decay[b][l];
-        s.cur_log_hbm[b][l] = here ? s.eff_log_hbm[r][b][l] : s.cur_log_hbm[b][l];
+CC_FUNCTION int32_t varying_effects(const ModelParams& p, LaneState<L>& s) {
+  int32_t mask = 0;
+  const int na = p.v2 ? kNumEffectArrays : kEffHbmAdj;
+  for (int b = 0; b < kNumBlocs; ++b)
+    for (int e = 0; e < na; ++e) {
+      const EffectPair<L> a = effect_pair<L>(s, e);
+      int32_t differs = 0;
+      for (int r = 1; r < p.num_regimes; ++r) {
+        CC_SIMD
+        for (int l = 0; l < L; ++l) {
+          uint32_t x, y;
+          memcpy(&x, &a.eff[r][b][l], sizeof x);
+          memcpy(&y, &a.eff[0][b][l], sizeof y);
+          differs |= x != y ? 1 : 0;
+        }
       }
+      mask |= differs ? effect_bit(b, e) : 0;
     }
+  return mask;
+}
+
+// cur = eff of each lane's current regime, for bloc b.
+template <int L>
+CC_FUNCTION void select_effect(int nreg, const int32_t (&regime)[L], const float (*eff)[kNumBlocs][L], int b,
+                               float (*cur)[L]) {
+  CC_SIMD
+  for (int l = 0; l < L; ++l) cur[b][l] = eff[0][b][l];
+  for (int r = 1; r < nreg; ++r) {
+    CC_SIMD
+    for (int l = 0; l < L; ++l) cur[b][l] = regime[l] == r ? eff[r][b][l] : cur[b][l];
   }
-  if (p.v2) select_effects_v2<L>(p, s);
+}
+
+// The current regime's effects for every lane: the arrays of bit mask
+// `which` (effect_bit), all of them in init_lanes, later only those whose
+// values differ between regimes (LaneState::varying_effects). Called only when
+// some lane's regime changed: the effect tables are indexed by a run-time
+// regime, which a GPU keeps in (slow) local memory, so the period loop reads
+// only cur_*.
+template <int L>
+CC_FUNCTION void select_effects(const ModelParams& p, LaneState<L>& s, int32_t which) {
+  const int nreg = p.num_regimes;
+  const int na = p.v2 ? kNumEffectArrays : kEffHbmAdj;
+  CC_UNROLL
+  for (int b = 0; b < kNumBlocs; ++b)
+    for (int e = 0; e < na; ++e) {
+      if (!(which & effect_bit(b, e))) continue;
+      const EffectPair<L> a = effect_pair<L>(s, e);
+      select_effect<L>(nreg, s.regime, a.eff, b, a.cur);
+    }
+}
+
+// The regime walk's word thresholds (LaneState::walk_last, walk_to) from p.q:
+// the same for every block, computed once per block in init_lanes instead of
+// in every period.
+template <int L>
+CC_FUNCTION void init_walk(const ModelParams& p, LaneState<L>& s) {
+  for (int from = 0; from < kMaxRegimes; ++from) {
+    int32_t to = 0;
+    double cum = 0.0;
+    for (int j = 0; j < kMaxRegimes; ++j) {
+      s.walk_last[from][j] = 0;
+      if (from >= p.num_regimes || j >= p.num_regimes || j == from || p.q[from][j] <= 0.0) continue;
+      cum += p.q[from][j];
+      // Lanes in `from` whose uniform falls below the running sum, and that
+      // have not picked an earlier destination, move to j. The uniform test
+      // is on the raw word, as w <= thr - 1 (a 32-bit compare); no word
+      // passes a zero threshold, so j is then no destination.
+      const uint64_t thr = uniform_threshold(cum);
+      if (thr == 0) continue;
+      s.walk_last[from][j] = static_cast<uint32_t>(thr - 1);
+      to |= int32_t{1} << j;
+    }
+    s.walk_to[from] = to;
+  }
 }
 
 // The Markov walk of one period: walk destinations in name order with one
-// uniform per lane (slot B, word 2: w_regime). The outer loop is over source
-// regimes so that every probability is a broadcast constant inside the lane
-// loop (no gathers). Sets `changed` if some lane moved. nreg = p.num_regimes.
+// uniform per lane (slot B, word 2: w_regime), against init_walk's
+// thresholds. The outer loop is over source regimes so that every threshold
+// is a broadcast constant inside the lane loop (no gathers). Sets `changed`
+// if some lane moved. nreg = p.num_regimes.
 template <int L>
-CC_FUNCTION void regime_walk(const ModelParams& p, int nreg, const uint32_t (&w_regime)[L], LaneState<L>& s,
+CC_FUNCTION void regime_walk(int nreg, const uint32_t (&w_regime)[L], LaneState<L>& s,
                              int32_t& changed) {
   if (nreg > 1) {
     int32_t next[L];
     CC_SIMD
     for (int l = 0; l < L; ++l) next[l] = s.regime[l];
     for (int from = 0; from < nreg; ++from) {
-      double cum = 0.0;
+      const int32_t to = s.walk_to[from];
       for (int j = 0; j < nreg; ++j) {
-        if (j == from || p.q[from][j] <= 0.0) continue;
-        cum += p.q[from][j];
-        // Lanes in `from` whose uniform falls below the running sum, and that
-        // have not picked an earlier destination, move to j. The uniform test
-        // is on the raw word, as w <= thr - 1 (a 32-bit compare); no word
-        // passes a zero threshold.
-        const uint64_t thr = uniform_threshold(cum);
-        if (thr == 0) continue;
-        const uint32_t last = static_cast<uint32_t>(thr - 1);
+        if (!(to & (int32_t{1} << j))) continue;
+        const uint32_t last = s.walk_last[from][j];
         CC_SIMD
         for (int l = 0; l < L; ++l) {
           const bool pick = (s.regime[l] == from) & (next[l] == from) & (w_regime[l] <= last);
@@ -174,7 +233,7 @@ template <int L>
 CC_FUNCTION int32_t regime_step(const ModelParams& p, int k, int nreg, uint64_t seed, uint64_t first,
                                 const uint32_t (&w_regime)[L], LaneState<L>& s) {
   int32_t changed = 0;
-  regime_walk<L>(p, nreg, w_regime, s, changed);
+  regime_walk<L>(nreg, w_regime, s, changed);
   scheduled_events<L>(p, k, seed, first, s, changed);
   return changed;
 }

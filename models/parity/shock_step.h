@@ -102,22 +102,31 @@ CC_SEPARATE void shock_jumps(const ModelParams& p, uint32_t period, LaneState<L>
   int32_t forced[L];
   CC_SIMD
   for (int l = 0; l < L; ++l) {
-    s.jump[kDomestic][l] = 0.0f;
-    s.jump[kForeign][l] = 0.0f;
     forced[l] = word_below(s.w_any[l], s.thr_shock_any[l]) ? 1 : 0;
     any |= forced[l];
   }
-  if (p.v2) {
+  // The jumps of a period without shocks are zero: the arrays are zeroed
+  // only when the last period's shocks wrote them (live_jumps; 1 after
+  // init_lanes), not in every period.
+  if (s.live_jumps) {
     CC_SIMD
     for (int l = 0; l < L; ++l) {
-      CC_UNROLL
-      for (int b = 0; b < kNumBlocs; ++b) {
-        s.jump_hbm[b][l] = 0.0f;
-        s.jump_pack[b][l] = 0.0f;
-        s.jump_cap[b][l] = 0.0f;
+      s.jump[kDomestic][l] = 0.0f;
+      s.jump[kForeign][l] = 0.0f;
+    }
+    if (p.v2) {
+      CC_SIMD
+      for (int l = 0; l < L; ++l) {
+        CC_UNROLL
+        for (int b = 0; b < kNumBlocs; ++b) {
+          s.jump_hbm[b][l] = 0.0f;
+          s.jump_pack[b][l] = 0.0f;
+          s.jump_cap[b][l] = 0.0f;
+        }
       }
     }
   }
+  s.live_jumps = any;
   if (!any) return;
   for (int l = 0; l < L; ++l)
     if (forced[l]) lane_shocks<L>(p, period, l, s);

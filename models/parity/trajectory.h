@@ -48,6 +48,10 @@ CC_SEPARATE void init_lanes(const ModelParams& p, uint64_t first, LaneState<L>& 
     if (p.perf_lag_bloc >= 0) init_perf_lag<L>(p, all, s);
   }
   init_shock_thresholds<L>(p, all, s);
+  init_walk<L>(p, s);
+  s.log_dt = logf(static_cast<float>(p.dt));
+  s.log_thr = crossing_rule(p).log_thr;
+  s.live_jumps = 1;
   CC_SIMD
   for (int l = 0; l < L; ++l) {
     s.regime[l] = p.initial_regime;
@@ -55,7 +59,8 @@ CC_SEPARATE void init_lanes(const ModelParams& p, uint64_t first, LaneState<L>& 
     reset_annual<L>(l, s);
     reset_observations<L>(l, s);
   }
-  select_effects<L>(p, s);
+  select_effects<L>(p, s, ~int32_t{0});
+  s.varying_effects = varying_effects<L>(p, s);
 }
 
 // One period k for every lane: regime update, events, shocks, the seven
@@ -85,10 +90,10 @@ CC_SEPARATE void step_lanes(const ModelParams& p, int k, LaneState<L>& s) {
 
   const float dt = static_cast<float>(p.dt);
   const float t_k = static_cast<float>((k + 1) * p.dt);
-  const float log_dt = logf(dt);
-  const CrossingRule rule = crossing_rule(p);
+  const float log_dt = s.log_dt;
+  const CrossingRule rule{s.log_thr, p.sub_bins, p.sustain};
 
-  if (changed) select_effects<L>(p, s);
+  if (changed) select_effects<L>(p, s, s.varying_effects);
 
   float log_metric[kNumMetrics][kNumBlocs][L];
   float log_supply[kNumSupply][kNumBlocs][L];
