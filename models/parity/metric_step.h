@@ -15,10 +15,13 @@ namespace chipcast::parity {
 // Metric m of period k from both blocs' levels (bloc_step's log_metric):
 // writes the bins of its ratio, domestic and foreign series (SeriesBins:
 // negative bins for anomalies) and advances its crossing detection. One lane loop for all three,
-// small enough for the host compiler to vectorise.
+// small enough for the host compiler to vectorise, then the crossing candidates of the lanes
+// that start a run, if any does.
 template <int L>
 CC_FUNCTION void metric_step(int m, int k, float dt, const CrossingRule& rule,
                              const float (&log_metric)[kNumMetrics][kNumBlocs][L], LaneState<L>& s) {
+  CrossingStart<L> c;
+  int32_t any_start = 0;
   CC_SIMD
   for (int l = 0; l < L; ++l) {
     const float ld = log_metric[m][kDomestic][l];
@@ -28,8 +31,13 @@ CC_FUNCTION void metric_step(int m, int k, float dt, const CrossingRule& rule,
     s.bin[m * kSeriesPerMetric + 0][l] = bins.ratio;
     s.bin[m * kSeriesPerMetric + 1][l] = bins.domestic;
     s.bin[m * kSeriesPerMetric + 2][l] = bins.foreign;
-    detect_crossing<L>(m, l, k, dt, rule, r, s);
+    crossing_run<L>(m, l, rule, r, s, c);
   }
+  CC_SIMD
+  for (int l = 0; l < L; ++l) any_start |= c.starts[l];
+  if (!any_start) return;
+  CC_SIMD
+  for (int l = 0; l < L; ++l) crossing_candidate<L>(m, l, k, dt, rule, c, s);
 }
 
 }  // namespace chipcast::parity
