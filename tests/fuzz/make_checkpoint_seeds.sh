@@ -35,10 +35,14 @@ rc=0
 "$exe" run small.toml -n 2000000 --seed 3 --threads 1 --batch 64 --quiet --out o3 --checkpoint c3 \
   --checkpoint-every 0 --time-limit 0.002 || rc=$?
 [ "$rc" -eq 75 ] || { echo "$0: the partial run exited $rc, not 75" >&2; exit 1; }
+# Named after the format version in their header (bytes 8-11, little-endian): seeds of an older
+# version the reader still accepts (kCheckpointOldestReadable, host/run/checkpoint.h) are kept, so
+# both decoders stay fuzzed; this script replaces only the seeds of the version it writes.
+version=$(od -An -tu4 -j8 -N4 c1/chipcast.ckpt | tr -d ' ')
 out=$here/corpus/checkpoint
-rm -f "$out"/*.ckpt
 mkdir -p "$out"
-cp c1/chipcast.ckpt "$out/tiny_4_periods_64_done.ckpt"
-cp c2/chipcast.ckpt "$out/small_8_periods_2000_done.ckpt"
-cp c3/chipcast.ckpt "$out/small_8_periods_partial.ckpt"
+rm -f "$out"/v"$version"_*.ckpt
+cp c1/chipcast.ckpt "$out/v${version}_tiny_4_periods_64_done.ckpt"
+cp c2/chipcast.ckpt "$out/v${version}_small_8_periods_2000_done.ckpt"
+cp c3/chipcast.ckpt "$out/v${version}_small_8_periods_partial.ckpt"
 ls -l "$out"
