@@ -34,6 +34,14 @@ struct LogRatio {
     // the levels: g++ does not vectorise a NaN test on the select's result).
     nan = is_nan_bits(ld) | is_nan_bits(lf) | ((ld == INFINITY) & (lf == INFINITY));
   }
+  // The same for levels known finite (FiniteLevels: no lane of the block has
+  // a zero, infinite, NaN or precision-losing level): none of the cases.
+  struct FiniteLevels {};
+  CC_FUNCTION LogRatio(float ld, float lf, FiniteLevels) : log_r(ld - lf), zero(false), inf(false), nan(false) {}
 };
+
+// True when both levels are finite with |log| < kLostPrecisionLog (a NaN fails
+// the test): SeriesBins and LogRatio then need none of their special cases.
+CC_FUNCTION bool finite_levels(float ld, float lf, float limit) { return (fabsf(ld) < limit) & (fabsf(lf) < limit); }
 
 }  // namespace chipcast::parity

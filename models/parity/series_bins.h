@@ -31,6 +31,11 @@ struct SeriesBins {
     domestic = nan_d ? kNanLevelBin : level_bin(ld, ld == -INFINITY, ld == INFINITY);
     foreign = nan_f ? kNanLevelBin : level_bin(lf, lf == -INFINITY, lf == INFINITY);
   }
+  // The same for finite levels (finite_levels): no anomaly, zero or infinity.
+  CC_FUNCTION SeriesBins(float ld, float lf, const LogRatio& r, LogRatio::FiniteLevels)
+      : ratio(level_bin(r.log_r, false, false)),
+        domestic(level_bin(ld, false, false)),
+        foreign(level_bin(lf, false, false)) {}
 };
 
 }  // namespace chipcast::parity
