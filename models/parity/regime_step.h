@@ -167,6 +167,18 @@ CC_FUNCTION void init_walk(const ModelParams& p, LaneState<L>& s) {
     }
     s.walk_to[from] = to;
   }
+  // The largest threshold of any move: a period in which no lane's word is
+  // below it moves no lane.
+  uint32_t most = 0;
+  int32_t any = 0;
+  for (int from = 0; from < kMaxRegimes; ++from)
+    for (int j = 0; j < kMaxRegimes; ++j)
+      if (s.walk_to[from] & (int32_t{1} << j)) {
+        most = s.walk_last[from][j] > most ? s.walk_last[from][j] : most;
+        any = 1;
+      }
+  s.walk_most = most;
+  s.walk_moves = any;
 }
 
 // The Markov walk of one period: walk destinations in name order with one
@@ -177,7 +189,14 @@ CC_FUNCTION void init_walk(const ModelParams& p, LaneState<L>& s) {
 template <int L>
 CC_FUNCTION void regime_walk(int nreg, const uint32_t (&w_regime)[L], LaneState<L>& s,
                              int32_t& changed) {
-  if (nreg > 1) {
+  if (nreg > 1 && s.walk_moves) {
+    // Most periods no lane's word is below any move's threshold (walk_most):
+    // then no lane moves, and the walk is skipped.
+    int32_t may = 0;
+    const uint32_t most = s.walk_most;
+    CC_SIMD
+    for (int l = 0; l < L; ++l) may |= w_regime[l] <= most ? 1 : 0;
+    if (!may) return;
     int32_t next[L];
     CC_SIMD
     for (int l = 0; l < L; ++l) next[l] = s.regime[l];
