@@ -46,10 +46,10 @@ CC_FUNCTION void reset_crossing(int l, LaneState<L>& s) {
 // lanes that start a run, in periods where some lane does (rare), so the
 // interpolation's division and rounding are not computed in every period.
 template <int L>
+// (This period's log ratio is s.prev_log_r once crossing_run has run.)
 struct CrossingStart {
   float prev_lr[L];    // the previous period's log ratio and zero flag
   int32_t prev_zero[L];
-  float lr[L];         // this period's log ratio
   int32_t inf[L];      // r = +inf
   int32_t starts[L];   // a run starts here
 };
@@ -63,7 +63,6 @@ CC_FUNCTION void crossing_run(int m, int l, const CrossingRule& rule, const LogR
   const bool starts = above & (run_before == 0);
   c.prev_lr[l] = s.prev_log_r[m][l];
   c.prev_zero[l] = s.prev_zero[m][l];
-  c.lr[l] = lr;
   c.inf[l] = r.inf ? 1 : 0;
   c.starts[l] = starts ? 1 : 0;
   const int run_now = above ? run_before + 1 : 0;
@@ -78,7 +77,7 @@ CC_FUNCTION void crossing_run(int m, int l, const CrossingRule& rule, const LogR
 template <int L>
 CC_FUNCTION void crossing_candidate(int m, int l, int k, float dt, const CrossingRule& rule,
                                     const CrossingStart<L>& c, LaneState<L>& s) {
-  const float lr = c.lr[l];
+  const float lr = s.prev_log_r[m][l];  // this period's, stored by crossing_run
   const float prev_lr = c.prev_lr[l];
   float frac = (rule.log_thr - prev_lr) / (lr - prev_lr);
   frac = frac > 1.0f ? 1.0f : frac;
@@ -105,15 +104,6 @@ CC_FUNCTION void crossing_candidate(int m, int l, int k, float dt, const Crossin
   const bool starts = c.starts[l] != 0;
   s.cand_bin[m][l] = starts ? cbin : s.cand_bin[m][l];
   s.cand_t[m][l] = starts ? t : s.cand_t[m][l];
-}
-
-// Both parts for lane l alone (metric_step runs them as two lane loops).
-template <int L>
-CC_FUNCTION void detect_crossing(int m, int l, int k, float dt, const CrossingRule& rule, const LogRatio& r,
-                                 LaneState<L>& s) {
-  CrossingStart<L> c;
-  crossing_run<L>(m, l, rule, r, s, c);
-  if (c.starts[l]) crossing_candidate<L>(m, l, k, dt, rule, c, s);
 }
 
 }  // namespace chipcast::parity

@@ -149,8 +149,7 @@ struct alignas(L >= 16 ? 64 : alignof(uint64_t)) LaneState {
   // bit mask walk_to[from], in name order, whose walk_last it is <=).
   uint32_t walk_last[kMaxRegimes][kMaxRegimes];
   int32_t walk_to[kMaxRegimes];
-  uint32_t walk_most;  // the largest walk_last of any move
-  int32_t walk_moves;  // some move has a threshold (walk_to not all 0)
+  uint32_t walk_most;  // the largest walk_last of any move (0 without any)
 
   // Scalars last (see above).
   uint64_t first = 0;       // trajectory index of lane 0

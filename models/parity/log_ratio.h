@@ -40,8 +40,4 @@ struct LogRatio {
   CC_FUNCTION LogRatio(float ld, float lf, FiniteLevels) : log_r(ld - lf), zero(false), inf(false), nan(false) {}
 };
 
-// True when both levels are finite with |log| < kLostPrecisionLog (a NaN fails
-// the test): SeriesBins and LogRatio then need none of their special cases.
-CC_FUNCTION bool finite_levels(float ld, float lf, float limit) { return (fabsf(ld) < limit) & (fabsf(lf) < limit); }
-
 }  // namespace chipcast::parity

@@ -42,7 +42,7 @@ CC_FUNCTION void metric_step(int m, int k, float dt, const CrossingRule& rule,
   int32_t wild = 0;
   CC_SIMD
   for (int l = 0; l < L; ++l)
-    wild |= finite_levels(log_metric[m][kDomestic][l], log_metric[m][kForeign][l], kLostPrecisionLog) ? 0 : 1;
+    wild |= finite_levels(log_metric[m][kDomestic][l], log_metric[m][kForeign][l]) ? 0 : 1;
   CrossingStart<L> c;
   if (wild)
     metric_lanes<L, false>(m, rule, log_metric, s, c);

@@ -149,6 +149,7 @@ CC_FUNCTION void select_effects(const ModelParams& p, LaneState<L>& s, int32_t w
 // in every period.
 template <int L>
 CC_FUNCTION void init_walk(const ModelParams& p, LaneState<L>& s) {
+  uint32_t most = 0;  // the largest threshold of any move (walk_most)
   for (int from = 0; from < kMaxRegimes; ++from) {
     int32_t to = 0;
     double cum = 0.0;
@@ -164,21 +165,11 @@ CC_FUNCTION void init_walk(const ModelParams& p, LaneState<L>& s) {
       if (thr == 0) continue;
       s.walk_last[from][j] = static_cast<uint32_t>(thr - 1);
       to |= int32_t{1} << j;
+      most = s.walk_last[from][j] > most ? s.walk_last[from][j] : most;
     }
     s.walk_to[from] = to;
   }
-  // The largest threshold of any move: a period in which no lane's word is
-  // below it moves no lane.
-  uint32_t most = 0;
-  int32_t any = 0;
-  for (int from = 0; from < kMaxRegimes; ++from)
-    for (int j = 0; j < kMaxRegimes; ++j)
-      if (s.walk_to[from] & (int32_t{1} << j)) {
-        most = s.walk_last[from][j] > most ? s.walk_last[from][j] : most;
-        any = 1;
-      }
   s.walk_most = most;
-  s.walk_moves = any;
 }
 
 // The Markov walk of one period: walk destinations in name order with one
@@ -189,9 +180,10 @@ CC_FUNCTION void init_walk(const ModelParams& p, LaneState<L>& s) {
 template <int L>
 CC_FUNCTION void regime_walk(int nreg, const uint32_t (&w_regime)[L], LaneState<L>& s,
                              int32_t& changed) {
-  if (nreg > 1 && s.walk_moves) {
+  if (nreg > 1) {
     // Most periods no lane's word is below any move's threshold (walk_most):
-    // then no lane moves, and the walk is skipped.
+    // then no lane moves, and the walk is skipped. (Without any move,
+    // walk_most is 0 and walk_to all 0: a zero word finds nothing to pick.)
     int32_t may = 0;
     const uint32_t most = s.walk_most;
     CC_SIMD

@@ -8,6 +8,12 @@
 
 namespace chipcast::parity {
 
+// True when both levels are finite with |log| < kLostPrecisionLog (a NaN fails
+// the test): SeriesBins and LogRatio then need none of their special cases.
+CC_FUNCTION bool finite_levels(float ld, float lf) {
+  return (fabsf(ld) < kLostPrecisionLog) & (fabsf(lf) < kLostPrecisionLog);
+}
+
 // One rule for a period's levels (metric_step.h) and a calendar year's sums
 // (annual_step.h). A NaN level is kNanLevelBin and makes its ratio
 // kUncountedBin (counted once, as the level); a NaN ratio of two levels that

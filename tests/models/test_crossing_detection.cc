@@ -18,13 +18,17 @@ using parity::CrossingRule;
 using parity::LaneState;
 using parity::LogRatio;
 
-// Period k-1 leaves `prev_log_r` (as a NaN ratio does: detect_crossing keeps
-// its log ratio whatever it is), then period k is above the threshold.
+// Period k-1 leaves `prev_log_r` (as a NaN ratio does: crossing_run keeps
+// its log ratio whatever it is), then period k is above the threshold: the
+// run starts, and crossing_candidate dates it (as metric_step's two loops do).
 void candidate_after(float prev_log_r, int k, const CrossingRule& rule, int& bin, float& t) {
   LaneState<1> s;
   parity::reset_crossing(0, s);
   s.prev_log_r[0][0] = prev_log_r;
-  parity::detect_crossing(0, 0, k, 0.25f, rule, LogRatio(0.0f, -1.0f), s);  // r = e > threshold 1
+  parity::CrossingStart<1> c;
+  parity::crossing_run(0, 0, rule, LogRatio(0.0f, -1.0f), s, c);  // r = e > threshold 1
+  ASSERT_EQ(c.starts[0], 1);
+  parity::crossing_candidate(0, 0, k, 0.25f, rule, c, s);
   bin = s.cand_bin[0][0];
   t = s.cand_t[0][0];
 }
