@@ -198,8 +198,10 @@ TEST_F(CliPlot, MissingPackageOrInterpreterSaysHowToGetIt) {
       run_chipcast("run " + testing::kMinimalToml + " -n 1000 -q --threads 1 --out " + (dir / "o").string()).status, 0);
   const auto before = contents(dir / "o");
   fs::create_directories(dir / "empty");
-  auto r = run_command("CHIPCAST_PYTHONPATH=" + (dir / "empty").string() + " " + CHIPCAST_EXE + " plot " +
-                       (dir / "o").string());
+  // PYTHONNOUSERSITE: scripts/forecast.sh puts a chipcast.pth naming build/python in the user's
+  // site-packages, which would supply the package this case hides.
+  auto r = run_command("PYTHONNOUSERSITE=1 CHIPCAST_PYTHONPATH=" + (dir / "empty").string() + " " + CHIPCAST_EXE +
+                       " plot " + (dir / "o").string());
   EXPECT_EQ(r.status, 2) << r.output;
   EXPECT_NE(r.output.find("the charts need the chipcast Python package"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("--target chipcast_python"), std::string::npos) << r.output;
