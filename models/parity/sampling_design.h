@@ -93,9 +93,7 @@ CC_FUNCTION void parameter_uniforms(const ModelParams& p, uint64_t first, double
   if (nc > 0) {
     double z[kMaxCorrelated][L];
     for (int a = 0; a < nc; ++a) {
-      const int i = design.corr_index[a];
-      CC_SIMD
-      for (int l = 0; l < L; ++l) z[a][l] = normal_quantile(u[i][l]);
+      normal_quantile_lanes<L>(u[design.corr_index[a]], z[a]);
     }
     for (int a = 0; a < nc; ++a) {
       const int i = design.corr_index[a];

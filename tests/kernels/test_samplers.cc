@@ -87,6 +87,31 @@ TEST_F(SamplerTest, NormalQuantileMatchesBoostToRoundoff) {
     EXPECT_NEAR(normal_quantile(p), quantile(n, p), 1e-12 * std::max(1.0, std::fabs(quantile(n, p))));
 }
 
+// normal_quantile_lanes skips the tails' work in blocks with no lane in a
+// tail, and the far tail's (p < ~1.4e-11) in blocks with no lane there: every
+// kind of block, each lane against Boost.Math.
+TEST_F(SamplerTest, NormalQuantileLanesMatchesBoostInEveryKindOfBlock) {
+  constexpr int L = 16;
+  boost::math::normal n;
+  const std::vector<std::vector<double>> blocks = {
+      {0.5, 0.3, 0.7, 0.1, 0.9, 0.076, 0.924, 0.2, 0.8, 0.45, 0.55, 0.35, 0.65, 0.25, 0.75, 0.6},       // central only
+      {0.5, 0.02, 0.98, 0.001, 0.999, 0.07, 0.93, 0.3, 1e-6, 1 - 1e-6, 0.5, 0.4, 0.6, 0.2, 0.8, 0.01},  // near tails
+      {0.5, 0.3, 0.7, 0.1, 0.9, 0.2, 0.8, 0.4, 0.45, 0.55, 0.35, 0.65, 0.25, 0.75, 0.6,
+       1e-20},  // one far tail, in the last lane
+      {1e-15, 1 - 1e-12, 1e-12, 0.02, 0.98, 1e-6, 0.999999, 0.05, 0.95, 1e-9, 1 - 1e-9, 0.07, 0.93, 0.001, 0.999,
+       1e-300},  // tails only, both far
+  };
+  for (const auto& block : blocks) {
+    double p[L], z[L];
+    std::copy(block.begin(), block.end(), p);
+    normal_quantile_lanes<L>(p, z);
+    for (int l = 0; l < L; ++l) {
+      const double want = quantile(n, p[l]);
+      EXPECT_NEAR(z[l], want, 1e-12 * std::max(1.0, std::fabs(want))) << "p = " << p[l];
+    }
+  }
+}
+
 TEST_F(SamplerTest, Normal) {
   Dist d;
   d.kind = DistKind::normal;
