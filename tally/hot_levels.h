@@ -25,6 +25,7 @@ class HotLevels {
 
   explicit HotLevels(TallyShape shape) : counts_(static_cast<size_t>(shape.level_entries()), 0) {}
   uint16_t* counts() { return counts_.data(); }
+  size_t entries() const { return counts_.size(); }
 
   // A sink counting levels here and the rest into `partial`.
   HotSink sink(const HistView& partial) { return HotSink{HotCounters{{partial}, counts_.data()}}; }
@@ -48,6 +49,9 @@ class HotLevels {
     }
     pending_ = 0;
   }
+
+  // After every counter was zeroed elsewhere (merge_level_slice, tally/batch_merge.h).
+  void mark_empty() { pending_ = 0; }
 
  private:
   std::vector<uint16_t> counts_;

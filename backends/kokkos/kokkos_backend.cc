@@ -34,6 +34,7 @@
 
 #include "kernels/tally/sinks.h"
 #include "models/parity/trajectory.h"
+#include "tally/batch_merge.h"
 #include "tally/hot_levels.h"
 #include "tally/partial_tally.h"
 
@@ -188,22 +189,30 @@ void run_claimed_chunks(const parity::ModelParams& params, uint64_t first, int64
   }
 }
 
+// Slot w's counts start at zero (batch_merge keeps them so between batches).
 struct HostBlocksTally {
   const parity::ModelParams* params;
   uint64_t first;
   int64_t count;
   std::atomic<int64_t>* next_chunk;
-  PartialTally* const* partials;
-  HotLevels* const* hot;
+  const WorkerCounts* workers;
   HostState* const* states;
 
   void operator()(const int64_t w) const {
-    partials[w]->clear();
-    HotSink sink = hot[w]->sink(partials[w]->view());
+    HotLevels* hot = workers[w].hot;
+    HotSink sink = hot->sink(workers[w].partial->view());
     run_claimed_chunks(*params, first, count, *next_chunk, states[w], sink,
-                       [&](int64_t n) { hot[w]->before_chunk(n, sink.counters.view.level); });
-    hot[w]->flush(sink.counters.view.level);
+                       [&](int64_t n) { hot->before_chunk(n, sink.counters.view.level); });
   }
+};
+
+// Slice s of the workers' level counts into the tally (merge_level_slice),
+// after every slot's HostBlocksTally has finished.
+struct HostMergeSlices {
+  const WorkerCounts* workers;
+  int n;
+  Tally* tally;
+  void operator()(const int64_t s) const { merge_level_slice(static_cast<int>(s), n, workers, n, *tally); }
 };
 
 struct HostBlocksCrossing {
@@ -341,20 +350,21 @@ class KokkosBackend final : public Backend {
     if constexpr (kBlocks) {
       ensure_workers(p);
       std::atomic<int64_t> next{0};
-      std::vector<PartialTally*> partials;
-      std::vector<HotLevels*> hot;
+      std::vector<WorkerCounts> counts;
       std::vector<HostState*> states;
       for (int w = 0; w < workers_; ++w) {
-        partials.push_back(partials_[w].get());
-        hot.push_back(&hot_[w]);
+        counts.push_back(WorkerCounts{partials_[w].get(), &hot_[w]});
         states.push_back(states_[w].data());
       }
+      check_mergeable(counts.data(), workers_, tally);
       Kokkos::parallel_for(
           "chipcast::host_blocks_tally", Kokkos::RangePolicy<Space, Index>(0, workers_),
-          HostBlocksTally{&p, first, static_cast<int64_t>(count), &next, partials.data(), hot.data(), states.data()});
+          HostBlocksTally{&p, first, static_cast<int64_t>(count), &next, counts.data(), states.data()});
       Space().fence();
-      for (int w = 0; w < workers_; ++w) tally.add(partials_[w]->view(), 0);
-      tally.trajectories += count;
+      Kokkos::parallel_for("chipcast::host_merge_slices", Kokkos::RangePolicy<Space, Index>(0, workers_),
+                           HostMergeSlices{counts.data(), workers_, &tally});
+      Space().fence();
+      merge_rest(counts.data(), workers_, count, tally);
     } else {
       single_lane_run<Space>(p, first, count, tally);
     }

@@ -5,12 +5,14 @@
 
 #include <algorithm>
 #include <cstring>
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "kernels/tally/sinks.h"
 #include "models/parity/trajectory.h"
+#include "tally/batch_merge.h"
 #include "tally/hot_levels.h"
 #include "tally/partial_tally.h"
 
@@ -22,6 +24,15 @@ constexpr int kBlocksPerChunk = 32;  // 512 trajectories advance period by perio
 constexpr int64_t kChunk = static_cast<int64_t>(kLanes) * kBlocksPerChunk;
 
 using State = parity::LaneState<kLanes>;
+
+// The workers' counts as batch_merge wants them. They are zero between
+// batches (merge_rest), so a batch starts without clearing them.
+std::vector<WorkerCounts> worker_counts(const std::vector<std::unique_ptr<PartialTally>>& partials,
+                                        std::vector<HotLevels>& hot) {
+  std::vector<WorkerCounts> w;
+  for (size_t t = 0; t < partials.size(); ++t) w.push_back(WorkerCounts{partials[t].get(), &hot[t]});
+  return w;
+}
 
 class OpenMPBackend final : public Backend {
  public:
@@ -37,11 +48,12 @@ class OpenMPBackend final : public Backend {
   void run(const parity::ModelParams& p, uint64_t first, uint64_t count, Tally& tally) override {
     if (count >= (uint64_t{1} << 32)) throw std::invalid_argument("openmp backend: batch must be < 2^32 trajectories");
     ensure_partials(p);
+    const std::vector<WorkerCounts> workers = worker_counts(partials_, hot_);
+    check_mergeable(workers.data(), threads_, tally);
     const int64_t chunks = static_cast<int64_t>((count + kChunk - 1) / kChunk);
 #pragma omp parallel num_threads(threads_)
     {
       const int t = omp_get_thread_num();
-      partials_[t]->clear();
       HotLevels& hot = hot_[t];
       HotSink sink = hot.sink(partials_[t]->view());
       std::vector<State>& states = states_[t];
@@ -52,10 +64,10 @@ class OpenMPBackend final : public Backend {
         hot.before_chunk(n, sink.counters.view.level);
         parity::run_blocks<kLanes>(p, first + begin, n, begin, states.data(), sink);
       }
-      hot.flush(sink.counters.view.level);
+      // (the loop's barrier: every thread's counts are complete)
+      merge_level_slice(t, omp_get_num_threads(), workers.data(), threads_, tally);
     }
-    for (int t = 0; t < threads_; ++t) tally.add(partials_[t]->view(), 0);
-    tally.trajectories += count;
+    merge_rest(workers.data(), threads_, count, tally);
   }
 
   // Both passes per chunk (run_blocks_calibrated) into two partial tallies per thread.
@@ -67,13 +79,15 @@ class OpenMPBackend final : public Backend {
     // The decision counts' layout follows p's drawn parameters and observations: made per batch (small).
     std::vector<std::unique_ptr<DecisionPartial>> decision_partials;
     for (int t = 0; t < threads_; ++t) decision_partials.push_back(std::make_unique<DecisionPartial>(p));
+    const std::vector<WorkerCounts> workers = worker_counts(partials_, hot_);
+    const std::vector<WorkerCounts> post_workers = worker_counts(post_partials_, post_hot_);
+    check_mergeable(workers.data(), threads_, prior);
+    check_mergeable(post_workers.data(), threads_, posterior);
     const int64_t chunks = static_cast<int64_t>((count + kChunk - 1) / kChunk);
     int64_t accepted = 0;
 #pragma omp parallel num_threads(threads_) reduction(+ : accepted)
     {
       const int t = omp_get_thread_num();
-      partials_[t]->clear();
-      post_partials_[t]->clear();
       HotLevels& hot = hot_[t];
       HotLevels& post_hot = post_hot_[t];
       HotSink sink = hot.sink(partials_[t]->view());
@@ -90,17 +104,13 @@ class OpenMPBackend final : public Backend {
         parity::run_blocks_calibrated<kLanes>(p, first + begin, n, begin, states.data(), sink, post_sink, a, &counts);
         accepted += a;
       }
-      hot.flush(sink.counters.view.level);
-      post_hot.flush(post_sink.counters.view.level);
+      merge_level_slice(t, omp_get_num_threads(), workers.data(), threads_, prior);
+      merge_level_slice(t, omp_get_num_threads(), post_workers.data(), threads_, posterior);
     }
-    for (int t = 0; t < threads_; ++t) {
-      prior.add(partials_[t]->view(), 0);
-      posterior.add(post_partials_[t]->view(), 0);
-    }
+    merge_rest(workers.data(), threads_, count, prior);
+    merge_rest(post_workers.data(), threads_, static_cast<uint64_t>(accepted), posterior);
     for (int t = 0; t < threads_; ++t)
       decisions.add(decision_partials[t]->view(), t == 0 ? count : 0, t == 0 ? static_cast<uint64_t>(accepted) : 0);
-    prior.trajectories += count;
-    posterior.trajectories += static_cast<uint64_t>(accepted);
     return static_cast<uint64_t>(accepted);
   }
 

@@ -3,11 +3,14 @@
 
 #include <cmath>
 #include <cstdint>
+#include <memory>
+#include <stdexcept>
 #include <vector>
 
 #include "kernels/tally/sinks.h"
 #include "kernels/tally/tally_shape.h"
 #include "kernels/tally/time_grid.h"
+#include "tally/batch_merge.h"
 #include "tally/hot_levels.h"
 #include "tally/partial_tally.h"
 #include "tally/tally.h"
@@ -175,6 +178,76 @@ TEST(Sinks, HotSinkCountsTheSameOnceFlushed) {
   hot.flush(p.view().level);
   expect_counted(p.view(), s);
   EXPECT_EQ(hot.counts()[s.level_offset(0, 1) + kBinFirstRegular + 5], 0u) << "a flush zeroes the counters";
+}
+
+// The CPU backends' end of batch: every worker's 16-bit and 32-bit counts
+// merged slice by slice must give what Tally::add of each worker's flushed
+// partial gives (the independent oracle here), for any slice count, and leave
+// every worker's counts zero for the next batch.
+TEST(BatchMerge, SlicesGiveTheSameTallyAsAddingEachWorkerAndLeaveZeros) {
+  const TallyShape s{5, 4, 2};  // 7 level rows: 7 * 9 * kLevelBins entries, several 4096-entry runs
+  constexpr int kWorkers = 3;
+  for (int slices : {1, 2, 3, 7, 64}) {
+    std::vector<std::unique_ptr<PartialTally>> partials, oracle;
+    std::vector<HotLevels> hot(kWorkers, HotLevels(s));
+    std::vector<WorkerCounts> workers;
+    for (int w = 0; w < kWorkers; ++w) {
+      partials.push_back(std::make_unique<PartialTally>(s));
+      oracle.push_back(std::make_unique<PartialTally>(s));
+      workers.push_back(WorkerCounts{partials[w].get(), &hot[w]});
+    }
+    Tally merged(s), want(s);
+    for (int batch = 0; batch < 2; ++batch) {
+      for (int w = 0; w < kWorkers; ++w) {
+        HotSink sink = hot[w].sink(partials[w]->view());
+        HistSink plain{ViewCounters{oracle[w]->view()}};
+        hot[w].before_chunk(100, partials[w]->view().level);
+        // Counts in every row and in the last entry, some through a flush (32-bit), some left in 16 bits.
+        for (int i = 0; i < 50 + 10 * w + batch; ++i) {
+          const int k = (i * 7 + w) % s.level_rows(), q = (i + batch) % kNumSeries;
+          const int bin = i == 0 ? kLevelBins - 1 : (i * 37 + w) % kLevelBins;
+          sink.level(k, q, 0, bin);
+          plain.level(k, q, 0, bin);
+          if (i == 20) hot[w].flush(partials[w]->view().level);
+        }
+        sink.level(s.level_rows() - 1, kNumSeries - 1, 0, kLevelBins - 1);
+        plain.level(s.level_rows() - 1, kNumSeries - 1, 0, kLevelBins - 1);
+        // Every entry on either side of a 4096-entry run's edge (where slices are cut).
+        for (int64_t e = 4095; e < s.level_entries(); e += 4096) {
+          for (int64_t j : {e, e + 1}) {
+            if (j >= s.level_entries()) continue;
+            if (w % 2)
+              ++partials[w]->view().level[j];
+            else
+              ++hot[w].counts()[j];
+            ++oracle[w]->view().level[j];
+          }
+        }
+        sink.crossing(1, 0, 3 + w, 1.0f);
+        plain.crossing(1, 0, 3 + w, 1.0f);
+        sink.level(0, 0, 0, kNanRatioBin);
+        plain.level(0, 0, 0, kNanRatioBin);
+      }
+      check_mergeable(workers.data(), kWorkers, merged);
+      for (int slice = 0; slice < slices; ++slice) merge_level_slice(slice, slices, workers.data(), kWorkers, merged);
+      merge_rest(workers.data(), kWorkers, 10, merged);
+      for (int w = 0; w < kWorkers; ++w) {
+        want.add(oracle[w]->view(), w == 0 ? 10 : 0);
+        oracle[w]->clear();
+      }
+      EXPECT_TRUE(merged == want) << slices << " slices, batch " << batch;
+      for (int w = 0; w < kWorkers; ++w) {
+        const HistView v = partials[w]->view();
+        for (int64_t i = 0; i < HistView::block_entries(s); ++i) ASSERT_EQ(v.level[i], 0u) << "32-bit entry " << i;
+        for (size_t i = 0; i < hot[w].entries(); ++i) ASSERT_EQ(hot[w].counts()[i], 0) << "16-bit entry " << i;
+      }
+    }
+  }
+  Tally other(TallyShape{4, 4, 2});
+  PartialTally p(s);
+  HotLevels h(s);
+  const WorkerCounts w{&p, &h};
+  EXPECT_THROW(check_mergeable(&w, 1, other), std::invalid_argument);
 }
 
 TEST(Sinks, CrossingTimeSinkMarksCensored) {
