@@ -246,7 +246,8 @@ TEST_F(V2ClosedForms, PerfLagFollowsTheOtherFrontier) {
   const Keys frontier = {
       {"hbm0", "1e6"}, {"perf_growth", "0.6"}, {"perf_growth_long", "0.1"}, {"growth_halflife", "1.5"}, {"perf0", "3"}};
   for (const auto& [lag, u] : {std::pair<double, double>{1.0, 1.42}, {3.0, 4.263}}) {
-    const double relaxed = expected_date(at_period_ends([&](double t, int) {
+    // Copies: C++17 lambdas cannot capture structured bindings (clang refuses it).
+    const double relaxed = expected_date(at_period_ends([lag = lag, u = u](double t, int) {
       const double s_ = t - lag;
       const double g_at = s_ < 0 ? 0.6 * s_ : big_g(0.6, 0.1, 1.5, s_);
       return std::log(u) + g_at - big_g(0.6, 0.1, 1.5, t);
