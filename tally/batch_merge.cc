@@ -34,8 +34,7 @@ void merge_level_slice(int slice, int slices, const WorkerCounts* workers, int n
 void merge_rest(const WorkerCounts* workers, int n, uint64_t trajectories, Tally& tally) {
   for (int w = 0; w < n; ++w) {
     const HistView v = workers[w].partial->view();
-    for (size_t i = 0; i < tally.crossing.size(); ++i) tally.crossing[i] += v.crossing[i];
-    for (size_t i = 0; i < tally.anomalies.size(); ++i) tally.anomalies[i] += v.anomalies[i];
+    tally.add_all_but_levels(v, 0);
     std::fill(v.crossing, v.crossing + tally.crossing.size(), 0u);
     std::fill(v.anomalies, v.anomalies + tally.anomalies.size(), 0u);
     workers[w].hot->mark_empty();

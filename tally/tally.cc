@@ -22,6 +22,11 @@ void Tally::merge(const Tally& o) {
 void Tally::add(const HistView& p, uint64_t n) {
   if (p.shape != shape) throw std::invalid_argument("cannot add a partial tally of a different shape");
   for (size_t i = 0; i < level.size(); ++i) level[i] += p.level[i];
+  add_all_but_levels(p, n);
+}
+
+void Tally::add_all_but_levels(const HistView& p, uint64_t n) {
+  if (p.shape != shape) throw std::invalid_argument("cannot add a partial tally of a different shape");
   for (size_t i = 0; i < crossing.size(); ++i) crossing[i] += p.crossing[i];
   for (size_t i = 0; i < anomalies.size(); ++i) anomalies[i] += p.anomalies[i];
   trajectories += n;

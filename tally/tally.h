@@ -30,6 +30,8 @@ struct Tally {
   void merge(const Tally& other);
   // Adds a 32-bit partial tally held in host memory, covering `trajectories`.
   void add(const HistView& partial, uint64_t trajectories);
+  // Only the crossings, anomalies and trajectories of add (the levels merged elsewhere: tally/batch_merge.h).
+  void add_all_but_levels(const HistView& partial, uint64_t trajectories);
   bool operator==(const Tally& o) const;
   // Empty when the counts agree with `trajectories` (every trajectory lands in
   // exactly one crossing bin per metric, the last bin being "censored") and
