@@ -32,6 +32,7 @@
 #include <string>
 #include <vector>
 
+#include "backends/host_blocks.h"
 #include "kernels/tally/sinks.h"
 #include "models/parity/trajectory.h"
 #include "tally/batch_merge.h"
@@ -158,9 +159,9 @@ void require_alive() {
 
 // ---------------------------------------------------------------------------
 // Host execution spaces (Serial, OpenMP, Threads, HPX): exactly the OpenMP
-// backend's computation. The same LaneState<16> blocks, compiled with the
-// same flags, so the tallies are byte-identical to it; chunks of 32 blocks
-// advance period by period; each worker counts into its own partial tally
+// backend's computation. The same LaneState<kHostLanes> blocks, compiled with
+// the same flags, so the tallies are byte-identical to it; chunks of
+// kHostBlocksPerChunk blocks advance period by period; each worker counts into its own partial tally
 // without atomics (levels through 16-bit HotLevels, as OpenMP does).
 //
 // Kokkos gives a range functor no portable thread id (UniqueToken is
@@ -169,13 +170,13 @@ void require_alive() {
 // takes chunks from a shared counter, like OpenMP's schedule(dynamic, 1). The
 // result does not depend on how Kokkos maps slots to threads.
 
-constexpr int kLanes = 16;           // trajectories per SIMD block (AVX-512 floats)
-constexpr int kBlocksPerChunk = 32;  // as in the OpenMP backend
-constexpr int64_t kChunk = static_cast<int64_t>(kLanes) * kBlocksPerChunk;
+constexpr int kLanes = kHostLanes;  // as in the OpenMP backend (backends/host_blocks.h)
+constexpr int kBlocksPerChunk = kHostBlocksPerChunk;
+constexpr int64_t kChunk = kHostChunk;
 using HostState = parity::LaneState<kLanes>;
 
 // Claims chunks of kChunk trajectories from a shared counter until none is
-// left, running each through the 16-lane kernels into `sink`, after
+// left, running each through the kHostLanes-lane kernels into `sink`, after
 // before(chunk size).
 template <class Sink, class Before>
 void run_claimed_chunks(const parity::ModelParams& params, uint64_t first, int64_t count,

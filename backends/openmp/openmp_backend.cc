@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "backends/host_blocks.h"
 #include "kernels/tally/sinks.h"
 #include "models/parity/trajectory.h"
 #include "tally/batch_merge.h"
@@ -19,9 +20,9 @@
 namespace chipcast {
 namespace {
 
-constexpr int kLanes = 16;           // trajectories per SIMD block (AVX-512 floats)
-constexpr int kBlocksPerChunk = 32;  // 512 trajectories advance period by period together
-constexpr int64_t kChunk = static_cast<int64_t>(kLanes) * kBlocksPerChunk;
+constexpr int kLanes = kHostLanes;  // backends/host_blocks.h
+constexpr int kBlocksPerChunk = kHostBlocksPerChunk;
+constexpr int64_t kChunk = kHostChunk;
 
 using State = parity::LaneState<kLanes>;
 
