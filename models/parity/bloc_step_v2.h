@@ -102,7 +102,6 @@ CC_FUNCTION void bloc_step_v2(int b, const float (&z)[kNumBlocs][3][L], float t_
   float st_good[Stock ? L : 1], st_flow[Stock ? L : 1], st_hpc[Stock ? L : 1], st_pack[Stock ? L : 1],
       st_perf[Stock ? L : 1];
   int32_t draws[Stock ? L : 1];
-  int32_t any_draw = 0;
   // 2. Yield, as v1 (noisy_yield_lanes: its own lane loops).
   float log_y_lanes[L];
   noisy_yield_lanes<L>(b, z, s, log_y_lanes);
@@ -171,7 +170,6 @@ CC_FUNCTION void bloc_step_v2(int b, const float (&z)[kNumBlocs][3][L], float t_
       const bool hbm_draw = (s.hbm_stock[b][l] > 0.0f) & (log_per_chip <= min_of(log_good, log_pack));
       const int32_t d = (die_draw | hbm_draw) ? 1 : 0;
       draws[l] = d;
-      any_draw |= d;
       st_good[l] = log_good;
       st_flow[l] = log_hbm_usable;
       st_hpc[l] = log_hpc;
@@ -198,29 +196,40 @@ CC_FUNCTION void bloc_step_v2(int b, const float (&z)[kNumBlocs][3][L], float t_
     log_supply[kSupplyHbm][b][l] = log_hbm_usable;
     log_supply[kSupplyPackaging][b][l] = log_pack;
   }
-  if (Stock && any_draw) {
-    CC_SIMD
-    for (int l = 0; l < L; ++l) {
-      // Section 2 in levels, for the lanes that draw: chips = min(good + die
-      // stock, (HBM flow + HBM stock) / HBM per chip, packaging); the stocks
-      // only ever fall.
-      const float die_stock = s.die_stock[b][l];
-      const float hbm_stock = s.hbm_stock[b][l];
-      const float good = expf(st_good[l]);
-      const float flow = expf(st_flow[l]);
-      const float hpc = expf(st_hpc[l]);
-      const float chips = min_of(min_of(good + die_stock, (flow + hbm_stock) / hpc), expf(st_pack[l]));
-      const float die_used = chips - good > 0.0f ? chips - good : 0.0f;
-      const float hbm_used = chips * hpc - flow > 0.0f ? chips * hpc - flow : 0.0f;
-      const float die_left = die_stock - die_used > 0.0f ? die_stock - die_used : 0.0f;
-      const float hbm_left = hbm_stock - hbm_used > 0.0f ? hbm_stock - hbm_used : 0.0f;
-      const bool drawn = draws[l] != 0;
-      const float log_chips = logf(chips);
-      log_metric[kUnits][b][l] = drawn ? log_chips : log_metric[kUnits][b][l];
-      log_metric[kCompute][b][l] = drawn ? log_chips + st_perf[l] : log_metric[kCompute][b][l];
-      log_metric[kMemory][b][l] = drawn ? log_chips + st_hpc[l] : log_metric[kMemory][b][l];
-      s.die_stock[b][l] = drawn ? die_left : die_stock;
-      s.hbm_stock[b][l] = drawn ? hbm_left : hbm_stock;
+  if (Stock) {
+    // Group by group of rare_group(L) lanes (one AVX-512 vector of floats), so
+    // that a block of 64 lanes pays for the level form only in the groups
+    // where some lane draws.
+    constexpr int G = rare_group(L);
+    static_assert(L % G == 0, "a block is whole groups");
+    for (int g = 0; g < L; g += G) {
+      int32_t any_draw = 0;
+      CC_SIMD
+      for (int l = g; l < g + G; ++l) any_draw |= draws[l];
+      if (!any_draw) continue;
+      CC_SIMD
+      for (int l = g; l < g + G; ++l) {
+        // Section 2 in levels, for the lanes that draw: chips = min(good + die
+        // stock, (HBM flow + HBM stock) / HBM per chip, packaging); the stocks
+        // only ever fall.
+        const float die_stock = s.die_stock[b][l];
+        const float hbm_stock = s.hbm_stock[b][l];
+        const float good = expf(st_good[l]);
+        const float flow = expf(st_flow[l]);
+        const float hpc = expf(st_hpc[l]);
+        const float chips = min_of(min_of(good + die_stock, (flow + hbm_stock) / hpc), expf(st_pack[l]));
+        const float die_used = chips - good > 0.0f ? chips - good : 0.0f;
+        const float hbm_used = chips * hpc - flow > 0.0f ? chips * hpc - flow : 0.0f;
+        const float die_left = die_stock - die_used > 0.0f ? die_stock - die_used : 0.0f;
+        const float hbm_left = hbm_stock - hbm_used > 0.0f ? hbm_stock - hbm_used : 0.0f;
+        const bool drawn = draws[l] != 0;
+        const float log_chips = logf(chips);
+        log_metric[kUnits][b][l] = drawn ? log_chips : log_metric[kUnits][b][l];
+        log_metric[kCompute][b][l] = drawn ? log_chips + st_perf[l] : log_metric[kCompute][b][l];
+        log_metric[kMemory][b][l] = drawn ? log_chips + st_hpc[l] : log_metric[kMemory][b][l];
+        s.die_stock[b][l] = drawn ? die_left : die_stock;
+        s.hbm_stock[b][l] = drawn ? hbm_left : hbm_stock;
+      }
     }
   }
 }

@@ -7,12 +7,18 @@
 
 namespace chipcast::parity {
 
+// Lanes per group for the steps that run only in groups where some lane
+// needs them (a stock draw's level form): 16, one AVX-512 vector of floats,
+// or the whole block when it is smaller (a GPU's one lane).
+CC_FUNCTION constexpr int rare_group(int lanes) { return lanes < 16 ? lanes : 16; }
+
 // On the host the lanes of a block are computed together by `omp simd` loops
-// (L = 16); a GPU thread runs one trajectory (L = 1). Every lane computes the
+// (L = kHostLanes, 64: backends/host_blocks.h); a GPU thread runs one
+// trajectory (L = 1). Every lane computes the
 // same instructions whatever its position, so a trajectory's result never
 // depends on its block, batch, thread or device. Blocks are always computed
 // full; a partial block is padded and the padding lanes are simply not recorded.
-// On the host (L = 16) every [..][L] array is 64 bytes or a multiple, so with
+// On the host (L >= 16) every [..][L] array is 64 bytes or a multiple, so with
 // the struct 64-byte aligned and its scalars last each lane loop loads and
 // stores whole cache lines (one AVX-512 access each; with `first` in front
 // every access straddled two lines).
@@ -63,7 +69,9 @@ struct alignas(L >= 16 ? 64 : alignof(uint64_t)) LaneState {
   // Relaxing growth: G(t) = g_long t + (g - g_long) (h / ln 2) (1 - 2^(-t/h)),
   // kept as g_long (in drift_c/drift_h * 1/dt for the walks, in the v1 slots
   // perf_growth/hpc_growth/pack_growth for the levels) plus dG_* = (g - g_long) h / ln 2.
-  float decay_rate[kNumBlocs][L];  // ln 2 / growth_halflife (0 without one); a lagging bloc's frontier reads 2^(-s/h) = exp(-decay_rate s)
+  float decay_rate
+      [kNumBlocs]
+      [L];  // ln 2 / growth_halflife (0 without one); a lagging bloc's frontier reads 2^(-s/h) = exp(-decay_rate s)
   float prev_decay[kNumBlocs][L];  // 2^(-t_{k-1}/h), 1 before period 0
   float decay_step[kNumBlocs][L];  // 2^(-dt/h), 1 without a half-life: prev_decay's factor per period
   float dg_wafer[kNumBlocs][L];
