@@ -159,10 +159,11 @@ void require_alive() {
 
 // ---------------------------------------------------------------------------
 // Host execution spaces (Serial, OpenMP, Threads, HPX): exactly the OpenMP
-// backend's computation. The same LaneState<kHostLanes> blocks, compiled with
-// the same flags, so the tallies are byte-identical to it; chunks of
-// kHostBlocksPerChunk blocks advance period by period; each worker counts into its own partial tally
-// without atomics (levels through 16-bit HotLevels, as OpenMP does).
+// backend's computation. The same LaneState<kHostLanes> blocks
+// (backends/host_blocks.h), compiled with the same flags, so the tallies are
+// byte-identical to it; chunks of kHostBlocksPerChunk blocks advance period by
+// period; each worker counts into its own partial tally without atomics
+// (levels through 16-bit HotLevels, as OpenMP does).
 //
 // Kokkos gives a range functor no portable thread id (UniqueToken is
 // Kokkos::Experimental), so the parallel_for runs one work item per worker
@@ -170,23 +171,20 @@ void require_alive() {
 // takes chunks from a shared counter, like OpenMP's schedule(dynamic, 1). The
 // result does not depend on how Kokkos maps slots to threads.
 
-constexpr int kLanes = kHostLanes;  // as in the OpenMP backend (backends/host_blocks.h)
-constexpr int kBlocksPerChunk = kHostBlocksPerChunk;
-constexpr int64_t kChunk = kHostChunk;
-using HostState = parity::LaneState<kLanes>;
+using HostState = parity::LaneState<kHostLanes>;
 
-// Claims chunks of kChunk trajectories from a shared counter until none is
+// Claims chunks of kHostChunk trajectories from a shared counter until none is
 // left, running each through the kHostLanes-lane kernels into `sink`, after
 // before(chunk size).
 template <class Sink, class Before>
 void run_claimed_chunks(const parity::ModelParams& params, uint64_t first, int64_t count,
                         std::atomic<int64_t>& next_chunk, HostState* state, Sink& sink, Before before) {
-  const int64_t chunks = (count + kChunk - 1) / kChunk;
+  const int64_t chunks = (count + kHostChunk - 1) / kHostChunk;
   for (int64_t c = next_chunk.fetch_add(1); c < chunks; c = next_chunk.fetch_add(1)) {
-    const int64_t begin = c * kChunk;
-    const int64_t n = std::min<int64_t>(kChunk, count - begin);
+    const int64_t begin = c * kHostChunk;
+    const int64_t n = std::min<int64_t>(kHostChunk, count - begin);
     before(n);
-    parity::run_blocks<kLanes>(params, first + begin, n, begin, state, sink);
+    parity::run_blocks<kHostLanes>(params, first + begin, n, begin, state, sink);
   }
 }
 
@@ -337,7 +335,7 @@ class KokkosBackend final : public Backend {
   std::string describe() const override {
     std::string d = "kokkos " + version_string() + ": " + Space::name() + ", ";
     if (kBlocks)
-      return d + std::to_string(workers_) + (workers_ == 1 ? " thread, " : " threads, ") + std::to_string(kLanes) +
+      return d + std::to_string(workers_) + (workers_ == 1 ? " thread, " : " threads, ") + std::to_string(kHostLanes) +
              " trajectories per SIMD block";
     return d + (on_host<Space>() ? std::to_string(workers_) + " threads, " : std::string()) +
            "1 trajectory per thread, atomic tally";
@@ -376,7 +374,7 @@ class KokkosBackend final : public Backend {
     if (count == 0) return;
     if constexpr (kBlocks) {
       std::atomic<int64_t> next{0};
-      std::vector<std::vector<HostState>> states(workers_, std::vector<HostState>(kBlocksPerChunk));
+      std::vector<std::vector<HostState>> states(workers_, std::vector<HostState>(kHostBlocksPerChunk));
       std::vector<HostState*> state_ptrs;
       for (auto& s : states) state_ptrs.push_back(s.data());
       Kokkos::parallel_for("chipcast::host_blocks_crossing", Kokkos::RangePolicy<Space, Index>(0, workers_),
@@ -393,7 +391,7 @@ class KokkosBackend final : public Backend {
     const TallyShape shape = parity::tally_shape(p);
     if (!partials_.empty() && shape_ == shape) return;
     partials_.clear();
-    states_.assign(workers_, std::vector<HostState>(kBlocksPerChunk));
+    states_.assign(workers_, std::vector<HostState>(kHostBlocksPerChunk));
     for (int w = 0; w < workers_; ++w) partials_.push_back(std::make_unique<PartialTally>(shape));
     hot_.assign(workers_, HotLevels(shape));
     shape_ = shape;

@@ -20,11 +20,7 @@
 namespace chipcast {
 namespace {
 
-constexpr int kLanes = kHostLanes;  // backends/host_blocks.h
-constexpr int kBlocksPerChunk = kHostBlocksPerChunk;
-constexpr int64_t kChunk = kHostChunk;
-
-using State = parity::LaneState<kLanes>;
+using State = parity::LaneState<kHostLanes>;
 
 // The workers' counts as batch_merge wants them. They are zero between
 // batches (merge_rest), so a batch starts without clearing them.
@@ -41,7 +37,7 @@ class OpenMPBackend final : public Backend {
 
   std::string name() const override { return "openmp"; }
   std::string describe() const override {
-    return "openmp: " + std::to_string(threads_) + " threads, " + std::to_string(kLanes) +
+    return "openmp: " + std::to_string(threads_) + " threads, " + std::to_string(kHostLanes) +
            " trajectories per SIMD block";
   }
   uint64_t preferred_batch() const override { return uint64_t{1} << 18; }
@@ -51,7 +47,7 @@ class OpenMPBackend final : public Backend {
     ensure_partials(p);
     const std::vector<WorkerCounts> workers = worker_counts(partials_, hot_);
     check_mergeable(workers.data(), threads_, tally);
-    const int64_t chunks = static_cast<int64_t>((count + kChunk - 1) / kChunk);
+    const int64_t chunks = static_cast<int64_t>((count + kHostChunk - 1) / kHostChunk);
 #pragma omp parallel num_threads(threads_)
     {
       const int t = omp_get_thread_num();
@@ -60,10 +56,10 @@ class OpenMPBackend final : public Backend {
       std::vector<State>& states = states_[t];
 #pragma omp for schedule(dynamic, 1)
       for (int64_t c = 0; c < chunks; ++c) {
-        const int64_t begin = c * kChunk;
-        const int64_t n = std::min<int64_t>(kChunk, static_cast<int64_t>(count) - begin);
+        const int64_t begin = c * kHostChunk;
+        const int64_t n = std::min<int64_t>(kHostChunk, static_cast<int64_t>(count) - begin);
         hot.before_chunk(n, sink.counters.view.level);
-        parity::run_blocks<kLanes>(p, first + begin, n, begin, states.data(), sink);
+        parity::run_blocks<kHostLanes>(p, first + begin, n, begin, states.data(), sink);
       }
       // (the loop's barrier: every thread's counts are complete)
       merge_level_slice(t, omp_get_num_threads(), workers.data(), threads_, tally);
@@ -84,7 +80,7 @@ class OpenMPBackend final : public Backend {
     const std::vector<WorkerCounts> post_workers = worker_counts(post_partials_, post_hot_);
     check_mergeable(workers.data(), threads_, prior);
     check_mergeable(post_workers.data(), threads_, posterior);
-    const int64_t chunks = static_cast<int64_t>((count + kChunk - 1) / kChunk);
+    const int64_t chunks = static_cast<int64_t>((count + kHostChunk - 1) / kHostChunk);
     int64_t accepted = 0;
 #pragma omp parallel num_threads(threads_) reduction(+ : accepted)
     {
@@ -97,12 +93,13 @@ class OpenMPBackend final : public Backend {
       std::vector<State>& states = states_[t];
 #pragma omp for schedule(dynamic, 1)
       for (int64_t c = 0; c < chunks; ++c) {
-        const int64_t begin = c * kChunk;
-        const int64_t n = std::min<int64_t>(kChunk, static_cast<int64_t>(count) - begin);
+        const int64_t begin = c * kHostChunk;
+        const int64_t n = std::min<int64_t>(kHostChunk, static_cast<int64_t>(count) - begin);
         hot.before_chunk(n, sink.counters.view.level);
         post_hot.before_chunk(n, post_sink.counters.view.level);
         int64_t a = 0;
-        parity::run_blocks_calibrated<kLanes>(p, first + begin, n, begin, states.data(), sink, post_sink, a, &counts);
+        parity::run_blocks_calibrated<kHostLanes>(p, first + begin, n, begin, states.data(), sink, post_sink, a,
+                                                  &counts);
         accepted += a;
       }
       merge_level_slice(t, omp_get_num_threads(), workers.data(), threads_, prior);
@@ -116,17 +113,17 @@ class OpenMPBackend final : public Backend {
   }
 
   void crossing_times(const parity::ModelParams& p, uint64_t first, uint64_t count, float* out) override {
-    const int64_t chunks = static_cast<int64_t>((count + kChunk - 1) / kChunk);
+    const int64_t chunks = static_cast<int64_t>((count + kHostChunk - 1) / kHostChunk);
     CrossingTimeSink sink{out, static_cast<int64_t>(count)};
 #pragma omp parallel num_threads(threads_)
     {
-      std::vector<State> states(kBlocksPerChunk);
+      std::vector<State> states(kHostBlocksPerChunk);
 #pragma omp for schedule(dynamic, 1)
       for (int64_t c = 0; c < chunks; ++c) {
-        const int64_t begin = c * kChunk;
-        const int64_t n = std::min<int64_t>(kChunk, static_cast<int64_t>(count) - begin);
+        const int64_t begin = c * kHostChunk;
+        const int64_t n = std::min<int64_t>(kHostChunk, static_cast<int64_t>(count) - begin);
         CrossingTimeSink local = sink;  // each chunk writes its own disjoint indices
-        parity::run_blocks<kLanes>(p, first + begin, n, begin, states.data(), local);
+        parity::run_blocks<kHostLanes>(p, first + begin, n, begin, states.data(), local);
       }
     }
   }
@@ -136,7 +133,7 @@ class OpenMPBackend final : public Backend {
     const TallyShape shape = parity::tally_shape(p);
     if (!partials_.empty() && shape_ == shape) return;
     partials_.clear();
-    states_.assign(threads_, std::vector<State>(kBlocksPerChunk));
+    states_.assign(threads_, std::vector<State>(kHostBlocksPerChunk));
     for (int t = 0; t < threads_; ++t) partials_.push_back(std::make_unique<PartialTally>(shape));
     hot_.assign(threads_, HotLevels(shape));
     shape_ = shape;
