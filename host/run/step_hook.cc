@@ -6,6 +6,8 @@
 #include <chrono>
 #include <csignal>
 #include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <stdexcept>
 #include <thread>
 
@@ -19,10 +21,10 @@ namespace {
 constexpr double kMaxWaitSeconds = 300;
 
 [[noreturn]] void bad_hook(const std::string& text, const std::string& why) {
-  throw std::invalid_argument(fmt::format(
-      "step hook \"{}\": {}; expected STEP:wait-signal, STEP:sleep=SECONDS or STEP:raise=SIGNAL (STEP >= 1; SIGNAL "
-      "SIGTERM, SIGUSR1, SIGINT or SIGKILL)",
-      text, why));
+  throw std::invalid_argument(
+      fmt::format("step hook \"{}\": {}; expected STEP:wait-signal, STEP:sleep=SECONDS, STEP:raise=SIGNAL or "
+                  "STEP:handshake=PATH (STEP >= 1; SIGNAL SIGTERM, SIGUSR1, SIGINT or SIGKILL)",
+                  text, why));
 }
 
 int signal_number(const std::string& name) {
@@ -64,6 +66,10 @@ StepHook parse_step_hook(const std::string& text) {
     hook.action = StepHook::Action::raise_signal;
     hook.signal = signal_number(action.substr(6));
     if (hook.signal == 0) bad_hook(text, "unknown SIGNAL");
+  } else if (action.rfind("handshake=", 0) == 0) {
+    hook.action = StepHook::Action::handshake;
+    hook.path = action.substr(10);
+    if (hook.path.empty()) bad_hook(text, "no PATH");
   } else {
     bad_hook(text, "unknown action");
   }
@@ -99,6 +105,19 @@ void run_step_hook(const StepHook& hook, uint64_t step) {
     case StepHook::Action::raise_signal:
       std::raise(hook.signal);
       break;
+    case StepHook::Action::handshake: {
+      std::error_code ec;
+      if (!std::ofstream(hook.path))
+        throw std::runtime_error(fmt::format("{}: cannot create {} at step {}", kStepHookVariable, hook.path, step));
+      const auto end = std::chrono::steady_clock::now() + std::chrono::duration<double>(kMaxWaitSeconds);
+      while (std::filesystem::exists(hook.path, ec)) {
+        if (std::chrono::steady_clock::now() >= end)
+          throw std::runtime_error(fmt::format("{}: {} not removed within {} s at step {}", kStepHookVariable,
+                                               hook.path, kMaxWaitSeconds, step));
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      }
+      break;
+    }
   }
 }
 

@@ -1,11 +1,16 @@
 // Tests of the test-only step hook: its grammar, the environment variable, and each action at its step only.
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
+#include <atomic>
 #include <chrono>
 #include <csignal>
 #include <cstdlib>
+#include <filesystem>
 #include <stdexcept>
 #include <string>
+#include <thread>
 
 #include "host/run/signals.h"
 #include "host/run/step_hook.h"
@@ -23,7 +28,7 @@ std::string parse_error(const std::string& text) {
   return "";
 }
 
-TEST(StepHookTest, ParsesTheThreeActions) {
+TEST(StepHookTest, ParsesTheFourActions) {
   StepHook h = parse_step_hook("2:wait-signal");
   EXPECT_EQ(h.step, 2u);
   EXPECT_EQ(h.action, StepHook::Action::wait_signal);
@@ -36,11 +41,16 @@ TEST(StepHookTest, ParsesTheThreeActions) {
   EXPECT_EQ(h.action, StepHook::Action::raise_signal);
   EXPECT_EQ(h.signal, SIGUSR1);
   EXPECT_EQ(parse_step_hook("3:raise=SIGKILL").signal, SIGKILL);
+  h = parse_step_hook("5:handshake=/tmp/a:b");
+  EXPECT_EQ(h.step, 5u);
+  EXPECT_EQ(h.action, StepHook::Action::handshake);
+  EXPECT_EQ(h.path, "/tmp/a:b");
 }
 
 TEST(StepHookTest, RefusesWhatDoesNotParseQuotingIt) {
-  for (const char* bad : {"", "wait-signal", "0:wait-signal", "-1:sleep=1", "x:sleep=1", "2 :wait-signal", "2:nap",
-                          "2:raise=SIGHUP", "2:sleep=abc", "2:sleep=-1", "2:sleep=1e9", "2:sleep=1s"}) {
+  for (const char* bad :
+       {"", "wait-signal", "0:wait-signal", "-1:sleep=1", "x:sleep=1", "2 :wait-signal", "2:nap", "2:raise=SIGHUP",
+        "2:sleep=abc", "2:sleep=-1", "2:sleep=1e9", "2:sleep=1s", "2:handshake=", "2:handshake"}) {
     const std::string e = parse_error(bad);
     EXPECT_NE(e.find(std::string("\"") + bad + "\""), std::string::npos) << e;
     EXPECT_NE(e.find("STEP:wait-signal"), std::string::npos) << e;
@@ -72,6 +82,38 @@ TEST(StepHookTest, SleepsAtItsStep) {
   const auto t0 = Clock::now();
   run_step_hook(h, 2);
   EXPECT_GE(std::chrono::duration<double>(Clock::now() - t0).count(), 0.05);
+}
+
+// The handshake creates its file at its step only, and returns once another
+// thread has seen the file and removed it (no timing: the order is forced).
+TEST(StepHookTest, HandshakeHoldsItsStepUntilTheFileIsRemoved) {
+  const std::filesystem::path flag =
+      std::filesystem::temp_directory_path() / ("chipcast_handshake_" + std::to_string(::getpid()));
+  std::filesystem::remove(flag);
+  const StepHook h = parse_step_hook("2:handshake=" + flag.string());
+  run_step_hook(h, 1);
+  EXPECT_FALSE(std::filesystem::exists(flag));
+  std::atomic<bool> seen{false};
+  std::thread other([&] {
+    while (!std::filesystem::exists(flag)) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    seen = true;
+    std::filesystem::remove(flag);
+  });
+  run_step_hook(h, 2);
+  EXPECT_TRUE(seen.load());
+  EXPECT_FALSE(std::filesystem::exists(flag));
+  other.join();
+}
+
+TEST(StepHookTest, HandshakeSaysWhenItCannotCreateItsFile) {
+  const StepHook h = parse_step_hook("1:handshake=/nonexistent-dir/flag");
+  try {
+    run_step_hook(h, 1);
+    ADD_FAILURE() << "no error";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("cannot create /nonexistent-dir/flag at step 1"), std::string::npos)
+        << e.what();
+  }
 }
 
 // The last test of the file: the stop signal it records stays for the process.
