@@ -35,6 +35,18 @@ int signal_number(const std::string& name) {
   return 0;
 }
 
+// Polls `done` every millisecond for at most kMaxWaitSeconds; then throws
+// std::runtime_error "<variable>: <what> at step <step>".
+template <class Done>
+void wait_for(Done done, const std::string& what, uint64_t step) {
+  const auto end = std::chrono::steady_clock::now() + std::chrono::duration<double>(kMaxWaitSeconds);
+  while (!done()) {
+    if (std::chrono::steady_clock::now() >= end)
+      throw std::runtime_error(fmt::format("{}: {} at step {}", kStepHookVariable, what, step));
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+}
+
 }  // namespace
 
 StepHook parse_step_hook(const std::string& text) {
@@ -89,16 +101,9 @@ std::optional<StepHook> step_hook_from_environment() {
 void run_step_hook(const StepHook& hook, uint64_t step) {
   if (step != hook.step) return;
   switch (hook.action) {
-    case StepHook::Action::wait_signal: {
-      const auto end = std::chrono::steady_clock::now() + std::chrono::duration<double>(kMaxWaitSeconds);
-      while (stop_signal() == 0) {
-        if (std::chrono::steady_clock::now() >= end)
-          throw std::runtime_error(
-              fmt::format("{}: no stop signal within {} s at step {}", kStepHookVariable, kMaxWaitSeconds, step));
-        std::this_thread::sleep_for(std::chrono::milliseconds(1));
-      }
+    case StepHook::Action::wait_signal:
+      wait_for([] { return stop_signal() != 0; }, fmt::format("no stop signal within {} s", kMaxWaitSeconds), step);
       break;
-    }
     case StepHook::Action::sleep:
       std::this_thread::sleep_for(std::chrono::duration<double>(hook.seconds));
       break;
@@ -106,16 +111,11 @@ void run_step_hook(const StepHook& hook, uint64_t step) {
       std::raise(hook.signal);
       break;
     case StepHook::Action::handshake: {
-      std::error_code ec;
       if (!std::ofstream(hook.path))
         throw std::runtime_error(fmt::format("{}: cannot create {} at step {}", kStepHookVariable, hook.path, step));
-      const auto end = std::chrono::steady_clock::now() + std::chrono::duration<double>(kMaxWaitSeconds);
-      while (std::filesystem::exists(hook.path, ec)) {
-        if (std::chrono::steady_clock::now() >= end)
-          throw std::runtime_error(fmt::format("{}: {} not removed within {} s at step {}", kStepHookVariable,
-                                               hook.path, kMaxWaitSeconds, step));
-        std::this_thread::sleep_for(std::chrono::milliseconds(1));
-      }
+      std::error_code ec;
+      wait_for([&] { return !std::filesystem::exists(hook.path, ec); },
+               fmt::format("{} not removed within {} s", hook.path, kMaxWaitSeconds), step);
       break;
     }
   }

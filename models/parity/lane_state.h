@@ -69,9 +69,8 @@ struct alignas(L >= 16 ? 64 : alignof(uint64_t)) LaneState {
   // Relaxing growth: G(t) = g_long t + (g - g_long) (h / ln 2) (1 - 2^(-t/h)),
   // kept as g_long (in drift_c/drift_h * 1/dt for the walks, in the v1 slots
   // perf_growth/hpc_growth/pack_growth for the levels) plus dG_* = (g - g_long) h / ln 2.
-  float decay_rate
-      [kNumBlocs]
-      [L];  // ln 2 / growth_halflife (0 without one); a lagging bloc's frontier reads 2^(-s/h) = exp(-decay_rate s)
+  // ln 2 / growth_halflife (0 without one); a lagging bloc's frontier reads 2^(-s/h) = exp(-decay_rate s).
+  float decay_rate[kNumBlocs][L];
   float prev_decay[kNumBlocs][L];  // 2^(-t_{k-1}/h), 1 before period 0
   float decay_step[kNumBlocs][L];  // 2^(-dt/h), 1 without a half-life: prev_decay's factor per period
   float dg_wafer[kNumBlocs][L];
