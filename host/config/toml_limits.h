@@ -1,4 +1,4 @@
-// Bounds a scenario file must keep before toml++ parses it (size, dotted-key parts, nesting).
+// Bounds a scenario file must keep before toml++ parses it (size, dotted-key parts, nesting, the non-ASCII characters toml++ 3.3 mishandles).
 #pragma once
 #include <cstddef>
 #include <string>

@@ -77,6 +77,32 @@ TEST(TomlLimits, NonAsciiOutsideStringsAndCommentsIsRefused) {
   EXPECT_EQ(toml_limit_violation("s = \"\"\"a \\\n  x\xc3\xa9\"\"\"\n"), "");
 }
 
+// Found by tests/fuzz/fuzz_config (seed 11, 150 s): toml++ 3.3 reads a value that starts with a
+// digit, '+' or '-' ahead to the next value terminator, quotes included, and tests the character
+// after a backslash in a multi-line string for white space; either reached U+048B. Both are
+// invalid TOML.
+TEST(TomlLimits, NonAsciiThatTomlReadsAheadIsRefused) {
+  // The reproducer (crash-f1abfe99...), shortened: U+048B 22 characters after the '-'.
+  const std::string repro = "extends = -\"taiwaextend\"baseline.toml\"\xd2\x8bo\n";
+  EXPECT_NE(toml_limit_violation(repro).find("line 1: a non-ASCII character after a number"), std::string::npos)
+      << toml_limit_violation(repro);
+  for (const char* bad : {"x = 1\"\xd2\x8b\"\n", "x = +\"\xc3\xa9\"\n", "x = 1979-05-27T07:32:00\"\xd2\x8b\"\n",
+                          "x = [\n  2,\n  3\"\xc3\xa9\"]\n"})
+    EXPECT_NE(toml_limit_violation(bad).find("after a number with no white space"), std::string::npos) << bad;
+  EXPECT_NE(toml_limit_violation("x = 1\ny = 2\"\xc3\xa9\"\n").find("line 2:"), std::string::npos);
+  for (const char* bad : {"s = \"\"\"\\\xc3\xa9\"\"\"\n", "s = \"\"\"a\\  \xd2\x8b\"\"\"\n"})
+    EXPECT_NE(toml_limit_violation(bad).find("right after a backslash in a multi-line string"), std::string::npos)
+        << bad;
+  // A separator before the string, or the number too far back for toml++'s look-ahead: passes.
+  for (const char* good : {"x = 1 # \xc3\xa9\n", "x = [1, \"\xc3\xa9\"]\n", "x = {a = -1,b = \"\xc3\xa9\"}\n",
+                           "x = -1\ns = \"\xc3\xa9\"\n", "x = [1]\ns = \"\xc3\xa9\"\n", "s = \"\\u00e9 \xc3\xa9\"\n"})
+    EXPECT_EQ(toml_limit_violation(good), "") << good;
+  // toml++ reads at most 128 code points from the number's start: the window is as long.
+  const auto at = [](size_t filler) { return "k = 1\"" + std::string(filler, 'x') + "\xc3\xa9\"\n"; };
+  EXPECT_NE(toml_limit_violation(at(125)).find("after a number"), std::string::npos);  // at code point 127
+  EXPECT_EQ(toml_limit_violation(at(126)), "");                                        // at code point 128
+}
+
 class TomlLimitsFileTest : public testing::ScenarioFileTest {};
 
 // The issue's reproducer: an 80 KB header of 40,000 parts crashed toml++ 3.3 (exit 139).
